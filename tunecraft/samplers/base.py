@@ -1,0 +1,60 @@
+"""The sampler interface: given a space, the study's history and a generator, propose values.
+
+Samplers are pure in their inputs: they never write to storage and hold no per-study state,
+so one sampler object serves many threads, and a seeded study draws the same values whatever
+process runs a trial (each trial's generator comes from ``(seed, trial number)``).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from tunecraft._rng import fresh_seed, trial_rng
+from tunecraft.history import History
+from tunecraft.space import Space
+
+
+class BaseSampler(ABC):
+    """Base class of samplers.
+
+    At ``ask`` the study calls ``sample(joint_space(history), ...)`` once; the values are
+    used by ``suggest_*`` calls whose name and distribution match. Any other ``suggest_*``
+    call samples its single dimension with ``sample({name: dim}, ...)``.
+
+    Args:
+        seed: Seed of the per-trial generators; None draws one from the OS.
+    """
+
+    def __init__(self, seed: int | None = None) -> None:
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+            raise ValueError(f"seed={seed!r} must be an int or None")
+        self.seed: int = fresh_seed() if seed is None else seed
+
+    def joint_space(self, history: History) -> Space:
+        """Dimensions to sample together when a trial starts; none by default."""
+        return {}
+
+    @abstractmethod
+    def sample(
+        self, space: Space, history: History, rng: np.random.Generator, number: int
+    ) -> dict[str, Any]:
+        """Return one legal value for every dimension of ``space``, for trial ``number``."""
+
+    def initial_trials(self) -> Sequence[Mapping[str, Any]] | None:
+        """Parameter sets to enqueue once per study; the study then stops when they are done.
+
+        Finite samplers (grid) return their points here, which lets the storage hand each
+        point to exactly one worker. Other samplers return None.
+        """
+        return None
+
+    def rng(self, number: int) -> np.random.Generator:
+        """The generator of trial ``number``."""
+        return trial_rng(self.seed, number)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(seed={self.seed})"

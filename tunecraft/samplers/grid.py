@@ -1,0 +1,73 @@
+"""Grid search: every combination of the given values, each run exactly once, then stop."""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from tunecraft.history import History
+from tunecraft.samplers.base import BaseSampler
+from tunecraft.space import Categorical, Space
+from tunecraft.storage.events import dumps
+
+
+class GridSampler(BaseSampler):
+    """Runs each point of a grid once, in a seeded random order, and then ends the study.
+
+    The points are enqueued in the study's storage the first time the sampler is used, and
+    workers claim them atomically, so with any number of threads, processes or machines
+    every point runs exactly once.
+
+    Args:
+        search_space: Parameter name -> the values to try, e.g.
+            ``{"lr": [1e-3, 1e-2], "batch_size": [32, 64]}``.
+        seed: Seed of the order in which points are run.
+    """
+
+    def __init__(self, search_space: Mapping[str, Sequence[Any]], seed: int | None = None
+                 ) -> None:
+        super().__init__(seed)
+        if not isinstance(search_space, Mapping) or not search_space:
+            raise ValueError(
+                "GridSampler needs a non-empty mapping of parameter name -> list of values"
+            )
+        grid: dict[str, tuple[Any, ...]] = {}
+        for name, values in sorted(search_space.items()):
+            if isinstance(values, (str, bytes)) or not isinstance(values, Sequence):
+                raise ValueError(
+                    f"GridSampler values of {name!r} must be a list, got {values!r}"
+                )
+            try:
+                Categorical(tuple(values))  # reuses its checks: non-empty, scalars, distinct
+            except ValueError as exc:
+                raise ValueError(f"GridSampler values of {name!r}: {exc}") from None
+            grid[name] = tuple(values)
+        self.search_space: Mapping[str, tuple[Any, ...]] = grid
+
+    @property
+    def n_points(self) -> int:
+        return math.prod(len(v) for v in self.search_space.values())
+
+    def initial_trials(self) -> list[dict[str, Any]]:
+        names = list(self.search_space)
+        points = [dict(zip(names, combo, strict=True))
+                  for combo in itertools.product(*self.search_space.values())]
+        order = np.random.default_rng(self.seed).permutation(len(points))
+        return [points[i] for i in order]
+
+    def fingerprint(self) -> str:
+        """Identifies this grid within a study, so that it is enqueued only once."""
+        return dumps({k: list(v) for k, v in self.search_space.items()})
+
+    def sample(
+        self, space: Space, history: History, rng: np.random.Generator, number: int
+    ) -> dict[str, Any]:
+        missing = sorted(space)
+        raise ValueError(
+            f"parameter(s) {missing} are not in the GridSampler's search space "
+            f"{sorted(self.search_space)}; add them to the grid"
+        )

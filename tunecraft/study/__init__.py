@@ -1,0 +1,14 @@
+"""Studies: creation, loading and deletion, and the Study class itself."""
+
+from tunecraft.study.api import (
+    StudySummary,
+    create_study,
+    delete_study,
+    get_all_study_names,
+    get_all_study_summaries,
+    load_study,
+)
+from tunecraft.study.study import Study
+
+__all__ = ["Study", "StudySummary", "create_study", "delete_study", "get_all_study_names",
+           "get_all_study_summaries", "load_study"]

@@ -1,0 +1,163 @@
+"""The ``Study.optimize`` loop: ask, run the objective, tell; serially or in threads."""
+
+from __future__ import annotations
+
+import gc
+import logging
+import os
+import threading
+import time
+import traceback
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
+
+from tunecraft.exceptions import SearchSpaceExhausted, TrialPruned
+from tunecraft.record import FrozenTrial, TrialState
+from tunecraft.trial import Trial, check_values
+
+if TYPE_CHECKING:
+    from tunecraft.progress import ProgressBar
+    from tunecraft.study.study import Callback, Objective, Study
+
+logger = logging.getLogger("tunecraft")
+
+
+class _Budget:
+    """Shared between worker threads: how many trials may still start, and until when."""
+
+    def __init__(self, n_trials: int | None, timeout: float | None) -> None:
+        self._lock = threading.Lock()
+        self._left = n_trials
+        self.start = time.monotonic()
+        self.deadline = None if timeout is None else self.start + timeout
+        self.stopped = False
+
+    def take(self, study: Study) -> bool:
+        with self._lock:
+            if self.stopped or study._stop_requested:
+                return False
+            if self.deadline is not None and time.monotonic() >= self.deadline:
+                return False
+            if self._left is not None:
+                if self._left <= 0:
+                    return False
+                self._left -= 1
+            return True
+
+    def stop(self) -> None:
+        with self._lock:
+            self.stopped = True
+
+
+def _check_args(n_trials: int | None, timeout: float | None, n_jobs: int) -> int:
+    if n_trials is not None and (isinstance(n_trials, bool) or not isinstance(n_trials, int)
+                                 or n_trials < 0):
+        raise ValueError(f"n_trials={n_trials!r} must be a non-negative integer or None")
+    if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float))
+                                or timeout <= 0):
+        raise ValueError(f"timeout={timeout!r} must be a positive number of seconds or None")
+    if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs == 0 or n_jobs < -1:
+        raise ValueError(f"n_jobs={n_jobs!r} must be a positive integer or -1 (all cores)")
+    return (os.cpu_count() or 1) if n_jobs == -1 else n_jobs
+
+
+def run_trial(study: Study, objective: Objective, trial: Trial,
+              catch: tuple[type[BaseException], ...]) -> FrozenTrial:
+    """Run the objective on ``trial`` and record the outcome; re-raise what is not caught."""
+    try:
+        result = objective(trial)
+    except TrialPruned:
+        return study.tell(trial, state=TrialState.PRUNED)
+    except BaseException as exc:
+        reason = f"{type(exc).__name__}: {exc}"
+        try:
+            trial._set_system_attr("traceback", traceback.format_exc(limit=20))
+        except Exception:  # an unserialisable traceback must not hide the real error
+            pass
+        frozen = study.tell(trial, state=TrialState.FAIL, fail_reason=reason)
+        if isinstance(exc, catch):
+            return frozen
+        raise
+    values, why = check_values(result, len(study.directions))
+    if values is None:
+        return study.tell(trial, state=TrialState.FAIL, fail_reason=why)
+    return study.tell(trial, values)
+
+
+def _log_finished(study: Study, frozen: FrozenTrial) -> None:
+    if frozen.state is not TrialState.COMPLETE or not logger.isEnabledFor(logging.INFO):
+        return
+    shown = frozen.values[0] if frozen.values and len(frozen.values) == 1 else frozen.values
+    logger.info("Trial %d finished with value %s and parameters %s.", frozen.number, shown,
+                dict(frozen.params))
+
+
+def run_optimize(
+    study: Study,
+    objective: Objective,
+    *,
+    n_trials: int | None,
+    timeout: float | None,
+    n_jobs: int,
+    catch: Iterable[type[Exception]] | type[Exception],
+    callbacks: Sequence[Callback],
+    gc_after_trial: bool,
+    show_progress_bar: bool,
+) -> None:
+    if not callable(objective):
+        raise TypeError(f"objective must be callable(trial) -> value, got {objective!r}")
+    jobs = _check_args(n_trials, timeout, n_jobs)
+    caught = (catch,) if isinstance(catch, type) else tuple(catch)
+    for c in caught:
+        if not (isinstance(c, type) and issubclass(c, BaseException)):
+            raise TypeError(f"catch must hold exception classes, got {c!r}")
+    study._stop_requested = False
+    budget = _Budget(n_trials, timeout)
+    bar: ProgressBar | None = None
+    if show_progress_bar:
+        from tunecraft.progress import ProgressBar
+
+        bar = ProgressBar(study, n_trials, timeout)
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        while not errors and budget.take(study):
+            try:
+                trial = study.ask()
+            except SearchSpaceExhausted:
+                budget.stop()
+                return
+            try:
+                frozen = run_trial(study, objective, trial, caught)
+                _log_finished(study, frozen)
+                for cb in callbacks:
+                    cb(study, frozen)
+                if bar is not None:
+                    bar.update(frozen)
+            except BaseException as exc:
+                errors.append(exc)
+                budget.stop()
+                if jobs == 1:
+                    raise
+                return
+            finally:
+                if gc_after_trial:
+                    gc.collect()
+
+    try:
+        if bar is not None:
+            bar.start()
+        if jobs == 1:
+            work()
+        else:
+            threads = [threading.Thread(target=work, name=f"tunecraft-job-{i}", daemon=True)
+                       for i in range(jobs)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            if errors:
+                raise errors[0]
+    finally:
+        if bar is not None:
+            bar.stop()

@@ -1,0 +1,159 @@
+"""Module-level study functions: create, load, delete and list studies in a storage."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from tunecraft.direction import StudyDirection
+from tunecraft.exceptions import DuplicatedStudyError, StudyNotFound
+from tunecraft.pruners.base import BasePruner
+from tunecraft.pruners.median import MedianPruner
+from tunecraft.record import FrozenTrial, TrialState
+from tunecraft.samplers.base import BaseSampler
+from tunecraft.storage import Storage, get_storage
+from tunecraft.study.study import Study
+
+
+def _default_sampler() -> BaseSampler:
+    from tunecraft.samplers.tpe import TPESampler
+
+    return TPESampler()
+
+
+def _check_sampler_pruner(sampler: object, pruner: object) -> None:
+    if sampler is not None and not isinstance(sampler, BaseSampler):
+        raise TypeError(
+            f"sampler must be a tunecraft sampler (e.g. tunecraft.samplers.TPESampler()), "
+            f"got {sampler!r}"
+        )
+    if pruner is not None and not isinstance(pruner, BasePruner):
+        raise TypeError(
+            f"pruner must be a tunecraft pruner (e.g. tunecraft.pruners.MedianPruner()), "
+            f"got {pruner!r}"
+        )
+
+
+def _parse_directions(
+    direction: str | StudyDirection | None,
+    directions: Sequence[str | StudyDirection] | None,
+) -> tuple[StudyDirection, ...]:
+    if direction is not None and directions is not None:
+        raise ValueError("pass either direction= or directions=, not both")
+    if directions is not None:
+        if isinstance(directions, str) or not directions:
+            raise ValueError("directions must be a non-empty list such as ['minimize']")
+        return tuple(StudyDirection.parse(d) for d in directions)
+    return (StudyDirection.parse(direction or "minimize"),)
+
+
+def create_study(
+    *,
+    storage: str | Storage | None = None,
+    sampler: BaseSampler | None = None,
+    pruner: BasePruner | None = None,
+    study_name: str | None = None,
+    direction: str | StudyDirection | None = None,
+    load_if_exists: bool = False,
+    directions: Sequence[str | StudyDirection] | None = None,
+) -> Study:
+    """Create a study (or, with ``load_if_exists``, continue the one of that name).
+
+    Args:
+        storage: None for in-memory; a path such as ``"tunecraft.db"`` (SQLite); or a URL
+            (``sqlite:///...``, ``postgresql+psycopg://...``); or a Storage.
+        sampler: Proposes parameters; default multivariate TPE.
+        pruner: Stops bad trials early; default MedianPruner.
+        study_name: Unique within the storage; generated when None.
+        direction: ``"minimize"`` (default) or ``"maximize"``.
+        load_if_exists: Continue an existing study of that name instead of raising
+            DuplicatedStudyError.
+        directions: One direction per objective, for multi-objective studies.
+    """
+    _check_sampler_pruner(sampler, pruner)
+    dirs = _parse_directions(direction, directions)
+    store = get_storage(storage)
+    name = study_name if study_name is not None else f"study-{uuid.uuid4().hex[:12]}"
+    if not isinstance(name, str) or not name.strip():
+        raise ValueError(f"study_name {name!r} must be a non-empty string")
+    try:
+        store.create_study(name, dirs)
+    except DuplicatedStudyError:
+        if not load_if_exists:
+            raise
+        existing = store.study_directions(name)
+        if existing != dirs:
+            raise ValueError(
+                f"study {name!r} exists with directions {[d.value for d in existing]}, "
+                f"but {[d.value for d in dirs]} were asked for; use the same directions or "
+                "another study name"
+            ) from None
+    return Study(name, store, sampler or _default_sampler(), pruner or MedianPruner())
+
+
+def _resolve_name(store: Storage, study_name: str | None) -> str:
+    names = store.study_names()
+    if study_name is None:
+        if len(names) == 1:
+            return names[0]
+        raise ValueError(
+            f"the storage holds {len(names)} studies; pass study_name= (one of {names})"
+        )
+    if study_name not in names:
+        hint = f"; it holds {names}" if names else "; it holds no study"
+        raise StudyNotFound(f"no study named {study_name!r} in this storage{hint}")
+    return study_name
+
+
+def load_study(
+    *,
+    study_name: str | None,
+    storage: str | Storage,
+    sampler: BaseSampler | None = None,
+    pruner: BasePruner | None = None,
+) -> Study:
+    """Open an existing study. ``study_name=None`` works when the storage holds exactly one."""
+    _check_sampler_pruner(sampler, pruner)
+    store = get_storage(storage)
+    name = _resolve_name(store, study_name)
+    return Study(name, store, sampler or _default_sampler(), pruner or MedianPruner())
+
+
+def delete_study(*, study_name: str, storage: str | Storage) -> None:
+    """Delete a study and all its trials."""
+    store = get_storage(storage)
+    store.delete_study(_resolve_name(store, study_name))
+
+
+def get_all_study_names(storage: str | Storage) -> list[str]:
+    return get_storage(storage).study_names()
+
+
+@dataclass(frozen=True, slots=True)
+class StudySummary:
+    """A study at a glance, for listings."""
+
+    study_name: str
+    directions: tuple[StudyDirection, ...]
+    n_trials: int
+    state_counts: dict[TrialState, int]
+    best_trial: FrozenTrial | None
+    datetime_start: dt.datetime | None
+
+
+def get_all_study_summaries(storage: str | Storage) -> list[StudySummary]:
+    """One summary per study: trial counts by state, best trial, start time."""
+    store = get_storage(storage)
+    out = []
+    for name in store.study_names():
+        history = store.history(name)
+        best = history.best_trial() if len(history.directions) == 1 else None
+        starts = [t.datetime_start for t in history.trials if t.datetime_start is not None]
+        counts = dict.fromkeys(TrialState, 0)
+        for t in history.trials:
+            counts[t.state] += 1
+        out.append(StudySummary(name, history.directions, len(history), counts, best,
+                                min(starts) if starts else None))
+    return out

@@ -1,0 +1,235 @@
+"""Trial: the live handle an objective receives, with define-by-run ``suggest_*``, ``report`` and
+``should_prune``."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import numbers
+import threading
+from collections.abc import Mapping, Sequence
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import numpy as np
+
+from tunecraft.exceptions import IncompatibleSpace, TrialFinishedError
+from tunecraft.history import History
+from tunecraft.pruners.base import Decision
+from tunecraft.record import FrozenTrial
+from tunecraft.space import Categorical, CategoricalChoice, Dim, Float, Int, Space
+from tunecraft.storage.base import check_user_attr
+from tunecraft.storage.events import Event, EventKind
+
+if TYPE_CHECKING:
+    from tunecraft.study.study import Study
+
+C = TypeVar("C", bound=CategoricalChoice)
+
+
+class Trial:
+    """One evaluation of the objective. Parameters are chosen when first asked for.
+
+    Asking again for a name returns the same value; asking for a name with a different
+    distribution than the one this study recorded raises IncompatibleSpace.
+    """
+
+    def __init__(
+        self,
+        study: Study,
+        number: int,
+        history: History,
+        fixed_params: Mapping[str, Any],
+        relative_space: Space,
+        relative_params: Mapping[str, Any],
+        rng: np.random.Generator,
+    ) -> None:
+        self._study = study
+        self.number = number
+        self._history = history
+        self._fixed = dict(fixed_params)
+        self._relative_space = dict(relative_space)
+        self._relative = dict(relative_params)
+        self._rng = rng
+        self._params: dict[str, Any] = {}
+        self._dists: dict[str, Dim] = {}
+        self._user_attrs: dict[str, Any] = {}
+        self._steps: set[int] = set()
+        self._pending: list[Event] = []
+        self._lock = threading.RLock()
+        self._finished = False
+        self.datetime_start = dt.datetime.now()
+
+    # ------------------------------------------------------------------ suggest
+    def suggest_float(
+        self, name: str, low: float, high: float, *, step: float | None = None,
+        log: bool = False,
+    ) -> float:
+        """A float in ``[low, high]``; ``log=True`` samples in log space, ``step`` on a grid."""
+        return float(self._suggest(name, Float(low, high, log=log, step=step)))
+
+    def suggest_int(
+        self, name: str, low: int, high: int, *, step: int = 1, log: bool = False
+    ) -> int:
+        """An int in ``[low, high]`` (both included), on a ``step`` grid or log-scaled."""
+        return int(self._suggest(name, Int(low, high, log=log, step=step)))
+
+    def suggest_categorical(self, name: str, choices: Sequence[C]) -> C:
+        """One of ``choices`` (None, bool, int, float or str values)."""
+        value: C = self._suggest(name, Categorical(tuple(choices)))
+        return value
+
+    def _suggest(self, name: str, dim: Dim) -> Any:
+        if not isinstance(name, str) or not name:
+            raise ValueError(f"parameter name {name!r} must be a non-empty string")
+        with self._lock:
+            self._check_open()
+            if name in self._params:
+                if self._dists[name] != dim:
+                    raise IncompatibleSpace(
+                        f"parameter {name!r} was already suggested in trial {self.number} as "
+                        f"{self._dists[name]}, now asked as {dim}; use one distribution per "
+                        "name"
+                    )
+                return self._params[name]
+            known = self._study._known_distribution(self._history, name)
+            if known is not None and known != dim:
+                raise IncompatibleSpace(
+                    f"parameter {name!r} is {known} in study {self._study.study_name!r} but "
+                    f"was asked as {dim}; keep one distribution per name (rename the "
+                    "parameter, or start a new study for a new space)"
+                )
+            if name in self._fixed:
+                value = self._fixed_value(name, dim, self._fixed[name])
+            elif name in self._relative and self._relative_space.get(name) == dim:
+                value = self._relative[name]
+            else:
+                value = self._study.sampler.sample(
+                    {name: dim}, self._history, self._rng, self.number)[name]
+            self._params[name] = value
+            self._dists[name] = dim
+            self._pending.append(Event(self.number, EventKind.PARAMS,
+                                       {name: {"d": dim.to_json(), "v": value}}))
+            return value
+
+    @staticmethod
+    def _fixed_value(name: str, dim: Dim, value: Any) -> Any:
+        if isinstance(dim, Float) and isinstance(value, numbers.Real) and not isinstance(
+                value, bool):
+            value = float(value)
+        if isinstance(dim, Int) and isinstance(value, float) and value.is_integer():
+            value = int(value)
+        if isinstance(dim, Categorical) and dim.contains(value):
+            value = dim.choices[dim.index(value)]
+        if not dim.contains(value):
+            raise ValueError(
+                f"fixed value {value!r} of parameter {name!r} (enqueued or from the grid) is "
+                f"not in {dim}; fix the enqueued value or the distribution"
+            )
+        return value
+
+    # ------------------------------------------------------------------ reports and pruning
+    def report(self, value: float, step: int) -> None:
+        """Record an intermediate value (e.g. validation accuracy after epoch ``step``).
+
+        Reporting a step twice keeps the first value. NaN is accepted (pruners prune it).
+        """
+        if isinstance(step, bool) or not isinstance(step, numbers.Integral) or step < 0:
+            raise ValueError(f"step={step!r} must be a non-negative integer")
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            raise TypeError(f"report value must be a number, got {type(value).__name__}")
+        if len(self._study.directions) != 1:
+            raise ValueError(
+                "report() is available in single-objective studies only; report one "
+                "metric per trial in a study with one direction"
+            )
+        with self._lock:
+            self._check_open()
+            if int(step) in self._steps:
+                return
+            self._steps.add(int(step))
+            self._pending.append(Event(self.number, EventKind.REPORT,
+                                       {"step": int(step), "value": float(value)}))
+            self.flush()
+
+    def should_prune(self) -> bool:
+        """Ask the study's pruner whether to stop now. When True, ``raise TrialPruned()``."""
+        with self._lock:
+            self._check_open()
+            self.flush()
+            history = self._study._fresh_history()
+            record = history.trial(self.number)
+            return self._study.pruner.decide(record, history) is Decision.PRUNE
+
+    # ------------------------------------------------------------------ attributes
+    def set_user_attr(self, key: str, value: Any) -> None:
+        """Attach a JSON-serialisable value to this trial (e.g. the epoch count reached)."""
+        check_user_attr(key, value)
+        with self._lock:
+            self._check_open()
+            self._user_attrs[key] = value
+            self._pending.append(Event(self.number, EventKind.USER_ATTR,
+                                       {"key": key, "value": value}))
+
+    def _set_system_attr(self, key: str, value: Any) -> None:
+        check_user_attr(key, value)
+        with self._lock:
+            self._pending.append(Event(self.number, EventKind.SYSTEM_ATTR,
+                                       {"key": key, "value": value}))
+
+    @property
+    def params(self) -> Mapping[str, Any]:
+        """Parameters suggested so far."""
+        return MappingProxyType(dict(self._params))
+
+    @property
+    def distributions(self) -> Mapping[str, Dim]:
+        return MappingProxyType(dict(self._dists))
+
+    @property
+    def user_attrs(self) -> Mapping[str, Any]:
+        return MappingProxyType(dict(self._user_attrs))
+
+    @property
+    def study(self) -> Study:
+        return self._study
+
+    # ------------------------------------------------------------------ plumbing
+    def _check_open(self) -> None:
+        if self._finished:
+            raise TrialFinishedError(f"trial {self.number} is finished; it accepts no writes")
+
+    def flush(self) -> None:
+        """Write buffered parameters, reports and attributes to the storage now."""
+        with self._lock:
+            if self._pending:
+                events, self._pending = self._pending, []
+                self._study._storage.write(self._study.study_name, self.number, events)
+
+    def _take_pending(self) -> list[Event]:
+        with self._lock:
+            events, self._pending = self._pending, []
+            self._finished = True
+            return events
+
+    def __repr__(self) -> str:
+        return f"Trial(number={self.number}, params={self._params!r})"
+
+
+def check_values(values: Any, n_objectives: int) -> tuple[tuple[float, ...] | None, str | None]:
+    """Validate an objective's return value: (values, None) or (None, why it is a failure)."""
+    if isinstance(values, FrozenTrial):
+        return None, "the objective returned a trial object, not a value"
+    seq = values if isinstance(values, (list, tuple, np.ndarray)) else [values]
+    if len(seq) != n_objectives:
+        return None, (f"the objective returned {len(seq)} value(s) but the study has "
+                      f"{n_objectives} direction(s)")
+    out = []
+    for v in seq:
+        if isinstance(v, bool) or not isinstance(v, (numbers.Real, np.number)):
+            return None, f"the objective returned {v!r}, which is not a number"
+        f = float(v)
+        if not math.isfinite(f):
+            return None, f"the objective returned {f}, which is not finite"
+        out.append(f)
+    return tuple(out), None
