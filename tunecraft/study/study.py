@@ -15,7 +15,7 @@ from tunecraft.record import FrozenTrial, TrialState
 from tunecraft.samplers.base import BaseSampler
 from tunecraft.space import Dim
 from tunecraft.storage.base import Storage, check_user_attr
-from tunecraft.storage.events import Event, dumps
+from tunecraft.storage.events import Event, EventKind, dumps
 from tunecraft.storage.memory import InMemoryStorage
 from tunecraft.study import _lease
 from tunecraft.trial import Trial, check_values
@@ -204,6 +204,11 @@ class Study:
         rng = self.sampler.rng(number)
         space = {k: d for k, d in self.sampler.joint_space(history).items() if k not in fixed}
         relative = self.sampler.sample(space, history, rng, number) if space else {}
+        if relative:
+            # Publish the joint proposal at once, so that concurrent workers' samplers see
+            # where this running trial is (the constant liar) before any report.
+            self._storage.write(self.study_name, number, [Event(
+                number, EventKind.SYSTEM_ATTR, {"key": "proposal", "value": relative})])
         return Trial(self, number, history, fixed, space, relative, rng)
 
     def tell(
