@@ -7,6 +7,7 @@ grid point of a stepped dimension owns an equal share of the cube.
 
 from __future__ import annotations
 
+import decimal
 import math
 import numbers
 from collections.abc import Hashable, Mapping, Sequence
@@ -21,6 +22,33 @@ _CHOICE_TYPES = (type(None), bool, int, float, str)
 
 def _is_number(x: object) -> bool:
     return isinstance(x, numbers.Real) and not isinstance(x, bool)
+
+
+def _lerp(lo: float, hi: float, u: float) -> float:
+    """``lo + u * (hi - lo)`` for ``u`` in [0, 1]: exact at both ends, and no overflow when
+    ``hi - lo`` exceeds the largest float (e.g. ``Float(-1e308, 1e308)``)."""
+    if u <= 0.0:
+        return lo
+    if u >= 1.0:
+        return hi
+    span = hi - lo
+    return lo + u * span if math.isfinite(span) else lo * (1.0 - u) + hi * u
+
+
+def _unlerp(lo: float, hi: float, x: float) -> float:
+    """Inverse of :func:`_lerp`, clipped to [0, 1]."""
+    span = hi - lo
+    if math.isfinite(span):
+        u = (x - lo) / span
+    else:  # halve everything: exact for such large numbers, and the difference fits
+        u = (x / 2 - lo / 2) / (hi / 2 - lo / 2)
+    return min(max(u, 0.0), 1.0)
+
+
+def _decimals(x: float) -> int:
+    """Decimal places in the shortest repr of ``x``: 1 for 0.1, 5 for 1e-05, 0 for 20.0."""
+    exponent = decimal.Decimal(repr(x)).as_tuple().exponent
+    return -exponent if isinstance(exponent, int) and exponent < 0 else 0
 
 
 def _fits_grid(span: float, step: float) -> bool:
@@ -83,30 +111,43 @@ class Float:
         lo, hi = self._unit_bounds()
         if hi == lo:
             return 0.5
-        x = math.log(value) if self.log else float(value)
-        return min(max((x - lo) / (hi - lo), 0.0), 1.0)
+        return _unlerp(lo, hi, math.log(value) if self.log else float(value))
 
     def from_unit(self, u: float) -> float:
-        """Map ``u`` in [0, 1] to a value of this dimension (rounded to the grid if stepped)."""
+        """Map ``u`` in [0, 1] to a value of this dimension (rounded to the grid if stepped).
+
+        The corners of the cube map to ``low`` and ``high`` exactly.
+        """
+        u = min(max(float(u), 0.0), 1.0)
         lo, hi = self._unit_bounds()
-        x = lo + min(max(float(u), 0.0), 1.0) * (hi - lo)
         if self.log:
-            return min(max(math.exp(x), self.low), self.high)
-        return self.snap(x)
+            if u in (0.0, 1.0):  # exp(log(x)) can miss x by an ulp
+                return self.low if u == 0.0 else self.high
+            return min(max(math.exp(_lerp(lo, hi, u)), self.low), self.high)
+        return self.snap(_lerp(lo, hi, u))
 
     def snap(self, x: float) -> float:
-        """Clip ``x`` into the range and round it to the step grid."""
+        """Clip ``x`` into the range and round it to the step grid.
+
+        Grid points are written as a person would: ``Float(0, 1, step=0.1)`` has 0.3, not
+        ``3 * 0.1 == 0.30000000000000004``, so sampled, enqueued and grid values of one point
+        compare equal; the last point is ``high`` itself.
+        """
         x = min(max(float(x), self.low), self.high)
         if self.step is None:
             return x
         k = round((x - self.low) / self.step)
-        return min(self.low + k * self.step, self.high)
+        if k >= round((self.high - self.low) / self.step):
+            return self.high
+        digits = max(_decimals(self.low), _decimals(self.step))
+        return min(max(round(self.low + k * self.step, digits), self.low), self.high)
 
     def _unit_bounds(self) -> tuple[float, float]:
         if self.log:
             return math.log(self.low), math.log(self.high)
-        half = self.step / 2 if self.step is not None else 0.0
-        return self.low - half, self.high + half
+        if self.step is None:
+            return self.low, self.high
+        return self.low - self.step / 2, self.high + self.step / 2
 
     def to_json(self) -> dict[str, Any]:
         return {"type": "float", "low": self.low, "high": self.high, "log": self.log,
@@ -160,12 +201,11 @@ class Int:
 
     def to_unit(self, value: Any) -> float:
         lo, hi = self._unit_bounds()
-        x = math.log(value) if self.log else float(value)
-        return min(max((x - lo) / (hi - lo), 0.0), 1.0)
+        return _unlerp(lo, hi, math.log(value) if self.log else float(value))
 
     def from_unit(self, u: float) -> int:
         lo, hi = self._unit_bounds()
-        x = lo + min(max(float(u), 0.0), 1.0) * (hi - lo)
+        x = _lerp(lo, hi, min(max(float(u), 0.0), 1.0))
         return self.snap(math.exp(x) if self.log else x)
 
     def snap(self, x: float) -> int:

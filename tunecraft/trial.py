@@ -101,11 +101,18 @@ class Trial:
                 )
             if name in self._fixed:
                 value = self._fixed_value(name, dim, self._fixed[name])
-            elif name in self._relative and self._relative_space.get(name) == dim:
-                value = self._relative[name]
             else:
-                value = self._study.sampler.sample(
-                    {name: dim}, self._history, self._rng, self.number)[name]
+                if name in self._relative and self._relative_space.get(name) == dim:
+                    value = self._relative[name]
+                else:
+                    value = self._study.sampler.sample(
+                        {name: dim}, self._history, self._rng, self.number)[name]
+                if not dim.contains(value):  # never record an illegal value (e.g. NaN)
+                    raise ValueError(
+                        f"{type(self._study.sampler).__name__} proposed {value!r} for "
+                        f"parameter {name!r}, which is not in {dim}; this is a bug in the "
+                        "sampler"
+                    )
             self._params[name] = value
             self._dists[name] = dim
             self._pending.append(Event(self.number, EventKind.PARAMS,
@@ -216,19 +223,35 @@ class Trial:
         return f"Trial(number={self.number}, params={self._params!r})"
 
 
+def _scalar(v: Any) -> float | None:
+    """``v`` as a float if it is one number: a Python or NumPy number, or a 0-d array or
+    tensor (``loss`` without ``.item()``); None otherwise (bools and strings included)."""
+    if isinstance(v, (bool, np.bool_, str, bytes)):
+        return None
+    if isinstance(v, (numbers.Real, np.number)):
+        return float(v)
+    if getattr(v, "ndim", None) == 0 and callable(getattr(v, "item", None)):
+        return _scalar(v.item())
+    return None
+
+
 def check_values(values: Any, n_objectives: int) -> tuple[tuple[float, ...] | None, str | None]:
     """Validate an objective's return value: (values, None) or (None, why it is a failure)."""
     if isinstance(values, FrozenTrial):
         return None, "the objective returned a trial object, not a value"
-    seq = values if isinstance(values, (list, tuple, np.ndarray)) else [values]
+    if isinstance(values, np.ndarray) and values.ndim > 1:
+        return None, (f"the objective returned an array of shape {values.shape}; return a "
+                      "number, or one number per objective")
+    seq = list(values) if isinstance(values, (list, tuple)) or (
+        isinstance(values, np.ndarray) and values.ndim == 1) else [values]
     if len(seq) != n_objectives:
         return None, (f"the objective returned {len(seq)} value(s) but the study has "
                       f"{n_objectives} direction(s)")
     out = []
     for v in seq:
-        if isinstance(v, bool) or not isinstance(v, (numbers.Real, np.number)):
+        f = _scalar(v)
+        if f is None:
             return None, f"the objective returned {v!r}, which is not a number"
-        f = float(v)
         if not math.isfinite(f):
             return None, f"the objective returned {f}, which is not finite"
         out.append(f)

@@ -26,7 +26,8 @@ class PercentilePruner(BasePruner):
             its best value is above this percentile of the others (worse than that share).
         n_startup_trials: Never prune until this many trials are COMPLETE.
         n_warmup_steps: Never prune a trial before it reports this step.
-        interval_steps: Decide only every this many steps after the warm-up.
+        interval_steps: Decide only at the first report at or after every this many steps
+            past the warm-up.
         n_min_trials: Need at least this many COMPLETE trials with a report at the step.
     """
 
@@ -59,7 +60,11 @@ class PercentilePruner(BasePruner):
         step = trial.last_step
         if step is None or step < self.n_warmup_steps:
             return Decision.CONTINUE
-        if (step - self.n_warmup_steps) % self.interval_steps:
+        # Decide at the first report at or after each interval boundary, so that trials that
+        # report every few steps are still checked about every ``interval_steps`` steps.
+        boundary = step - (step - self.n_warmup_steps) % self.interval_steps
+        previous = max((s for s in trial.intermediate_values if s != step), default=-1)
+        if previous >= boundary:
             return Decision.CONTINUE
         done = history.with_states(TrialState.COMPLETE)
         if len(done) < self.n_startup_trials:

@@ -4,7 +4,6 @@ from tunecraft.samplers.base import BaseSampler
 from tunecraft.samplers.grid import GridSampler
 from tunecraft.samplers.qmc import QMCSampler
 from tunecraft.samplers.random import RandomSampler
-
-# TPE_PENDING
+from tunecraft.samplers.tpe import TPESampler
 
 __all__ = ["BaseSampler", "GridSampler", "QMCSampler", "RandomSampler", "TPESampler"]

@@ -66,6 +66,8 @@ class GridSampler(BaseSampler):
     def sample(
         self, space: Space, history: History, rng: np.random.Generator, number: int
     ) -> dict[str, Any]:
+        if not space:
+            return {}
         missing = sorted(space)
         raise ValueError(
             f"parameter(s) {missing} are not in the GridSampler's search space "

@@ -12,7 +12,7 @@ import socket
 import threading
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,6 +31,20 @@ class Lease:
     number: int
     owner: str | None
     heartbeat: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class StudyLog:
+    """What one read of a study returns, all from one consistent snapshot.
+
+    ``key`` identifies this incarnation of the study: it changes when the study is deleted
+    and a new one is created under the same name (perhaps by another process), which tells
+    readers that their replayed state belongs to the old study.
+    """
+
+    key: Hashable
+    directions: tuple[StudyDirection, ...]
+    events: list[Event]
 
 
 def _process_start_ticks(pid: int) -> str | None:
@@ -75,11 +89,20 @@ def check_user_attr(key: str, value: Any) -> None:
     loads(dumps(value))  # raises TypeError naming the problem when not JSON-like
 
 
+def _created(state: TrialState, user_attrs: Mapping[str, Any] | None,
+             system_attrs: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The payload of a CREATED event, after checking that the attributes can be stored."""
+    for k, v in {**(user_attrs or {}), **(system_attrs or {})}.items():
+        check_user_attr(k, v)
+    return {"state": state.value, "time": time.time(),
+            "user_attrs": dict(user_attrs or {}), "system_attrs": dict(system_attrs or {})}
+
+
 class Storage(ABC):
     """Where studies live. Subclasses supply the atomic primitives; replay is shared."""
 
     def __init__(self) -> None:
-        self._replayers: dict[str, Replayer] = {}
+        self._replayers: dict[str, tuple[Hashable, Replayer]] = {}
         self._replay_lock = threading.Lock()
 
     # ------------------------------------------------------------------ study primitives
@@ -110,9 +133,14 @@ class Storage(ABC):
 
     # ------------------------------------------------------------------ trial primitives
     @abstractmethod
-    def _create_trial(self, study: str, state: TrialState, payload: Mapping[str, Any],
-                      owner: str | None) -> int:
-        """Atomically take the next trial number and append its CREATED event."""
+    def _create_trials(self, study: str, state: TrialState,
+                       payloads: Sequence[Mapping[str, Any]], owner: str | None,
+                       once_key: str | None) -> list[int]:
+        """Atomically take the next ``len(payloads)`` numbers and append a CREATED event each.
+
+        With ``once_key``, the same transaction first sets that study attribute (to the number
+        of trials) if it is absent; if it is present, nothing is created and ``[]`` returned.
+        """
 
     @abstractmethod
     def _claim_waiting(self, study: str, owner: str) -> int | None:
@@ -124,8 +152,8 @@ class Storage(ABC):
         """Append events to a RUNNING trial (and finish it) atomically; False if not RUNNING."""
 
     @abstractmethod
-    def _read(self, study: str, after: int) -> list[Event]:
-        """Events of a study with seq > after, in seq order."""
+    def _read(self, study: str, after: int) -> StudyLog:
+        """The study's identity, directions and events with seq > after, in seq order."""
 
     @abstractmethod
     def leases(self, study: str) -> list[Lease]:
@@ -152,12 +180,21 @@ class Storage(ABC):
         system_attrs: Mapping[str, Any] | None = None,
     ) -> int:
         """Create a RUNNING trial owned by this process (or a WAITING one); return its number."""
-        for k, v in {**(user_attrs or {}), **(system_attrs or {})}.items():
-            check_user_attr(k, v)
         state = TrialState.WAITING if waiting else TrialState.RUNNING
-        payload = {"state": state.value, "time": time.time(),
-                   "user_attrs": dict(user_attrs or {}), "system_attrs": dict(system_attrs or {})}
-        return self._create_trial(study, state, payload, None if waiting else this_owner())
+        payload = _created(state, user_attrs, system_attrs)
+        return self._create_trials(study, state, [payload], None if waiting else this_owner(),
+                                   None)[0]
+
+    def enqueue_trials(self, study: str, system_attrs: Sequence[Mapping[str, Any]], *,
+                       once_key: str | None = None) -> list[int]:
+        """Create WAITING trials, one per mapping of system attributes, in one transaction.
+
+        With ``once_key``, they are created only by the first call that uses this key in the
+        study (the key is kept as a study attribute): a finite sampler's points are queued
+        whole and exactly once, however many workers start together. Returns their numbers.
+        """
+        payloads = [_created(TrialState.WAITING, None, attrs) for attrs in system_attrs]
+        return self._create_trials(study, TrialState.WAITING, payloads, None, once_key)
 
     def claim_waiting_trial(self, study: str) -> int | None:
         """Claim the oldest WAITING trial for this process; each one is claimed exactly once."""
@@ -191,11 +228,18 @@ class Storage(ABC):
 
     def history(self, study: str) -> History:
         """The study's trials now; reads only the events written since the previous call."""
-        directions = self.study_directions(study)
         with self._replay_lock:
-            rep = self._replayers.setdefault(study, Replayer())
-            rep.apply(self._read(study, rep.cursor))
-            return History(rep.trials(), directions)
+            key, rep = self._replayers.get(study, (None, None))
+            log = self._read(study, -1 if rep is None else rep.cursor)
+            if rep is None or key != log.key:
+                if rep is not None and rep.cursor >= 0:
+                    # deleted and re-created under this name since the last read: what was
+                    # replayed belongs to the old study, so replay the new one from its start
+                    log = self._read(study, -1)
+                rep = Replayer()
+                self._replayers[study] = (log.key, rep)
+            rep.apply(log.events)
+            return History(rep.trials(), log.directions)
 
     def _forget(self, study: str) -> None:
         with self._replay_lock:

@@ -37,28 +37,45 @@ class Event:
     seq: int = -1
 
 
-def _encode_floats(value: Any) -> Any:
-    # JSON has no NaN/inf; tag them so that every float round-trips exactly and the text
-    # stays valid JSON for other readers (PostgreSQL's json type, jq, browsers).
+_FLOAT_TAG = "__float__"
+
+
+def _is_tag_like(key: str) -> bool:
+    """``__float__`` followed by zero or more ``_``: keys that must be escaped in user data."""
+    return key.startswith(_FLOAT_TAG) and not key[len(_FLOAT_TAG):].strip("_")
+
+
+def _encode(value: Any) -> Any:
+    # JSON has no NaN/inf; tag them as {"__float__": repr} so that every float round-trips
+    # exactly and the text stays valid JSON for other readers (PostgreSQL's json type, jq,
+    # browsers). A user key that looks like the tag gains one "_" (and loses it on decoding),
+    # so user data can never be mistaken for a tagged float.
     if isinstance(value, float) and not math.isfinite(value):
-        return {"__float__": repr(value)}
+        return {_FLOAT_TAG: repr(value)}
     if isinstance(value, Mapping):
-        return {str(k): _encode_floats(v) for k, v in value.items()}
+        out = {}
+        for k, v in value.items():
+            if not isinstance(k, str):
+                raise TypeError(f"dict key {k!r} has type {type(k).__name__}; keys must be str")
+            out[k + "_" if _is_tag_like(k) else k] = _encode(v)
+        return out
     if isinstance(value, (list, tuple)):
-        return [_encode_floats(v) for v in value]
+        return [_encode(v) for v in value]
     return value
 
 
 def _decode_hook(obj: dict[str, Any]) -> Any:
-    if len(obj) == 1 and "__float__" in obj:
-        return float(obj["__float__"])
+    if len(obj) == 1 and _FLOAT_TAG in obj:
+        return float(obj[_FLOAT_TAG])
+    if any(_is_tag_like(k) for k in obj):
+        return {k[:-1] if _is_tag_like(k) else k: v for k, v in obj.items()}
     return obj
 
 
 def dumps(payload: Any) -> str:
     """Encode a JSON-like payload exactly (floats by repr, NaN/inf tagged)."""
     try:
-        return json.dumps(_encode_floats(payload), allow_nan=False, separators=(",", ":"))
+        return json.dumps(_encode(payload), allow_nan=False, separators=(",", ":"))
     except TypeError as exc:
         raise TypeError(
             f"value is not JSON-serialisable ({exc}); store numbers, strings, booleans, None, "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 from collections.abc import Mapping, Sequence
@@ -11,13 +12,16 @@ from typing import Any
 from tunecraft.direction import StudyDirection
 from tunecraft.exceptions import DuplicatedStudyError, StudyNotFound
 from tunecraft.record import TrialState
-from tunecraft.storage.base import Lease, Storage
+from tunecraft.storage.base import Lease, Storage, StudyLog
 from tunecraft.storage.events import Event, EventKind, dumps, loads
+
+_incarnations = itertools.count()
 
 
 @dataclass
 class _Study:
     directions: tuple[StudyDirection, ...]
+    key: int = field(default_factory=lambda: next(_incarnations))
     attrs: dict[str, Any] = field(default_factory=dict)
     events: list[Event] = field(default_factory=list)
     states: list[TrialState] = field(default_factory=list)
@@ -80,16 +84,25 @@ class InMemoryStorage(Storage):
     def _push(self, s: _Study, trial: int, kind: EventKind, payload: Mapping[str, Any]) -> None:
         s.events.append(Event(trial, kind, loads(dumps(payload)), len(s.events)))
 
-    def _create_trial(self, study: str, state: TrialState, payload: Mapping[str, Any],
-                      owner: str | None) -> int:
+    def _create_trials(self, study: str, state: TrialState,
+                       payloads: Sequence[Mapping[str, Any]], owner: str | None,
+                       once_key: str | None) -> list[int]:
+        encoded = [dumps(p) for p in payloads]  # validate everything before writing
         with self._lock:
             s = self._get(study)
-            number = len(s.states)
-            s.states.append(state)
-            s.owners.append(owner)
-            s.heartbeats.append(time.time() if owner else None)
-            self._push(s, number, EventKind.CREATED, payload)
-            return number
+            if once_key is not None:
+                if once_key in s.attrs:
+                    return []
+                s.attrs[once_key] = len(payloads)
+            numbers = []
+            for text in encoded:
+                number = len(s.states)
+                s.states.append(state)
+                s.owners.append(owner)
+                s.heartbeats.append(time.time() if owner else None)
+                s.events.append(Event(number, EventKind.CREATED, loads(text), len(s.events)))
+                numbers.append(number)
+            return numbers
 
     def _claim_waiting(self, study: str, owner: str) -> int | None:
         with self._lock:
@@ -116,9 +129,10 @@ class InMemoryStorage(Storage):
                 s.states[trial] = finish
             return True
 
-    def _read(self, study: str, after: int) -> list[Event]:
+    def _read(self, study: str, after: int) -> StudyLog:
         with self._lock:
-            return self._get(study).events[after + 1:]
+            s = self._get(study)
+            return StudyLog(s.key, s.directions, s.events[after + 1:])
 
     def leases(self, study: str) -> list[Lease]:
         with self._lock:

@@ -28,7 +28,7 @@ from tunecraft.exceptions import (
     StudyNotFound,
 )
 from tunecraft.record import TrialState
-from tunecraft.storage.base import Lease, Storage
+from tunecraft.storage.base import Lease, Storage, StudyLog
 from tunecraft.storage.events import SCHEMA_VERSION, Event, EventKind, dumps, loads
 from tunecraft.storage.schema import MIGRATIONS, Tables
 
@@ -37,14 +37,24 @@ T = TypeVar("T")
 _RETRY_SECONDS = 120.0
 
 
-def _is_transient(exc: BaseException) -> bool:
+def _is_transient(exc: BaseException, dialect: str) -> bool:
     import sqlalchemy.exc as sa_exc
 
-    if isinstance(exc, sa_exc.OperationalError):
-        return True  # locked/busy SQLite, dropped connection, PostgreSQL deadlock/serialization
     if isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated:
         return True
-    return False
+    if not isinstance(exc, sa_exc.OperationalError):
+        return False
+    if dialect == "sqlite":
+        # SQLite raises OperationalError for permanent faults too ("no such table",
+        # "attempt to write a readonly database", "unable to open database file"); only a
+        # busy or locked database is worth waiting for
+        text = str(exc.orig).lower()
+        return "locked" in text or "busy" in text
+    return True  # PostgreSQL: dropped connection, deadlock, serialization failure
+
+
+def _directions(text: str) -> tuple[StudyDirection, ...]:
+    return tuple(StudyDirection(d) for d in loads(text))
 
 
 class SQLStorage(Storage):
@@ -72,8 +82,6 @@ class SQLStorage(Storage):
             )
         self._engine = self._make_engine(sa_url)
         self._t = Tables(sa)
-        self._ids: dict[str, int] = {}
-        self._directions: dict[int, tuple[StudyDirection, ...]] = {}
         self._ensure_schema()
 
     # ------------------------------------------------------------------ engine and txns
@@ -122,7 +130,7 @@ class SQLStorage(Storage):
             try:
                 return fn()
             except Exception as exc:
-                if not _is_transient(exc):
+                if not _is_transient(exc, self.dialect):
                     raise
                 if time.monotonic() > deadline:
                     raise StorageError(
@@ -197,27 +205,29 @@ class SQLStorage(Storage):
         self._retry(run)
 
     # ------------------------------------------------------------------ studies
+    # Study names are resolved to ids inside every transaction, never cached: another
+    # process may delete a study and create one of the same name, and SQLite may even give
+    # the new study the old id. A cached id would then read or write the wrong study.
+    def _study_row(self, conn: Any, name: str) -> tuple[int, float, str]:
+        """The id, creation time and directions of the study called ``name``."""
+        s = self._t.studies
+        row = conn.execute(
+            self._sa.select(s.c.id, s.c.created, s.c.directions).where(s.c.name == name)
+        ).first()
+        if row is None:
+            raise StudyNotFound(f"no study named {name!r} in {self._safe_url()}")
+        return int(row[0]), float(row[1]), str(row[2])
+
     def _study_id(self, conn: Any, name: str) -> int:
-        sid = self._ids.get(name)
-        if sid is None:
-            row = conn.execute(
-                self._sa.select(self._t.studies.c.id).where(self._t.studies.c.name == name)
-            ).first()
-            if row is None:
-                raise StudyNotFound(f"no study named {name!r} in {self._safe_url()}")
-            sid = self._ids[name] = int(row[0])
-        return sid
+        return self._study_row(conn, name)[0]
 
     def _lock_study(self, conn: Any, name: str) -> int:
         """Lock the study row for the rest of the transaction; returns the study id."""
         s = self._t.studies
-        for _ in range(2):
-            sid = self._study_id(conn, name)
-            res = conn.execute(s.update().where(s.c.id == sid).values(last_seq=s.c.last_seq))
-            if res.rowcount == 1:
-                return sid
-            self._ids.pop(name, None)  # deleted and maybe recreated elsewhere; look up again
-        raise StudyNotFound(f"no study named {name!r} in {self._safe_url()}")
+        res = conn.execute(s.update().where(s.c.name == name).values(last_seq=s.c.last_seq))
+        if res.rowcount != 1:
+            raise StudyNotFound(f"no study named {name!r} in {self._safe_url()}")
+        return self._study_id(conn, name)
 
     def _reserve_seq(self, conn: Any, sid: int, n: int) -> int:
         """Reserve ``n`` event numbers of a locked study; returns the first one."""
@@ -232,15 +242,19 @@ class SQLStorage(Storage):
             raise ValueError(f"study name {name!r} must be a non-empty string of <= 512 chars")
 
         def run() -> None:
-            with self._write() as conn:
-                if conn.execute(sa.select(s.c.id).where(s.c.name == name)).first():
-                    raise DuplicatedStudyError(
-                        f"a study named {name!r} already exists in {self._safe_url()}; pass "
-                        "load_if_exists=True to continue it, or choose another name"
-                    )
-                conn.execute(s.insert().values(
-                    name=name, directions=dumps([d.value for d in directions]),
-                    next_number=0, last_seq=-1, created=time.time()))
+            taken = DuplicatedStudyError(
+                f"a study named {name!r} already exists in {self._safe_url()}; pass "
+                "load_if_exists=True to continue it, or choose another name"
+            )
+            try:
+                with self._write() as conn:
+                    if conn.execute(sa.select(s.c.id).where(s.c.name == name)).first():
+                        raise taken
+                    conn.execute(s.insert().values(
+                        name=name, directions=dumps([d.value for d in directions]),
+                        next_number=0, last_seq=-1, created=time.time()))
+            except sa.exc.IntegrityError:
+                raise taken from None  # a concurrent create won the unique name
 
         self._retry(run)
 
@@ -255,7 +269,6 @@ class SQLStorage(Storage):
                 conn.execute(t.studies.delete().where(t.studies.c.id == sid))
 
         self._retry(run)
-        self._ids.pop(name, None)
         self._forget(name)
 
     def study_names(self) -> list[str]:
@@ -269,19 +282,9 @@ class SQLStorage(Storage):
         return self._retry(run)
 
     def study_directions(self, name: str) -> tuple[StudyDirection, ...]:
-        s = self._t.studies
-
         def run() -> tuple[StudyDirection, ...]:
             with self._read_conn() as conn:
-                sid = self._study_id(conn, name)
-                if sid not in self._directions:
-                    text = conn.execute(self._sa.select(s.c.directions).where(s.c.id == sid)
-                                        ).scalar_one_or_none()
-                    if text is None:
-                        self._ids.pop(name, None)
-                        raise StudyNotFound(f"no study named {name!r} in {self._safe_url()}")
-                    self._directions[sid] = tuple(StudyDirection(d) for d in loads(text))
-                return self._directions[sid]
+                return _directions(self._study_row(conn, name)[2])
 
         return self._retry(run)
 
@@ -316,32 +319,44 @@ class SQLStorage(Storage):
         return self._retry(run)
 
     # ------------------------------------------------------------------ trials
-    def _insert_events(self, conn: Any, sid: int, first_seq: int, trial: int,
-                       events: Sequence[tuple[EventKind, str]]) -> None:
+    def _insert_events(self, conn: Any, sid: int, first_seq: int,
+                       events: Sequence[tuple[int, EventKind, str]]) -> None:
         conn.execute(self._t.events.insert(), [
             {"study_id": sid, "seq": first_seq + i, "trial": trial, "kind": kind.value,
              "payload": text}
-            for i, (kind, text) in enumerate(events)
+            for i, (trial, kind, text) in enumerate(events)
         ])
 
-    def _create_trial(self, study: str, state: TrialState, payload: Mapping[str, Any],
-                      owner: str | None) -> int:
-        sa, s, tr = self._sa, self._t.studies, self._t.trials
-        text = dumps(payload)
+    def _create_trials(self, study: str, state: TrialState,
+                       payloads: Sequence[Mapping[str, Any]], owner: str | None,
+                       once_key: str | None) -> list[int]:
+        sa, s, tr, a = self._sa, self._t.studies, self._t.trials, self._t.study_attrs
+        texts = [dumps(p) for p in payloads]
+        n = len(texts)
 
-        def run() -> int:
+        def run() -> list[int]:
             with self._write() as conn:
                 sid = self._lock_study(conn, study)
-                seq = self._reserve_seq(conn, sid, 1)
+                if once_key is not None:
+                    cond = (a.c.study_id == sid) & (a.c.key == once_key)
+                    if conn.execute(sa.select(a.c.key).where(cond)).first():
+                        return []
+                    conn.execute(a.insert().values(study_id=sid, key=once_key, value=dumps(n)))
+                if not n:
+                    return []
+                seq = self._reserve_seq(conn, sid, n)
                 conn.execute(s.update().where(s.c.id == sid)
-                             .values(next_number=s.c.next_number + 1))
-                number = int(conn.execute(sa.select(s.c.next_number).where(s.c.id == sid)
-                                          ).scalar_one()) - 1
-                conn.execute(tr.insert().values(
-                    study_id=sid, number=number, state=state.value, owner=owner,
-                    heartbeat=time.time() if owner else None))
-                self._insert_events(conn, sid, seq, number, [(EventKind.CREATED, text)])
-                return number
+                             .values(next_number=s.c.next_number + n))
+                first = int(conn.execute(sa.select(s.c.next_number).where(s.c.id == sid)
+                                         ).scalar_one()) - n
+                numbers = list(range(first, first + n))
+                beat = time.time() if owner else None
+                conn.execute(tr.insert(), [
+                    {"study_id": sid, "number": k, "state": state.value, "owner": owner,
+                     "heartbeat": beat} for k in numbers])
+                self._insert_events(conn, sid, seq, [
+                    (k, EventKind.CREATED, text) for k, text in zip(numbers, texts, strict=True)])
+                return numbers
 
         return self._retry(run)
 
@@ -362,8 +377,8 @@ class SQLStorage(Storage):
                              .where((tr.c.study_id == sid) & (tr.c.number == number))
                              .values(state=TrialState.RUNNING.value, owner=owner,
                                      heartbeat=time.time()))
-                self._insert_events(conn, sid, seq, int(number),
-                                    [(EventKind.CLAIMED, dumps({"time": time.time()}))])
+                self._insert_events(conn, sid, seq, [
+                    (int(number), EventKind.CLAIMED, dumps({"time": time.time()}))])
                 return int(number)
 
         return self._retry(run)
@@ -381,24 +396,25 @@ class SQLStorage(Storage):
                 if state != TrialState.RUNNING.value:
                     return False
                 seq = self._reserve_seq(conn, sid, len(encoded))
-                self._insert_events(conn, sid, seq, trial, encoded)
+                self._insert_events(conn, sid, seq, [(trial, k, text) for k, text in encoded])
                 if finish is not None:
                     conn.execute(tr.update().where(where).values(state=finish.value))
                 return True
 
         return self._retry(run)
 
-    def _read(self, study: str, after: int) -> list[Event]:
+    def _read(self, study: str, after: int) -> StudyLog:
         sa, ev = self._sa, self._t.events
 
-        def run() -> list[Event]:
+        def run() -> StudyLog:
             with self._read_conn() as conn:
-                sid = self._study_id(conn, study)
+                sid, created, directions = self._study_row(conn, study)
                 rows = conn.execute(
                     sa.select(ev.c.seq, ev.c.trial, ev.c.kind, ev.c.payload)
                     .where((ev.c.study_id == sid) & (ev.c.seq > after)).order_by(ev.c.seq)
                 )
-                return [Event(int(tr), EventKind(k), loads(p), int(q)) for q, tr, k, p in rows]
+                events = [Event(int(tr), EventKind(k), loads(p), int(q)) for q, tr, k, p in rows]
+                return StudyLog((sid, created), _directions(directions), events)
 
         return self._retry(run)
 

@@ -11,7 +11,7 @@ import traceback
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
-from tunecraft.exceptions import SearchSpaceExhausted, TrialPruned
+from tunecraft.exceptions import SearchSpaceExhausted, TrialFinishedError, TrialPruned
 from tunecraft.record import FrozenTrial, TrialState
 from tunecraft.trial import Trial, check_values
 
@@ -61,27 +61,47 @@ def _check_args(n_trials: int | None, timeout: float | None, n_jobs: int) -> int
     return (os.cpu_count() or 1) if n_jobs == -1 else n_jobs
 
 
+def _tell(study: Study, trial: Trial, values: Sequence[float] | None = None,
+          state: TrialState | None = None, reason: str | None = None
+          ) -> tuple[FrozenTrial, bool]:
+    """Record the outcome; False with the stored record when the trial was finished elsewhere.
+
+    That happens when another worker presumed this one dead (no heartbeat within the grace
+    period) and marked the trial FAIL: the late result is dropped, and the loop goes on.
+    """
+    try:
+        return study.tell(trial, values, state, fail_reason=reason), True
+    except TrialFinishedError:
+        frozen = study.history().trial(trial.number)
+        logger.warning("Trial %d was finished as %s by another worker while it ran here (%s); "
+                       "this worker's result is dropped.", trial.number, frozen.state.name,
+                       frozen.fail_reason)
+        return frozen, False
+
+
 def run_trial(study: Study, objective: Objective, trial: Trial,
               catch: tuple[type[BaseException], ...]) -> FrozenTrial:
     """Run the objective on ``trial`` and record the outcome; re-raise what is not caught."""
     try:
-        result = objective(trial)
+        values, why = check_values(objective(trial), len(study.directions))
     except TrialPruned:
-        return study.tell(trial, state=TrialState.PRUNED)
+        return _tell(study, trial, state=TrialState.PRUNED)[0]
     except BaseException as exc:
         reason = f"{type(exc).__name__}: {exc}"
         try:
             trial._set_system_attr("traceback", traceback.format_exc(limit=20))
         except Exception:  # an unserialisable traceback must not hide the real error
             pass
-        frozen = study.tell(trial, state=TrialState.FAIL, fail_reason=reason)
-        if isinstance(exc, catch):
+        frozen, recorded = _tell(study, trial, state=TrialState.FAIL, reason=reason)
+        # a write refused because the trial was finished elsewhere is a lost lease, not a
+        # bug of the objective: it never stops the loop
+        lost = not recorded and isinstance(exc, TrialFinishedError)
+        if lost or isinstance(exc, catch):
             return frozen
         raise
-    values, why = check_values(result, len(study.directions))
     if values is None:
-        return study.tell(trial, state=TrialState.FAIL, fail_reason=why)
-    return study.tell(trial, values)
+        return _tell(study, trial, state=TrialState.FAIL, reason=why)[0]
+    return _tell(study, trial, values)[0]
 
 
 def _log_finished(study: Study, frozen: FrozenTrial) -> None:
@@ -123,18 +143,18 @@ def run_optimize(
     def work() -> None:
         while not errors and budget.take(study):
             try:
-                trial = study.ask()
-            except SearchSpaceExhausted:
-                budget.stop()
-                return
-            try:
+                try:
+                    trial = study.ask()
+                except SearchSpaceExhausted:
+                    budget.stop()
+                    return
                 frozen = run_trial(study, objective, trial, caught)
                 _log_finished(study, frozen)
                 for cb in callbacks:
                     cb(study, frozen)
                 if bar is not None:
                     bar.update(frozen)
-            except BaseException as exc:
+            except BaseException as exc:  # from ask, the objective or a callback
                 errors.append(exc)
                 budget.stop()
                 if jobs == 1:

@@ -11,11 +11,11 @@ from tunecraft.direction import StudyDirection
 from tunecraft.exceptions import SearchSpaceExhausted, TrialFinishedError
 from tunecraft.history import History
 from tunecraft.pruners.base import BasePruner
-from tunecraft.record import FrozenTrial, TrialState
+from tunecraft.record import FrozenTrial, TrialState, thaw
 from tunecraft.samplers.base import BaseSampler
 from tunecraft.space import Dim
 from tunecraft.storage.base import Storage, check_user_attr
-from tunecraft.storage.events import Event, EventKind, dumps
+from tunecraft.storage.events import Event, EventKind
 from tunecraft.storage.memory import InMemoryStorage
 from tunecraft.study import _lease
 from tunecraft.trial import Trial, check_values
@@ -138,11 +138,10 @@ class Study:
         fixed = dict(params)
         check_user_attr("fixed_params", fixed)
         if skip_if_exists:
-            key = dumps(fixed)
-            for t in self.history().trials:
-                if dumps(dict(t.system_attrs.get("fixed_params", {}))) == key:
+            for t in self.history().trials:  # dict equality: key order and 2 vs 2.0 do not count
+                if thaw(t.system_attrs.get("fixed_params", {})) == fixed:
                     return
-                if t.state.is_finished() and t.params and dumps(dict(t.params)) == key:
+                if t.state.is_finished() and t.params and dict(t.params) == fixed:
                     return
         self._storage.create_trial(self.study_name, waiting=True, user_attrs=user_attrs,
                                    system_attrs={"fixed_params": fixed})
@@ -154,12 +153,12 @@ class Study:
             return False
         fingerprint = getattr(self.sampler, "fingerprint", lambda: repr(self.sampler))()
         key = f"sampler_queue:{fingerprint}"
-        if key not in self._storage.study_attrs(self.study_name):
-            if self._storage.set_study_attr(self.study_name, key, len(points),
-                                            only_if_absent=True):
-                for p in points:
-                    self._storage.create_trial(self.study_name, waiting=True,
-                                               system_attrs={"fixed_params": dict(p)})
+        if key not in self._storage.study_attrs(self.study_name):  # skip the write when done
+            # every point in one transaction that also sets the key: however many workers
+            # race here, the points are queued whole and exactly once
+            self._storage.enqueue_trials(self.study_name,
+                                         [{"fixed_params": dict(p)} for p in points],
+                                         once_key=key)
         return True
 
     def fail_stale_trials(self) -> list[int]:

@@ -1,0 +1,2 @@
+"""The ``tunecraft`` command line: ``run``, ``studies``, ``best``, ``trials``, ``export``,
+``delete``. Each command is one module under :mod:`tunecraft.cli.commands`."""

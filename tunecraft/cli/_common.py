@@ -1,0 +1,109 @@
+"""Shared pieces of the command line: storage resolution, errors, Rich output and formatting."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import math
+import os
+import sys
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from tunecraft.exceptions import StudyNotFound, TunecraftError
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from tunecraft.history import History
+    from tunecraft.storage.base import Storage
+
+DEFAULT_STORAGE = "tunecraft.db"
+STORAGE_ENV = "TUNECRAFT_STORAGE"
+
+
+class UsageError(TunecraftError):
+    """Bad command-line usage, as one full line (``tunecraft CMD: error: ...``); exit 2."""
+
+
+def add_storage_option(parser: argparse.ArgumentParser) -> None:
+    """``--storage URL`` on a subcommand, so it works before or after the command name."""
+    parser.add_argument(
+        "--storage", metavar="URL", default=argparse.SUPPRESS,
+        help=f"SQLite path or database URL (default: ${STORAGE_ENV} or {DEFAULT_STORAGE})")
+
+
+def storage_url(args: argparse.Namespace, configured: str | None = None) -> str:
+    """``--storage`` flag, else the config's ``storage``, else $TUNECRAFT_STORAGE, else
+    ``tunecraft.db``."""
+    flag: str | None = getattr(args, "storage", None)
+    return flag or configured or os.environ.get(STORAGE_ENV) or DEFAULT_STORAGE
+
+
+def open_storage(url: str, *, must_exist: bool = True) -> Storage:
+    """Open a storage; a missing SQLite file is an error unless ``must_exist`` is False
+    (reading commands must not create empty database files)."""
+    from tunecraft.storage import get_storage, normalize_url
+
+    full = normalize_url(url)
+    if must_exist and full.startswith("sqlite:///"):
+        path = full[len("sqlite:///"):].split("?", 1)[0]
+        if path and path != ":memory:" and not os.path.exists(path):
+            raise TunecraftError(
+                f"no storage at {path!r} (file not found); pass --storage PATH_OR_URL or set "
+                f"${STORAGE_ENV}")
+    return get_storage(url)
+
+
+def read_history(storage: Storage, study: str) -> History:
+    """The history of ``study``, or StudyNotFound naming the studies that exist."""
+    names = storage.study_names()
+    if study not in names:
+        from tunecraft.config.source import did_you_mean
+
+        hint = did_you_mean(study, names) or (
+            f"; it holds {', '.join(names)}" if names else "; it holds no study")
+        raise StudyNotFound(f"no study named {study!r} in this storage{hint}")
+    return storage.history(study)
+
+
+def console(stderr: bool = False) -> Console:
+    """A Rich console; when not a terminal, no colours and a wide line (for pipes and files)."""
+    from rich.console import Console
+
+    stream = sys.stderr if stderr else sys.stdout
+    tty = stream.isatty()
+    return Console(file=stream, width=None if tty else 160, no_color=not tty,
+                   highlight=False, soft_wrap=not tty)
+
+
+def fmt_number(v: float | None) -> str:
+    if v is None:
+        return "-"
+    if math.isnan(v) or math.isinf(v):
+        return str(v)
+    return f"{v:.6g}"
+
+
+def fmt_values(values: tuple[float, ...] | None) -> str:
+    if values is None:
+        return "-"
+    return ", ".join(fmt_number(v) for v in values)
+
+
+def fmt_params(params: Mapping[str, Any]) -> str:
+    return ", ".join(f"{k}={fmt_number(v) if isinstance(v, float) else v}"
+                     for k, v in params.items())
+
+
+def fmt_duration(d: dt.timedelta | None) -> str:
+    if d is None:
+        return "-"
+    s = d.total_seconds()
+    if s < 60:
+        return f"{s:.2f}s"
+    m, s = divmod(s, 60)
+    if m < 60:
+        return f"{int(m)}m{int(s):02d}s"
+    h, m = divmod(m, 60)
+    return f"{int(h)}h{int(m):02d}m"

@@ -1,0 +1,185 @@
+"""``tunecraft run CONFIG.yaml``: run (or continue) the study a YAML config describes.
+
+``n_trials`` is the study's total: ``run`` counts the trials already finished (COMPLETE or
+PRUNED) and runs only the rest, so re-running the same command after a crash or Ctrl-C
+continues the study instead of starting over; a finished study runs nothing. FAIL trials do
+not count, so they are retried. Several ``run`` processes on one storage share the total.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import traceback
+from typing import TYPE_CHECKING, Any
+
+from tunecraft.cli._common import add_storage_option, console, open_storage, storage_url
+
+if TYPE_CHECKING:
+    from tunecraft.config import PluginSpec, RunConfig
+    from tunecraft.record import FrozenTrial
+    from tunecraft.study import Study
+
+
+def _count(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 0, got {text!r}") from None
+    if n < 0:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 0, got {n}")
+    return n
+
+
+def _seconds(text: str) -> float:
+    try:
+        x = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number of seconds, got {text!r}") from None
+    if not x > 0 or x == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, got {text}")
+    return x
+
+
+def register(subparsers: argparse._SubParsersAction[Any]) -> None:
+    p = subparsers.add_parser(
+        "run", help="run or continue the study described by a YAML config",
+        description="Run the study described by CONFIG.yaml until it has n_trials finished "
+                    "(COMPLETE or PRUNED) trials in total; running it again continues the "
+                    "same study. Flags override the config.")
+    p.add_argument("config", metavar="CONFIG.yaml", help="the run config (see docs/cli.md)")
+    add_storage_option(p)
+    p.add_argument("--study", metavar="NAME", help="study name (default: config 'study', "
+                                                   "else the config file name)")
+    p.add_argument("--n-trials", type=_count, metavar="N",
+                   help="total number of finished trials the study should reach")
+    p.add_argument("--timeout", type=_seconds, metavar="SECONDS",
+                   help="stop starting trials after this many seconds (this invocation)")
+    p.add_argument("--seed", type=int, help="sampler seed")
+    p.add_argument("--sampler", metavar="SPEC",
+                   help="tpe, random, grid or qmc, or YAML such as "
+                        "'{name: tpe, n_startup_trials: 5}'")
+    p.add_argument("--pruner", metavar="SPEC",
+                   help="median, percentile or none, or YAML such as "
+                        "'{name: median, n_warmup_steps: 2}'")
+    p.add_argument("--n-jobs", type=int, metavar="N", help="trials to run in parallel threads")
+    p.add_argument("--no-progress", action="store_true",
+                   help="no progress bar (it is off anyway when stdout is not a terminal)")
+    p.set_defaults(handler=handle)
+
+
+def _override_plugin(current: PluginSpec, flag: str, raw: str, kind: str,
+                     names: tuple[str, ...]) -> PluginSpec:
+    from tunecraft.config import PluginSpec, loads_yaml
+    from tunecraft.config.run import parse_plugin
+    from tunecraft.config.source import Source
+
+    value, _ = loads_yaml(raw, flag)
+    spec = parse_plugin(value, (flag,), Source(), kind, names)
+    if spec.name == current.name:  # same plugin: flag arguments on top of the config's
+        return PluginSpec(spec.name, {**current.kwargs, **spec.kwargs}, spec.path, spec.source)
+    return spec
+
+
+def apply_flags(config: RunConfig, args: argparse.Namespace) -> RunConfig:
+    """The config with the command-line overrides applied."""
+    from tunecraft.config.run import PRUNER_NAMES, SAMPLER_NAMES
+
+    changes: dict[str, Any] = {}
+    for flag, field in (("study", "study"), ("n_trials", "n_trials"), ("timeout", "timeout"),
+                        ("seed", "seed"), ("n_jobs", "n_jobs")):
+        value = getattr(args, flag)
+        if value is not None:
+            changes[field] = value
+    if args.n_jobs is not None and (args.n_jobs == 0 or args.n_jobs < -1):
+        from tunecraft.cli._common import UsageError
+
+        raise UsageError(f"tunecraft run: error: --n-jobs {args.n_jobs} must be a positive "
+                         "integer or -1 (all cores)")
+    if args.sampler is not None:
+        changes["sampler"] = _override_plugin(config.sampler, "--sampler", args.sampler,
+                                              "sampler", SAMPLER_NAMES)
+    if args.pruner is not None:
+        changes["pruner"] = _override_plugin(config.pruner, "--pruner", args.pruner, "pruner",
+                                             PRUNER_NAMES)
+    return config.replace(**changes)
+
+
+def _finished(study: Study) -> int:
+    from tunecraft.record import TrialState
+
+    counts = study.storage.state_counts(study.study_name)
+    return counts.get(TrialState.COMPLETE, 0) + counts.get(TrialState.PRUNED, 0)
+
+
+def handle(args: argparse.Namespace) -> int:
+    from tunecraft.config import load_run_config
+    from tunecraft.config.build import build_pruner, build_sampler, load_objective, with_space
+    from tunecraft.record import TrialState
+    from tunecraft.study import create_study
+
+    from .best import render_best
+
+    config = apply_flags(load_run_config(args.config), args)
+    if config.n_trials is None and config.timeout is None:
+        raise config.source.error((), "set n_trials or timeout (in the config, or with "
+                                      "--n-trials / --timeout)")
+    try:
+        objective = load_objective(config)
+    except Exception as exc:
+        from tunecraft.exceptions import ConfigError
+
+        if isinstance(exc, ConfigError):
+            raise
+        traceback.print_exc()
+        print(f"tunecraft: error: importing the objective {config.objective!r} failed: "
+              f"{type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+    sampler, pruner = build_sampler(config), build_pruner(config)
+    url = storage_url(args, config.storage)
+    storage = open_storage(url, must_exist=False)
+    try:
+        existing = storage.study_directions(config.study) if config.study in \
+            storage.study_names() else None
+        if existing is not None and existing != config.directions:
+            raise config.source.error(
+                ("directions",) if len(config.directions) > 1 else ("direction",),
+                f"study {config.study!r} in {url} has directions "
+                f"{[d.value for d in existing]}, not {[d.value for d in config.directions]}; "
+                "fix the config or pass --study NEW_NAME")
+        study = create_study(storage=storage, sampler=sampler, pruner=pruner,
+                             study_name=config.study, load_if_exists=True,
+                             directions=list(config.directions))
+        done = _finished(study)
+        remaining = None if config.n_trials is None else max(config.n_trials - done, 0)
+        err = console(stderr=True)
+        if remaining == 0:
+            err.print(f"Study {study.study_name!r} already has {done} finished trials "
+                      f"(n_trials: {config.n_trials}); nothing to run. Raise --n-trials to "
+                      "run more.")
+        else:
+            what = f"up to {remaining} more" if remaining is not None else "trials"
+            limit = f" for at most {config.timeout:g}s" if config.timeout else ""
+            err.print(f"Study {study.study_name!r} in {url}: {done} finished; running "
+                      f"{what}{limit} with {type(sampler).__name__}.")
+            before = len(study.trials)
+            target = config.n_trials
+
+            def stop_at_target(s: Study, _: FrozenTrial) -> None:
+                if target is not None and _finished(s) >= target:
+                    s.stop()  # other workers on the same study reached the total
+
+            show = not args.no_progress and sys.stdout.isatty()
+            study.optimize(with_space(objective, config.space), n_trials=remaining,
+                           timeout=config.timeout, n_jobs=config.n_jobs,
+                           callbacks=[stop_at_target], show_progress_bar=show)
+            ran = study.trials[before:]
+            failed = [t for t in ran if t.state is TrialState.FAIL]
+            if ran and len(failed) == len(ran):  # a broken objective is not a success
+                err.print(f"All {len(ran)} trials of this run failed; the last one: "
+                          f"{failed[-1].fail_reason}")
+                return 1
+        render_best(console(), study.history(), study.study_name)
+        return 0
+    finally:
+        storage.close()

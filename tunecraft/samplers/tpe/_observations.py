@@ -1,0 +1,218 @@
+"""What TPE learns from in a History, as per-trial columns that are updated incrementally.
+
+Rows are the History's trials in number order. COMPLETE (finite) and PRUNED trials are
+observations; RUNNING trials are used by the constant liar, at what they have flushed so far
+merged over the joint proposal they published (``system_attrs["proposal"]``); other trials
+are ignored.
+
+Storage replay hands out the same FrozenTrial object for a trial until that trial changes, so
+the table of a new History reuses every row whose trial object is unchanged and encodes only
+the others: a suggestion costs O(n) array work but only O(changed trials) Python work. A table
+is immutable once built (its lazy caches hold pure functions of it), and whether rows are
+reused or rebuilt never changes a result.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from tunecraft.history import History
+from tunecraft.record import FrozenTrial, TrialState
+from tunecraft.samplers.tpe._encoding import encode_column, is_degenerate
+from tunecraft.samplers.tpe._split import COMPLETE, PRUNED, RUNNING
+from tunecraft.space import Dim
+
+PROPOSAL_KEY = "proposal"
+IGNORED = -1
+_Column = tuple[np.ndarray, np.ndarray]
+
+
+class TrialTable:
+    """Per-trial rows of one History; see the module docstring.
+
+    Attributes:
+        kind: (n,) COMPLETE, PRUNED, RUNNING or IGNORED.
+        numbers: (n,) trial numbers.
+        values: (n, m) objective values, every column minimised; NaN unless COMPLETE.
+        pruned_key: (n, 2) ``(-last_step, signed last value)`` for PRUNED rows; inf where
+            there is no report or the value is NaN (the sort order of the split).
+    """
+
+    __slots__ = ("history", "trials", "directions", "kind", "numbers", "values", "pruned_key",
+                 "params", "dists", "keysets", "_columns", "_groups")
+
+    def __init__(self, history: History, previous: TrialTable | None = None) -> None:
+        self.history = history
+        self.trials = history.trials
+        self.directions = history.directions
+        n, m = len(self.trials), len(self.directions)
+        changed = _changed_rows(previous, history)
+        if previous is None or changed.size == n:
+            previous = None
+            self.kind = np.full(n, IGNORED, dtype=np.int8)
+            self.numbers = np.zeros(n, dtype=np.int64)
+            self.values = np.full((n, m), math.nan)
+            self.pruned_key = np.full((n, 2), math.inf)
+            self.params: list[Mapping[str, Any]] = [{}] * n
+            self.dists: list[Mapping[str, Dim] | None] = [None] * n
+            self.keysets: list[frozenset[str] | None] = [None] * n
+        else:
+            keep = min(n, len(previous.trials))
+            self.kind = _resized(previous.kind, n, IGNORED)
+            self.numbers = _resized(previous.numbers, n, 0)
+            self.values = _resized(previous.values, n, math.nan)
+            self.pruned_key = _resized(previous.pruned_key, n, math.inf)
+            self.params = previous.params[:keep] + [{}] * (n - keep)
+            self.dists = previous.dists[:keep] + [None] * (n - keep)
+            self.keysets = previous.keysets[:keep] + [None] * (n - keep)
+        sign = np.array([d.sign for d in self.directions], dtype=float)
+        for i in changed.tolist():
+            self._set_row(i, self.trials[i], sign)
+        self._columns: dict[tuple[str, Dim], _Column] = {}
+        self._groups: list[dict[str, Dim]] | None = None
+        if previous is not None:
+            rows = [self.params[i] for i in changed.tolist()]
+            for (name, dim), (ok, data) in list(previous._columns.items()):
+                new_ok = _resized(ok, n, False)
+                new_data = _resized(data, n, 0)
+                if changed.size:
+                    new_ok[changed], new_data[changed] = encode_column(dim, name, rows)
+                self._columns[(name, dim)] = (new_ok, new_data)
+
+    def _set_row(self, i: int, t: FrozenTrial, sign: np.ndarray) -> None:
+        self.numbers[i] = t.number
+        self.values[i] = math.nan
+        self.pruned_key[i] = math.inf
+        self.params[i] = t.params
+        self.dists[i] = None
+        self.keysets[i] = None
+        state = t.state
+        if state is TrialState.COMPLETE:
+            vals = t.values
+            if vals is None or not all(map(math.isfinite, vals)):
+                self.kind[i] = IGNORED
+                return
+            self.kind[i] = COMPLETE
+            self.values[i] = np.asarray(vals, dtype=float) * sign
+            self.dists[i] = t.distributions
+            self.keysets[i] = frozenset(t.distributions)
+        elif state is TrialState.PRUNED:
+            self.kind[i] = PRUNED
+            self.dists[i] = t.distributions
+            self.keysets[i] = frozenset(t.distributions)
+            if t.intermediate_values:
+                step, value = max(t.intermediate_values.items())
+                self.pruned_key[i] = (-float(step),
+                                      math.inf if math.isnan(value) else sign[0] * value)
+        elif state is TrialState.RUNNING:
+            self.kind[i] = RUNNING
+            self.params[i] = running_params(t)
+        else:
+            self.kind[i] = IGNORED
+
+    # ------------------------------------------------------------------ queries
+    def n_finished(self) -> int:
+        """COMPLETE (finite) plus PRUNED trials: what counts toward ``n_startup_trials``."""
+        return int(np.count_nonzero((self.kind == COMPLETE) | (self.kind == PRUNED)))
+
+    def usable(self, number: int, constant_liar: bool) -> np.ndarray:
+        """Mask of the rows TPE learns from when sampling trial ``number``."""
+        mask: np.ndarray = (self.kind == COMPLETE) | (self.kind == PRUNED)
+        if constant_liar:
+            mask |= (self.kind == RUNNING) & (self.numbers != number)
+        return mask
+
+    def column(self, name: str, dim: Dim) -> _Column:
+        """``(ok, data)`` of param ``name`` encoded for ``dim`` (see ``encode_column``)."""
+        key = (name, dim)
+        col = self._columns.get(key)
+        if col is None:
+            col = self._columns[key] = encode_column(dim, name, self.params)
+        return col
+
+    def groups(self) -> list[dict[str, Dim]]:
+        """Partition the params of finished trials into groups that always occur together.
+
+        Two params share a group when every COMPLETE or PRUNED trial has both or neither
+        (e.g. ``momentum`` and ``nesterov`` when both are suggested only for SGD). Each param
+        takes the distribution of the latest finished trial that has it: if a range changed
+        during the study, the current one is proposed, and the trials whose values fall
+        outside it are not used. Single-valued params are left out. Groups are sorted by their
+        first name, and names within a group are sorted.
+        """
+        if self._groups is None:
+            self._groups = _groups(self.keysets, self.dists)
+        return self._groups
+
+    def intersection(self) -> dict[str, Dim]:
+        """Params present with the same distribution in every COMPLETE or PRUNED trial."""
+        space: dict[str, Dim] | None = None
+        for dists in self.dists:
+            if dists is None:
+                continue
+            if space is None:
+                space = dict(dists)
+            else:
+                space = {k: d for k, d in space.items() if (o := dists.get(k)) is d or o == d}
+        return {k: d for k, d in sorted((space or {}).items()) if not is_degenerate(d)}
+
+
+def running_params(trial: FrozenTrial) -> Mapping[str, Any]:
+    """A RUNNING trial's flushed params over its published joint proposal."""
+    proposal = trial.system_attrs.get(PROPOSAL_KEY)
+    if not isinstance(proposal, Mapping) or not proposal:
+        return trial.params
+    return {**proposal, **trial.params}
+
+
+def _changed_rows(previous: TrialTable | None, history: History) -> np.ndarray:
+    n = len(history.trials)
+    if previous is None or previous.directions != history.directions:
+        return np.arange(n)
+    old = previous.trials
+    k = min(n, len(old))
+    same = np.fromiter(map(operator.is_, old[:k], history.trials[:k]), dtype=bool, count=k)
+    return np.concatenate([np.flatnonzero(~same), np.arange(k, n)])
+
+
+def _resized(a: np.ndarray, n: int, fill: Any) -> np.ndarray:
+    if a.shape[0] >= n:
+        head: np.ndarray = a[:n].copy()
+        return head
+    out = np.full((n, *a.shape[1:]), fill, dtype=a.dtype)
+    out[:a.shape[0]] = a
+    return out
+
+
+def _groups(
+    keysets: Sequence[frozenset[str] | None], dists: Sequence[Mapping[str, Dim] | None]
+) -> list[dict[str, Dim]]:
+    latest: dict[frozenset[str], int] = {}
+    for i, keys in enumerate(keysets):
+        if keys is not None:
+            latest[keys] = i  # first-appearance order, latest row
+    parts: list[set[str]] = []
+    for keys in latest:
+        rest = set(keys)
+        refined: list[set[str]] = []
+        for part in parts:
+            inside, outside = part & rest, part - rest
+            refined.extend(p for p in (inside, outside) if p)
+            rest -= part
+        if rest:
+            refined.append(rest)
+        parts = refined
+    dims: dict[str, Dim] = {}
+    for i in sorted(latest.values()):  # later trials overwrite earlier ones
+        dims.update(dists[i] or {})
+    out: list[dict[str, Dim]] = []
+    for part in parts:
+        names = sorted(n for n in part if not is_degenerate(dims[n]))
+        if names:
+            out.append({n: dims[n] for n in names})
+    return sorted(out, key=lambda g: next(iter(g)))

@@ -1,0 +1,256 @@
+"""TPESampler: the Tree-structured Parzen Estimator, multivariate and group-aware by default."""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+
+from tunecraft.history import History
+from tunecraft.samplers.base import BaseSampler
+from tunecraft.samplers.tpe._encoding import Columns, is_degenerate
+from tunecraft.samplers.tpe._observations import TrialTable
+from tunecraft.samplers.tpe._split import (
+    RUNNING,
+    default_gamma,
+    default_gamma_multiobjective,
+    default_weights,
+    split,
+)
+from tunecraft.samplers.tpe.parzen import ParzenEstimator
+from tunecraft.space import Categorical, Dim, Space
+
+
+class TPESampler(BaseSampler):
+    """Tree-structured Parzen Estimator: proposes where good trials are dense and others sparse.
+
+    Trials are split into a good fraction ("below", density l) and the rest ("above", density
+    g); each density is a weighted mixture of one kernel per trial plus a prior kernel. A
+    suggestion is the best of ``n_ei_candidates`` draws from l by ``log l(x) - log g(x)``,
+    which ranks candidates like expected improvement. The defaults follow Optuna v5: the
+    multivariate (product-kernel) TPE with the neighbour bandwidth rule and the magic clip,
+    found best by Watanabe (2023, arXiv:2304.11127), and the constant liar on. The keyword
+    names are Optuna's, so switching is a change of import.
+
+    Args:
+        seed: Seed of the per-trial generators; the same seed and history give the same
+            suggestion, whatever process or thread asks.
+        n_startup_trials: Sample at random until this many trials are COMPLETE or PRUNED.
+        n_ei_candidates: Candidates drawn from l(x) per suggestion.
+        multivariate: Fit the parameters sampled together at ``ask`` with one joint product
+            kernel, which captures their interactions (Optuna's ``multivariate=True``). When
+            False every parameter is fitted alone (independent TPE).
+        group: Decompose the space into groups of parameters that always occur together and
+            fit each group on the trials that contain it. The default (None) means True when
+            ``multivariate``. Conditional spaces are the usual case in deep learning (the
+            momentum of SGD, the betas of Adam, the width of layer 3 only when there are 3
+            layers); without groups their parameters fall outside the joint space and are
+            fitted one at a time. On a space without conditions there is one group, the
+            whole space, so the default costs nothing there. Each group's split into good
+            and bad trials is taken among the trials that contain the group, so a
+            conditional parameter is modelled on its own branch even while another branch
+            is better overall.
+        constant_liar: Count RUNNING trials (at their flushed params and published joint
+            proposal) as bad, so that parallel workers do not propose the same point.
+        gamma: ``n -> n_below``, how many of ``n`` trials are good; default
+            ``min(ceil(0.1 n), 25)``, or ``ceil(0.1 n)`` with several objectives.
+        weights: ``n -> (n,) weights`` of the trials in number order (for l and g; with
+            several objectives l is uniform); default down-weights trials older than the
+            last 25.
+        prior_weight: Weight of the prior kernel (mean at the centre, width the whole range,
+            uniform over categories) relative to one trial's weight.
+        consider_magic_clip: Keep kernel widths at least ``range / min(100, n + 2)``.
+        consider_endpoints: Let the outermost kernels also widen towards the bounds.
+
+    Raises:
+        ValueError: on an invalid argument (the message names it and the fix).
+
+    Example:
+        >>> import tunecraft as tc
+        >>> study = tc.create_study(sampler=TPESampler(seed=0))
+        >>> study.optimize(lambda t: (t.suggest_float("x", -3, 3) - 1) ** 2, n_trials=40)
+        >>> study.best_value < 0.01
+        True
+    """
+
+    def __init__(
+        self,
+        *,
+        seed: int | None = None,
+        n_startup_trials: int = 10,
+        n_ei_candidates: int = 24,
+        multivariate: bool = True,
+        group: bool | None = None,
+        constant_liar: bool = True,
+        gamma: Callable[[int], int] | None = None,
+        weights: Callable[[int], Any] | None = None,
+        prior_weight: float = 1.0,
+        consider_magic_clip: bool = True,
+        consider_endpoints: bool = False,
+    ) -> None:
+        super().__init__(seed)
+        _check_int("n_startup_trials", n_startup_trials, 0)
+        _check_int("n_ei_candidates", n_ei_candidates, 1)
+        for name, flag in (("multivariate", multivariate), ("constant_liar", constant_liar),
+                           ("consider_magic_clip", consider_magic_clip),
+                           ("consider_endpoints", consider_endpoints)):
+            if not isinstance(flag, bool):
+                raise ValueError(f"{name}={flag!r} must be True or False")
+        if group is not None and not isinstance(group, bool):
+            raise ValueError(f"group={group!r} must be True, False or None")
+        if group and not multivariate:
+            raise ValueError("group=True needs multivariate=True; set multivariate=True or "
+                             "leave group unset")
+        for name, fn in (("gamma", gamma), ("weights", weights)):
+            if fn is not None and not callable(fn):
+                raise ValueError(f"{name}={fn!r} must be a function of the number of trials "
+                                 "or None for the default")
+        if (isinstance(prior_weight, bool) or not isinstance(prior_weight, numbers.Real)
+                or not math.isfinite(prior_weight) or prior_weight < 0):
+            raise ValueError(f"prior_weight={prior_weight!r} must be a finite number >= 0 "
+                             "(1.0 is the usual choice)")
+        self.n_startup_trials: int = int(n_startup_trials)
+        self.n_ei_candidates: int = int(n_ei_candidates)
+        self.multivariate: bool = multivariate
+        self.group: bool = multivariate if group is None else group
+        self.constant_liar: bool = constant_liar
+        self.gamma: Callable[[int], int] | None = gamma
+        self.weights: Callable[[int], Any] | None = weights
+        self.prior_weight: float = float(prior_weight)
+        self.consider_magic_clip: bool = consider_magic_clip
+        self.consider_endpoints: bool = consider_endpoints
+        self._table: TrialTable | None = None
+
+    def _table_of(self, history: History) -> TrialTable:
+        # The table of the last History seen: joint_space and each sample call of a trial get
+        # the same History, and the next trial's History mostly holds the same trial objects,
+        # so the new table reuses the old one's rows. Results never depend on this cache.
+        table = self._table
+        if table is None or table.history is not history:
+            table = self._table = TrialTable(history, table)
+        return table
+
+    # ------------------------------------------------------------------ sampler API
+    def joint_space(self, history: History) -> Space:
+        """The groups' union (``group``), the intersection space, or nothing (univariate).
+
+        Nothing is sampled jointly during the random startup.
+        """
+        if not self.multivariate:
+            return {}
+        table = self._table_of(history)
+        if table.n_finished() < self.n_startup_trials:
+            return {}
+        if self.group:
+            return {k: d for g in table.groups() for k, d in g.items()}
+        return table.intersection()
+
+    def sample(
+        self, space: Space, history: History, rng: np.random.Generator, number: int
+    ) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        todo: dict[str, Dim] = {}
+        for name, dim in space.items():
+            if is_degenerate(dim):
+                out[name] = dim.choices[0] if isinstance(dim, Categorical) else dim.snap(dim.low)
+            else:
+                todo[name] = dim
+        if todo:
+            table = self._table_of(history)
+            if table.n_finished() < self.n_startup_trials:
+                out.update(_random(todo, rng))
+            else:
+                usable = table.usable(number, self.constant_liar)
+                for part in self._partition(todo, table):
+                    out.update(self._sample_part(part, table, usable, rng))
+        return {name: out[name] for name in space}
+
+    # ------------------------------------------------------------------ internals
+    def _partition(self, space: dict[str, Dim], table: TrialTable) -> list[dict[str, Dim]]:
+        if len(space) == 1 or not self.multivariate:
+            return [{k: d} for k, d in space.items()]
+        if not self.group:
+            return [space]
+        parts: list[dict[str, Dim]] = []
+        seen: set[str] = set()
+        for g in table.groups():
+            part = {k: space[k] for k in g if k in space}
+            if part:
+                parts.append(part)
+                seen.update(part)
+        parts.extend({k: d} for k, d in space.items() if k not in seen)
+        return parts
+
+    def _sample_part(
+        self, space: dict[str, Dim], table: TrialTable, usable: np.ndarray,
+        rng: np.random.Generator,
+    ) -> dict[str, Any]:
+        cols = Columns(space)
+        ok = usable.copy()
+        num: list[np.ndarray] = []
+        cat: list[np.ndarray] = []
+        for name, dim in space.items():
+            col_ok, data = table.column(name, dim)
+            ok &= col_ok
+            (cat if isinstance(dim, Categorical) else num).append(data)
+        rows = np.flatnonzero(ok)
+        unit = np.stack(num, axis=1)[rows] if num else np.empty((rows.size, 0))
+        cats = (np.stack(cat, axis=1)[rows] if cat
+                else np.empty((rows.size, 0), dtype=np.int64))
+        kind = table.kind[rows]
+        n = int(np.count_nonzero(kind != RUNNING))
+        if n == 0:  # no finished trial has this part: l = g = prior, so draw uniformly
+            return _random(space, rng)
+        multi = len(table.directions) > 1
+        gamma = self.gamma or (default_gamma_multiobjective if multi else default_gamma)
+        n_below = _call_gamma(gamma, n)
+        below = split(kind, table.values[rows], table.pruned_key[rows], n_below)
+        b, a = np.flatnonzero(below), np.flatnonzero(~below)
+        w_below = np.ones(b.size) if multi else self._weights(b.size)
+        opts: dict[str, Any] = dict(prior_weight=self.prior_weight,
+                                    magic_clip=self.consider_magic_clip,
+                                    endpoints=self.consider_endpoints)
+        lpe = ParzenEstimator(unit[b], cats[b], cols.n_choices, cols.discrete, w_below, **opts)
+        gpe = ParzenEstimator(unit[a], cats[a], cols.n_choices, cols.discrete,
+                              self._weights(a.size), **opts)
+        cand_unit, cand_cats = lpe.sample(rng, self.n_ei_candidates)
+        values = cols.snap(cand_unit)
+        left, right = cols.cells(values)
+        with np.errstate(invalid="ignore"):  # -inf - -inf: impossible under both
+            score = (lpe.log_pdf(cand_unit, cand_cats, left, right)
+                     - gpe.log_pdf(cand_unit, cand_cats, left, right))
+        best = int(np.argmax(np.where(np.isnan(score), -np.inf, score)))
+        return cols.decode(cand_unit[best], values[best], cand_cats[best])
+
+    def _weights(self, n: int) -> np.ndarray:
+        if self.weights is None:
+            return default_weights(n)
+        w: np.ndarray = np.asarray(self.weights(n), dtype=np.float64)
+        if w.shape != (n,):
+            raise ValueError(f"weights({n}) returned shape {w.shape}; it must return {n} "
+                             "weights, one per trial in number order")
+        if not np.all(np.isfinite(w)) or np.any(w < 0) or (n and w.sum() <= 0):
+            raise ValueError(f"weights({n}) returned {w!r}; weights must be finite, "
+                             ">= 0 and not all zero")
+        return w
+
+
+def _random(space: Mapping[str, Dim], rng: np.random.Generator) -> dict[str, Any]:
+    return {name: dim.from_unit(rng.random()) for name, dim in space.items()}
+
+
+def _call_gamma(gamma: Callable[[int], int], n: int) -> int:
+    k = gamma(n)
+    if (isinstance(k, bool) or not isinstance(k, numbers.Real) or not math.isfinite(k)
+            or k != int(k) or k < 0):
+        raise ValueError(f"gamma({n}) returned {k!r}; it must return an integer >= 0, the "
+                         "number of good trials")
+    return min(int(k), n)
+
+
+def _check_int(name: str, value: Any, minimum: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+        raise ValueError(f"{name}={value!r} must be an integer >= {minimum}")

@@ -1,0 +1,198 @@
+"""The framework-free LR range test: the sweep loop over a ``step(lr) -> loss`` function and its
+frozen result, with suggestions, a plot, and log bounds for a learning-rate search dimension.
+
+The torch adapter (:mod:`tunecraft.torch.lr_range`) and the Keras adapter (:mod:`tunecraft.keras`)
+both run this loop; each only knows how to take one training step at a given learning rate and
+how to restore its model afterwards.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from os import PathLike
+from typing import TYPE_CHECKING, Literal
+
+import numpy as np
+
+from tunecraft._imports import require
+from tunecraft.torch.lr_rules import RULES, DebiasedEMA, Mode, lr_sweep, suggest
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+StopReason = Literal["completed", "diverged", "nan"]
+
+
+@dataclass(frozen=True, slots=True)
+class LRRangeResult:
+    """What an LR range test recorded: one entry per iteration actually run.
+
+    Attributes:
+        lrs: The learning rate of each iteration.
+        losses: The raw loss of each iteration (training loss, or validation loss when a
+            validation loader was given).
+        smoothed: The debiased exponential moving average of ``losses`` (fastai's Recorder).
+        stop_reason: ``"completed"`` (all ``num_iter`` ran), ``"diverged"`` (smoothed loss above
+            ``diverge_factor`` times its best) or ``"nan"`` (a non-finite loss).
+        start_lr, end_lr, num_iter, mode, smooth_beta, diverge_factor: The settings used.
+    """
+
+    lrs: tuple[float, ...]
+    losses: tuple[float, ...]
+    smoothed: tuple[float, ...]
+    stop_reason: StopReason
+    start_lr: float
+    end_lr: float
+    num_iter: int
+    mode: Mode = "exp"
+    smooth_beta: float = 0.98
+    diverge_factor: float | None = 4.0
+
+    def _skips(self, skip_start: int | None, skip_end: int) -> tuple[int, int]:
+        return (self.num_iter // 10 if skip_start is None else skip_start), skip_end
+
+    def suggestion(self, rule: str = "steepest", *, skip_start: int | None = None,
+                   skip_end: int = 5) -> float:
+        """A learning rate picked from the smoothed curve by ``rule``.
+
+        Rules: ``steepest`` (fastest fall of the loss per unit of log LR), ``valley`` (fastai's
+        default: inside the longest decreasing stretch), ``minimum`` (LR of the lowest loss / 10)
+        and ``slide`` (fastai's interval slide). Like fastai, the first ``num_iter // 10`` and
+        the last 5 points are ignored (``skip_start``/``skip_end``), and the curve is cut at
+        its first NaN. Raises ValueError when too few points remain.
+        """
+        start, end = self._skips(skip_start, skip_end)
+        return suggest(rule, self.lrs, self.smoothed, skip_start=start, skip_end=end)
+
+    def suggestions(self, *, skip_start: int | None = None, skip_end: int = 5
+                    ) -> dict[str, float]:
+        """Every rule's suggestion, by rule name (rules that lack points are left out)."""
+        out: dict[str, float] = {}
+        for rule in RULES:
+            try:
+                out[rule] = self.suggestion(rule, skip_start=skip_start, skip_end=skip_end)
+            except ValueError:
+                continue
+        return out
+
+    def plot(self, path: str | PathLike[str] | None = None, ax: Axes | None = None, *,
+             rules: tuple[str, ...] = ("steepest", "valley")) -> Axes:
+        """Draw loss against learning rate (log axis for an exponential sweep).
+
+        The raw losses are drawn faint, the smoothed curve solid, each of ``rules`` as a marker.
+        Pass ``ax`` to draw into your own figure; pass ``path`` to save the figure as an image
+        (PNG by suffix). Needs matplotlib (``pip install 'tunecraft[plot]'``).
+        """
+        require("matplotlib", "plot")
+        from matplotlib.figure import Figure
+
+        if ax is None:
+            fig = Figure(figsize=(6.4, 4.2), layout="constrained")
+            ax = fig.subplots()
+        lrs = np.asarray(self.lrs)
+        ax.plot(lrs, self.losses, color="tab:blue", alpha=0.25, lw=1, label="loss")
+        ax.plot(lrs, self.smoothed, color="tab:blue", lw=2, label="smoothed loss")
+        found = self.suggestions()
+        markers: dict[str, str] = dict(zip(RULES, ("o", "s", "^", "D"), strict=True))
+        for rule in rules:
+            if rule in found:
+                lr = found[rule]
+                y = float(np.interp(np.log(lr), np.log(lrs), np.asarray(self.smoothed)))
+                ax.plot([lr], [y], marker=markers.get(rule, "o"), ls="none", ms=8,
+                        label=f"{rule}: {lr:.2e}")
+        if self.mode == "exp":
+            ax.set_xscale("log")
+        both = np.concatenate([np.asarray(self.smoothed), np.asarray(self.losses)])
+        finite = both[np.isfinite(both)]
+        if finite.size:
+            low, high, first = float(finite.min()), float(finite.max()), float(self.losses[0])
+            top = high if first <= low else min(high, 2.0 * first - low)  # clip the blow-up
+            pad = 0.05 * (top - low or 1.0)
+            ax.set_ylim(low - pad, top + pad)
+        ax.set_xlabel("learning rate")
+        ax.set_ylabel("loss")
+        ax.set_title(f"LR range test ({len(self.lrs)} iterations, {self.stop_reason})")
+        ax.legend(loc="best")
+        if path is not None:
+            ax.get_figure(root=True).savefig(path, dpi=120)  # type: ignore[union-attr]
+        return ax
+
+
+def run_range_test(
+    step: Callable[[float], float],
+    *,
+    start_lr: float = 1e-7,
+    end_lr: float = 10.0,
+    num_iter: int = 100,
+    mode: Mode = "exp",
+    smooth_beta: float = 0.98,
+    diverge_factor: float | None = 4.0,
+) -> LRRangeResult:
+    """Sweep the learning rate, calling ``step(lr) -> loss`` once per iteration.
+
+    Stops early when the loss is NaN/inf (``"nan"``) or when the smoothed loss exceeds
+    ``diverge_factor`` times the best smoothed loss so far (``"diverged"``; fastai and Lightning
+    use 4, torch-lr-finder 5; ``None`` never stops). The stopping point is kept in the record.
+    Losses are assumed positive (as cross-entropy and MSE are).
+    """
+    sweep = lr_sweep(start_lr, end_lr, num_iter, mode)
+    if diverge_factor is not None and not (
+            isinstance(diverge_factor, (int, float)) and not isinstance(diverge_factor, bool)
+            and diverge_factor > 1.0):
+        raise ValueError(f"diverge_factor={diverge_factor!r} must be a number > 1, or None")
+    ema = DebiasedEMA(smooth_beta)
+    lrs: list[float] = []
+    raw: list[float] = []
+    smoothed: list[float] = []
+    best = math.inf
+    reason: StopReason = "completed"
+    for lr in sweep:
+        loss = float(step(float(lr)))
+        lrs.append(float(lr))
+        raw.append(loss)
+        if not math.isfinite(loss):
+            smoothed.append(math.nan)
+            reason = "nan"
+            break
+        value = ema.update(loss)
+        smoothed.append(value)
+        best = min(best, value)
+        if diverge_factor is not None and value > diverge_factor * best:
+            reason = "diverged"
+            break
+    return LRRangeResult(
+        lrs=tuple(lrs), losses=tuple(raw), smoothed=tuple(smoothed), stop_reason=reason,
+        start_lr=float(start_lr), end_lr=float(end_lr), num_iter=num_iter, mode=mode,
+        smooth_beta=float(smooth_beta),
+        diverge_factor=None if diverge_factor is None else float(diverge_factor),
+    )
+
+
+def lr_bounds_from_range_test(result: LRRangeResult, *, rule: str = "steepest",
+                              widen: float = 10.0) -> tuple[float, float]:
+    """A ``(low, high)`` learning-rate range for a log-scaled search dimension.
+
+    Centred on ``result.suggestion(rule)``: ``low = s / widen`` and ``high = s * widen``, except
+    that ``high`` stops at the LR of the lowest smoothed loss when that lies above ``s`` (past
+    it the loss climbs toward divergence). Both ends stay inside the LRs the test covered. Use
+    it as ``trial.suggest_float("lr", low, high, log=True)`` instead of a blind ``1e-6..1``.
+    """
+    if isinstance(widen, bool) or not isinstance(widen, (int, float)) or not widen > 1.0:
+        raise ValueError(f"widen={widen!r} must be a number > 1 (e.g. 10: a decade each side)")
+    s = result.suggestion(rule)
+    smoothed = np.asarray(result.smoothed)
+    finite = np.isfinite(smoothed)
+    lrs = np.asarray(result.lrs)
+    lr_best = float(lrs[finite][int(np.argmin(smoothed[finite]))])
+    high = min(s * widen, lr_best) if lr_best > s else s * widen
+    low = max(s / widen, result.lrs[0])
+    high = min(high, result.lrs[-1])
+    if not high > low:
+        raise ValueError(
+            f"the range test gives an empty range ({low:.3g}, {high:.3g}) for rule={rule!r}; "
+            "run it over a wider start_lr..end_lr or use a larger widen"
+        )
+    return float(low), float(high)
+

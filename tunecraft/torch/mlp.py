@@ -1,0 +1,118 @@
+"""A searchable multi-layer perceptron: depth, width and activation as trial parameters.
+
+:class:`MLPSpec` is plain data and a model factory for :func:`tunecraft.torch.fit`: calling it
+with a :class:`~tunecraft.torch.TrainConfig` builds ``depth`` x (Linear, activation, Dropout)
+and a linear head; ``fit`` then sets the dropout rate and initialises the weights from the config.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from tunecraft._imports import require
+from tunecraft.torch._types import SuggestTrial
+
+if TYPE_CHECKING:
+    from torch import nn
+
+    from tunecraft.torch.train_config import TrainConfig
+
+__all__ = ["ACTIVATIONS", "MLPSpec", "suggest_mlp"]
+
+ACTIVATIONS: tuple[str, ...] = ("relu", "sigmoid", "tanh", "gelu")
+_MODULES = {"relu": "ReLU", "sigmoid": "Sigmoid", "tanh": "Tanh", "gelu": "GELU",
+            "silu": "SiLU", "leaky_relu": "LeakyReLU"}
+
+
+def _positive_int(name: str, value: object) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{name}={value!r} must be a positive integer")
+
+
+@dataclass(frozen=True, slots=True)
+class MLPSpec:
+    """An MLP's shape; ``spec(config)`` builds a fresh ``nn.Sequential``.
+
+    ``depth`` hidden layers of ``width`` units, each Linear -> activation -> Dropout (rate
+    ``config.dropout``, 0 without a config), then Linear to ``out_features``. ``depth=0`` is a
+    linear model (no dropout module, so use ``dropout=0`` with it).
+    """
+
+    in_features: int
+    out_features: int
+    depth: int = 2
+    width: int = 128
+    activation: str = "relu"
+
+    def __post_init__(self) -> None:
+        _positive_int("in_features", self.in_features)
+        _positive_int("out_features", self.out_features)
+        _positive_int("width", self.width)
+        if isinstance(self.depth, bool) or not isinstance(self.depth, int) or self.depth < 0:
+            raise ValueError(f"depth={self.depth!r} must be an integer >= 0")
+        if self.activation not in _MODULES:
+            raise ValueError(f"activation={self.activation!r} must be one of {list(_MODULES)}")
+
+    def __call__(self, config: TrainConfig | None = None) -> nn.Module:
+        """A new model with this shape (dropout rate from ``config``)."""
+        require("torch")
+        from torch import nn
+
+        rate = 0.0 if config is None else config.dropout
+        act = getattr(nn, _MODULES[self.activation])
+        layers: list[nn.Module] = []
+        width_in = self.in_features
+        for _ in range(self.depth):
+            layers += [nn.Linear(width_in, self.width), act(), nn.Dropout(rate)]
+            width_in = self.width
+        layers.append(nn.Linear(width_in, self.out_features))
+        return nn.Sequential(*layers)
+
+
+def _check_pair(name: str, value: tuple[int, int]) -> None:
+    if len(value) != 2 or not all(isinstance(v, int) for v in value) or value[0] > value[1]:
+        raise ValueError(f"{name}={value!r}: give an int (low, high) pair or one int")
+
+
+def suggest_mlp(
+    trial: SuggestTrial, in_features: int, out_features: int, *,
+    depth: int | tuple[int, int] = (1, 3),
+    width: int | tuple[int, int] = (32, 512),
+    activation: str | Sequence[str] = ACTIVATIONS,
+    prefix: str = "mlp",
+) -> MLPSpec:
+    """Ask ``trial`` for an MLP's depth, width (log scale) and activation.
+
+    Parameters: ``{prefix}_depth`` (int), ``{prefix}_width`` (int, log), ``{prefix}_activation``
+    (categorical over relu, sigmoid, tanh, gelu). A single value fixes a parameter (it is then
+    not asked); a ``(low, high)`` pair narrows a range; a sequence of names narrows the
+    activations. Use the result as the ``model_factory`` of :func:`~tunecraft.torch.fit`.
+    """
+    if isinstance(depth, tuple):
+        _check_pair("depth", depth)
+        depth = trial.suggest_int(f"{prefix}_depth", depth[0], depth[1])
+    if isinstance(width, tuple):
+        _check_pair("width", width)
+        width = trial.suggest_int(f"{prefix}_width", width[0], width[1], log=True)
+    if isinstance(activation, str):
+        act = activation
+    else:
+        act = str(trial.suggest_categorical(f"{prefix}_activation", list(activation)))
+    return MLPSpec(in_features, out_features, depth, width, act)
+
+
+def mlp_space(*, depth: int | tuple[int, int] = (1, 3), width: int | tuple[int, int] = (32, 512),
+              activation: str | Sequence[str] = ACTIVATIONS, prefix: str = "mlp"
+              ) -> dict[str, Any]:
+    """The declared-space form (``tunecraft.config``) of :func:`suggest_mlp`'s parameters."""
+    out: dict[str, Any] = {}
+    if isinstance(depth, tuple):
+        out[f"{prefix}_depth"] = {"type": "int", "low": int(depth[0]), "high": int(depth[1])}
+    if isinstance(width, tuple):
+        out[f"{prefix}_width"] = {"type": "int", "low": int(width[0]), "high": int(width[1]),
+                                  "log": True}
+    if not isinstance(activation, str):
+        out[f"{prefix}_activation"] = list(activation)
+    return out
