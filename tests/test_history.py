@@ -192,3 +192,25 @@ def test_history_copies_its_input() -> None:
     trials.append(trial(1, values=0.0))
     assert len(h) == 1 and isinstance(h.trials, tuple) and isinstance(h.directions, tuple)
     assert math.isclose(h.best_trial().values[0], 1.0)  # type: ignore[union-attr,index]
+
+
+def test_replayed_param_registry_equals_derived_registry() -> None:
+    """The registry the storage keeps while replaying equals a scan of the trials."""
+    import tunecraft as tc
+    from tunecraft.samplers import RandomSampler
+
+    study = tc.create_study(sampler=RandomSampler(seed=3))
+
+    def objective(trial: tc.Trial) -> float:
+        kind = trial.suggest_categorical("kind", ["a", "b"])
+        if kind == "a":
+            trial.suggest_int("width", 1, 64, log=True)
+        else:
+            trial.suggest_float("rate", 0.0, 1.0, step=0.25)
+        return 0.0
+
+    study.optimize(objective, n_trials=12)
+    replayed = study.history()
+    derived = History(replayed.trials, replayed.directions)
+    assert dict(replayed.param_distributions()) == dict(derived.param_distributions())
+    assert set(replayed.param_distributions()) == {"kind", "width", "rate"}

@@ -291,3 +291,29 @@ def test_grid_points_run_once_with_threads_and_two_study_objects(backend: str,
     assert len(trials) == 30 and all(t.state is TrialState.COMPLETE for t in trials)
     assert sorted((t.params["x"], t.params["y"]) for t in trials) == [
         (x, y) for x in range(10) for y in range(3)]
+
+
+def test_max_trials_callback_stops_at_a_study_wide_total() -> None:
+    """Two optimize calls (like two workers) stop together at the study's total."""
+    import tunecraft as tc
+    from tunecraft.samplers import RandomSampler
+    from tunecraft.study import MaxTrialsCallback
+
+    study = tc.create_study(sampler=RandomSampler(seed=0))
+
+    def objective(trial: tc.Trial) -> float:
+        x = trial.suggest_float("x", 0, 1)
+        if x < 0.2:
+            raise ValueError("a failed trial does not count")
+        return x
+
+    cap = MaxTrialsCallback(10)
+    study.optimize(objective, n_trials=6, callbacks=[cap])
+    assert cap.remaining(study) == 10 - len(study.get_trials(
+        states=(tc.TrialState.COMPLETE, tc.TrialState.PRUNED)))
+    study.optimize(objective, n_trials=100, callbacks=[cap])
+    finished = study.get_trials(states=(tc.TrialState.COMPLETE, tc.TrialState.PRUNED))
+    assert len(finished) == 10
+    assert cap.remaining(study) == 0
+    with pytest.raises(ValueError, match="n_trials"):
+        MaxTrialsCallback(-1)

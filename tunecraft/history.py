@@ -22,12 +22,17 @@ class History:
     __slots__ = ("trials", "directions", "_complete", "_dists")
 
     def __init__(
-        self, trials: Sequence[FrozenTrial], directions: Sequence[StudyDirection]
+        self,
+        trials: Sequence[FrozenTrial],
+        directions: Sequence[StudyDirection],
+        *,
+        param_distributions: Mapping[str, Dim] | None = None,
     ) -> None:
         self.trials: tuple[FrozenTrial, ...] = tuple(trials)
         self.directions: tuple[StudyDirection, ...] = tuple(directions)
         self._complete: tuple[FrozenTrial, ...] | None = None
-        self._dists: dict[str, Dim] | None = None
+        # Storage passes the registry it maintains while replaying; otherwise it is derived.
+        self._dists: Mapping[str, Dim] | None = param_distributions
 
     def __len__(self) -> int:
         return len(self.trials)

@@ -239,7 +239,8 @@ class Storage(ABC):
                 rep = Replayer()
                 self._replayers[study] = (log.key, rep)
             rep.apply(log.events)
-            return History(rep.trials(), log.directions)
+            return History(rep.trials(), log.directions,
+                           param_distributions=rep.param_distributions())
 
     def _forget(self, study: str) -> None:
         with self._replay_lock:

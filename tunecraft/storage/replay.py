@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 from typing import Any
 
@@ -91,6 +91,10 @@ class Replayer:
         self._trials: list[_TrialBuilder] = []
         self._snapshot: tuple[FrozenTrial, ...] = ()
         self._dirty = False
+        # name -> first recorded distribution, kept as the log is folded so that readers
+        # (the study's space-consistency check at every suggest) need no full scan
+        self._dists: dict[str, Dim] = {}
+        self._dists_view: Mapping[str, Dim] = MappingProxyType({})
 
     def apply(self, events: Iterable[Event]) -> None:
         for e in events:
@@ -99,8 +103,16 @@ class Replayer:
             while len(self._trials) <= e.trial:
                 self._trials.append(_TrialBuilder(len(self._trials)))
             self._trials[e.trial].apply(e)
+            if e.kind is EventKind.PARAMS and any(n not in self._dists for n in e.payload):
+                for name in e.payload:
+                    self._dists.setdefault(name, self._trials[e.trial].dists[name])
+                self._dists_view = MappingProxyType(dict(self._dists))
             self.cursor = e.seq
             self._dirty = True
+
+    def param_distributions(self) -> Mapping[str, Dim]:
+        """Each parameter name -> its first recorded distribution (a read-only snapshot)."""
+        return self._dists_view
 
     def trials(self) -> tuple[FrozenTrial, ...]:
         if self._dirty:

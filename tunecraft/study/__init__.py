@@ -8,7 +8,8 @@ from tunecraft.study.api import (
     get_all_study_summaries,
     load_study,
 )
+from tunecraft.study.callbacks import MaxTrialsCallback
 from tunecraft.study.study import Study
 
-__all__ = ["Study", "StudySummary", "create_study", "delete_study", "get_all_study_names",
-           "get_all_study_summaries", "load_study"]
+__all__ = ["MaxTrialsCallback", "Study", "StudySummary", "create_study", "delete_study",
+           "get_all_study_names", "get_all_study_summaries", "load_study"]

@@ -17,8 +17,6 @@ from tunecraft.cli._common import add_storage_option, console, open_storage, sto
 
 if TYPE_CHECKING:
     from tunecraft.config import PluginSpec, RunConfig
-    from tunecraft.record import FrozenTrial
-    from tunecraft.study import Study
 
 
 def _count(text: str) -> int:
@@ -105,18 +103,12 @@ def apply_flags(config: RunConfig, args: argparse.Namespace) -> RunConfig:
     return config.replace(**changes)
 
 
-def _finished(study: Study) -> int:
-    from tunecraft.record import TrialState
-
-    counts = study.storage.state_counts(study.study_name)
-    return counts.get(TrialState.COMPLETE, 0) + counts.get(TrialState.PRUNED, 0)
-
-
 def handle(args: argparse.Namespace) -> int:
     from tunecraft.config import load_run_config
     from tunecraft.config.build import build_pruner, build_sampler, load_objective, with_space
     from tunecraft.record import TrialState
-    from tunecraft.study import create_study
+    from tunecraft.study import MaxTrialsCallback, create_study
+    from tunecraft.study.callbacks import count_trials
 
     from .best import render_best
 
@@ -150,7 +142,7 @@ def handle(args: argparse.Namespace) -> int:
         study = create_study(storage=storage, sampler=sampler, pruner=pruner,
                              study_name=config.study, load_if_exists=True,
                              directions=list(config.directions))
-        done = _finished(study)
+        done = count_trials(study)
         remaining = None if config.n_trials is None else max(config.n_trials - done, 0)
         err = console(stderr=True)
         if remaining == 0:
@@ -163,16 +155,12 @@ def handle(args: argparse.Namespace) -> int:
             err.print(f"Study {study.study_name!r} in {url}: {done} finished; running "
                       f"{what}{limit} with {type(sampler).__name__}.")
             before = len(study.trials)
-            target = config.n_trials
-
-            def stop_at_target(s: Study, _: FrozenTrial) -> None:
-                if target is not None and _finished(s) >= target:
-                    s.stop()  # other workers on the same study reached the total
-
+            # other workers on the same study may reach the total first
+            callbacks = [] if config.n_trials is None else [MaxTrialsCallback(config.n_trials)]
             show = not args.no_progress and sys.stdout.isatty()
             study.optimize(with_space(objective, config.space), n_trials=remaining,
                            timeout=config.timeout, n_jobs=config.n_jobs,
-                           callbacks=[stop_at_target], show_progress_bar=show)
+                           callbacks=callbacks, show_progress_bar=show)
             ran = study.trials[before:]
             failed = [t for t in ran if t.state is TrialState.FAIL]
             if ran and len(failed) == len(ran):  # a broken objective is not a success
