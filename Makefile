@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip
 
-.PHONY: demo test lint typecheck unit bench clean
+.PHONY: demo test lint typecheck unit browser bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,7 +30,13 @@ typecheck: $(VENV)/.dev-installed
 unit: $(VENV)/.dev-installed
 	$(BIN)/python -m pytest -q
 
-test: lint typecheck unit
+# The browser tests (tests/browser) drive Debian's Chromium through Playwright, never a browser
+# download of Playwright's own; install it when it is absent (CI runs as root; idempotent).
+browser:
+	@command -v chromium >/dev/null 2>&1 || (apt-get update && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y chromium chromium-driver)
+
+test: lint typecheck browser unit
 
 bench: $(VENV)/.dev-installed
 	$(PIP) install --quiet --disable-pip-version-check -e '.[dev,bench]'

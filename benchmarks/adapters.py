@@ -60,6 +60,7 @@ class _Recorder:
         self.ends: list[float] = []
         self.params: list[dict[str, Any]] = []
         self.t_begin = 0.0
+        self.error: Exception | None = None
 
     def begin(self) -> None:
         self.t_begin = time.perf_counter()
@@ -68,8 +69,9 @@ class _Recorder:
         start = time.perf_counter()
         try:
             value = float(self.problem.evaluate(params))
-        except Exception:
+        except Exception as exc:  # the library must go on; run() raises it afterwards
             value = math.nan
+            self.error = self.error or exc
         self.ends.append(time.perf_counter())
         self.starts.append(start)
         self.values.append(value)
@@ -77,6 +79,10 @@ class _Recorder:
         return value
 
     def run(self) -> Run:
+        if self.error is not None:
+            raise RuntimeError(f"problem {self.problem.name!r} raised during an evaluation: "
+                               f"{self.error!r}; fix the problem (it must not raise)"
+                               ) from self.error
         return Run(np.array(self.values, dtype=float), np.array(self.starts),
                    np.array(self.ends), self.t_begin, tuple(self.params))
 
@@ -202,9 +208,12 @@ def hyperopt_tpe(problem: Problem, seed: int, n_trials: int) -> Run:
                 "status": ho.STATUS_OK if math.isfinite(value) else ho.STATUS_FAIL}
 
     rec.begin()
-    ho.fmin(objective, hyperopt_space(problem.space), algo=ho.tpe.suggest, max_evals=n_trials,
-            trials=ho.Trials(), rstate=np.random.default_rng(seed), show_progressbar=False,
-            verbose=False)
+    try:
+        ho.fmin(objective, hyperopt_space(problem.space), algo=ho.tpe.suggest,
+                max_evals=n_trials, trials=ho.Trials(), rstate=np.random.default_rng(seed),
+                show_progressbar=False, verbose=False)
+    except ho.exceptions.AllTrialsFailed:
+        pass  # every loss was NaN: the run (or the recorded error) says so, as for the others
     return rec.run()
 
 

@@ -72,8 +72,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--reuse", type=Path, default=None,
                    help="raw JSON of an earlier run: reuse its runs (same problem, optimiser, "
                         "seed and trials) of every optimiser not named by --fresh")
-    p.add_argument("--fresh", nargs="+", default=None,
-                   help="optimisers always rerun with --reuse (default: the tunecraft ones)")
+    p.add_argument("--fresh", nargs="*", default=None,
+                   help="optimisers rerun despite --reuse (default: the tunecraft ones; "
+                        "none: reuse every run, e.g. to measure only the overhead again)")
     p.add_argument("--out", type=Path, default=HERE / "RESULTS.md")
     p.add_argument("--raw", type=Path, default=None,
                    help="JSON of every run (default: benchmarks/out/results-<time>.json)")
@@ -206,7 +207,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     def usable(names: Sequence[str]) -> list[str]:
         return [a for a in (args.adapters or names) if a != CANDIDATE or has_tpe]
 
-    raw: dict[str, object] = {"command": command, "date": date, "machine": machine_info()}
+    info = machine_info()
+    raw: dict[str, object] = {"command": command, "date": date, "machine": info}
     sections: list[str] = []
     eff_verdict = None
     k_final = args.trials
@@ -221,7 +223,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             notes.append(f"- Sample efficiency: {len(reused)} of {len(tasks)} runs (of "
                          f"{', '.join(sorted({o.task.adapter for o in reused}))}) were reused "
                          f"from `{args.reuse}`, written by `{source.get('command')}` on "
-                         f"{source.get('date')}; the others ran now. Runs are deterministic "
+                         f"{source.get('date')}"
+                         f"{'; the others ran now' if len(reused) < len(tasks) else ''}. "
+                         "Runs are deterministic "
                          "in their seed, so reuse changes no number while the library "
                          "versions stay the same.")
         todo = [t for t in tasks if t not in {o.task for o in reused}]
@@ -260,7 +264,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         raw["overhead"] = {a: dataclasses.asdict(o) for a, o in ovh.items()}
     elapsed = time.perf_counter() - started
     load_after = _load()
-    info = machine_info()
+    digest_key = "sha256 of tunecraft/samplers/tpe/*.py"
+    if _tpe_digest() != info[digest_key]:
+        notes.append(f"- WARNING: tunecraft/samplers/tpe/ changed during this run (now "
+                     f"{_tpe_digest()}). Runs in this process and its workers used the version "
+                     "imported at the start; rerun to measure the new one.")
     header = [
         "# tunecraft benchmarks", "",
         f"Written by `{command}` on {date}, in {elapsed / 60:.1f} min. Regenerate with the "

@@ -100,6 +100,7 @@ class Cell:
     q25: float
     q75: float
     n_seeds: int
+    values: tuple[float, ...] = ()
 
 
 def summarize(outcomes: Iterable[Outcome], checkpoints: Sequence[int]
@@ -116,7 +117,8 @@ def summarize(outcomes: Iterable[Outcome], checkpoints: Sequence[int]
             for k in checkpoints:
                 at_k = np.array([r[min(k, len(r)) - 1] for r in runs])
                 q25, med, q75 = np.percentile(at_k, [25, 50, 75])
-                cells[k] = Cell(float(med), float(q25), float(q75), len(runs))
+                cells[k] = Cell(float(med), float(q25), float(q75), len(runs),
+                                tuple(float(v) for v in at_k))
             table[problem][adapter] = cells
     return table
 
@@ -167,6 +169,17 @@ def _fmt(x: float) -> str:
     return f"{x:.3g}" if 1e-3 <= abs(x) < 1e4 else f"{x:.2e}"
 
 
+def _p_value(a: Sequence[float], b: Sequence[float]) -> str:
+    """Two-sided Mann-Whitney U p-value of two samples of results ("-" without SciPy)."""
+    try:
+        from scipy.stats import mannwhitneyu
+    except ImportError:
+        return "-"
+    if len(a) < 2 or len(b) < 2 or len(set(a) | set(b)) < 2:
+        return "-"
+    return f"{float(mannwhitneyu(a, b, alternative='two-sided').pvalue):.2f}"
+
+
 def markdown(summary: dict[str, dict[str, dict[int, Cell]]], checkpoints: Sequence[int],
              adapters: Sequence[str], descriptions: dict[str, str],
              reference: str = REFERENCE) -> str:
@@ -176,8 +189,11 @@ def markdown(summary: dict[str, dict[str, dict[int, Cell]]], checkpoints: Sequen
     for problem, by_adapter in summary.items():
         seeds = max(cells[last].n_seeds for cells in by_adapter.values())
         lines += [f"### {problem}", "", f"{descriptions.get(problem, '')}; {seeds} seeds. "
-                  f"Median best-so-far (ratio to {reference}); lower is better.", ""]
-        head = ["optimiser"] + [f"after {k}" for k in checkpoints] + [f"q25-q75 after {last}"]
+                  f"Median best-so-far (ratio to {reference}); lower is better. p: two-sided "
+                  f"Mann-Whitney U test of the final results against {reference}'s (small: "
+                  "a real difference; large: within the spread across seeds).", ""]
+        head = ["optimiser"] + [f"after {k}" for k in checkpoints] + [
+            f"q25-q75 after {last}", f"p vs {reference} after {last}"]
         lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
         ref = by_adapter.get(reference)
         for adapter in adapters:
@@ -191,6 +207,8 @@ def markdown(summary: dict[str, dict[str, dict[int, Cell]]], checkpoints: Sequen
                     text += f" ({ratio(cells[k].median, ref[k].median):.2f})"
                 row.append(text)
             row.append(f"{_fmt(cells[last].q25)} - {_fmt(cells[last].q75)}")
+            row.append("" if ref is None or adapter == reference else
+                       _p_value(cells[last].values, ref[last].values))
             lines.append("| " + " | ".join(row) + " |")
         lines.append("")
     return "\n".join(lines)

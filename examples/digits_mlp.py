@@ -1,14 +1,18 @@
 """Tune a PyTorch MLP on scikit-learn's digits with tunecraft: the demo that ``make demo`` runs.
 
 Thirty trials of a small multi-layer perceptron on the 8x8 digits bundled with scikit-learn (no
-download), on CPU, in about a minute on two cores. The study tunes the learning rate, batch
-size, weight decay, dropout, optimizer, weight initialisation, depth and width; it maximises
-validation accuracy, reported every epoch so that the median pruner stops poor trials early.
+download), on CPU, in about a minute on two cores. It is built from tunecraft's PyTorch
+toolkit: the search space is ``suggest_training_config`` + ``suggest_mlp`` narrowed to the
+knobs below (learning rate, batch size, weight decay, dropout, optimizer with its momentum or
+betas, Xavier or He initialisation, depth and width), and every trial is trained by
+``tunecraft.torch.fit``, which reports the validation accuracy after each epoch so that the
+median pruner stops poor trials early, and returns the best epoch's accuracy.
 
-The study lives in ``tunecraft.db`` (SQLite). Running the same command again, after a crash or
-a ``kill -9``, continues the study: only the trials still missing to reach ``--n-trials``
-finished (COMPLETE or PRUNED) trials run. At the end the best trials are shown in a table and
-the best configuration is retrained on train + validation and scored on the test set.
+The study lives in ``tunecraft.db`` (SQLite). Running the same command again, after a crash, a
+Ctrl-C or a ``kill -9``, continues the study: ``MaxTrialsCallback`` counts the finished
+(COMPLETE or PRUNED) trials of the whole study, and only those still missing to reach
+``--n-trials`` run. At the end the best trials are shown in a table, and the best configuration
+is refitted on train + validation for its best epoch count and scored once on the test set.
 
 Run::
 
@@ -19,10 +23,10 @@ Run::
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -30,41 +34,46 @@ import torch
 from rich import box
 from rich.console import Console
 from rich.table import Table
-from torch import nn
 
 import tunecraft
 from tunecraft import FrozenTrial, Study, Trial, TrialState
 from tunecraft.pruners import MedianPruner
 from tunecraft.samplers import TPESampler
+from tunecraft.study.callbacks import MaxTrialsCallback, count_trials
+from tunecraft.torch import TrainConfig, evaluate, fit
+from tunecraft.torch.mlp import MLPSpec
+from tunecraft.torch.search_space import (
+    FixedParams,
+    config_from_params,
+    suggest_mlp,
+    suggest_training_config,
+    training_space,
+)
 
 STUDY_NAME = "digits-mlp"
-OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop")
-INITS = ("xavier", "he")
+FEATURES, CLASSES = 64, 10  # 8x8 pixels, ten digits
+# The search space: keywords of suggest_training_config that fix or narrow each knob. A range
+# is searched (on a log scale for the rate and the decay), a list is a choice, a single value
+# or None is fixed. SGD comes with momentum (and Nesterov or not), Adam/AdamW with their betas,
+# RMSprop with its alpha and momentum: suggest_optimizer asks for those only when chosen.
+SPACE: dict[str, Any] = {
+    "lr": (1e-4, 0.3),
+    "batch_size": [16, 32, 64, 128],
+    "weight_decay": (1e-6, 1e-2),
+    "dropout": (0.0, 0.5),
+    "optimizer": ["sgd", "adam", "adamw", "rmsprop"],
+    "init": ["xavier_uniform", "kaiming_uniform"],  # Xavier (Glorot) or He
+    "schedule": "constant", "max_warmup_pct": 0.0, "label_smoothing": None, "grad_clip": None,
+}
+NETWORK: dict[str, Any] = {"depth": (1, 3), "width": (32, 512), "activation": "relu"}
+INIT_NAMES = {"xavier_uniform": "xavier", "kaiming_uniform": "he"}
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
+Split = tuple[np.ndarray, np.ndarray]
 
 
 # ---------------------------------------------------------------------------------- data
-@dataclass(frozen=True)
-class Split:
-    """Features (float32, standardised) and integer labels of one part of the data."""
-
-    x: torch.Tensor
-    y: torch.Tensor
-
-
-@dataclass(frozen=True)
-class RawData:
-    """The digits split once, with a fixed seed, into train / validation / test arrays."""
-
-    x_train: np.ndarray
-    y_train: np.ndarray
-    x_val: np.ndarray
-    y_val: np.ndarray
-    x_test: np.ndarray
-    y_test: np.ndarray
-
-
-def load_digits_splits(seed: int, val_size: float = 0.2, test_size: float = 0.2) -> RawData:
+def load_digits_splits(seed: int, val_size: float = 0.2,
+                       test_size: float = 0.2) -> tuple[Split, Split, Split]:
     """Load sklearn's bundled digits and split them, stratified, with ``seed``."""
     from sklearn.datasets import load_digits
     from sklearn.model_selection import train_test_split
@@ -75,143 +84,35 @@ def load_digits_splits(seed: int, val_size: float = 0.2, test_size: float = 0.2)
     x_train, x_val, y_train, y_val = train_test_split(
         x_rest, y_rest, test_size=val_size / (1.0 - test_size), stratify=y_rest,
         random_state=seed)
-    return RawData(x_train, y_train, x_val, y_val, x_test, y_test)
+    return (x_train, y_train), (x_val, y_val), (x_test, y_test)
 
 
-def standardise(fit: tuple[np.ndarray, np.ndarray],
-                *others: tuple[np.ndarray, np.ndarray]) -> list[Split]:
-    """Scale features with the mean and std of ``fit`` only (constant pixels keep scale 1)."""
-    mean = fit[0].mean(axis=0)
-    std = fit[0].std(axis=0)
+def standardise(fit_on: Split, *others: Split) -> list[Split]:
+    """Scale features with the mean and std of ``fit_on`` only (constant pixels keep scale 1)."""
+    mean = fit_on[0].mean(axis=0)
+    std = fit_on[0].std(axis=0)
     std[std == 0.0] = 1.0
-    return [Split(torch.as_tensor((x - mean) / std, dtype=torch.float32),
-                  torch.as_tensor(y, dtype=torch.long)) for x, y in (fit, *others)]
+    return [(((x - mean) / std).astype(np.float32), y) for x, y in (fit_on, *others)]
 
 
-# ---------------------------------------------------------------------------------- model
-@dataclass(frozen=True)
-class Config:
-    """One point of the search space: everything that defines a training run."""
-
-    lr: float
-    batch_size: int
-    weight_decay: float
-    dropout: float
-    optimizer: str
-    init: str
-    n_layers: int
-    width: int
-
-    @classmethod
-    def from_params(cls, params: Mapping[str, Any]) -> Config:
-        """Rebuild a config from a trial's stored parameters."""
-        return cls(**{name: params[name] for name in cls.__dataclass_fields__})
-
-
-def suggest_config(trial: Trial) -> Config:
-    """The search space, define-by-run: each call samples (or replays) one parameter."""
-    return Config(
-        lr=trial.suggest_float("lr", 1e-4, 3e-1, log=True),
-        batch_size=trial.suggest_categorical("batch_size", [16, 32, 64, 128]),
-        weight_decay=trial.suggest_float("weight_decay", 1e-6, 1e-2, log=True),
-        dropout=trial.suggest_float("dropout", 0.0, 0.5),
-        optimizer=trial.suggest_categorical("optimizer", list(OPTIMIZERS)),
-        init=trial.suggest_categorical("init", list(INITS)),
-        n_layers=trial.suggest_int("n_layers", 1, 3),
-        width=trial.suggest_int("width", 32, 512, log=True),
-    )
-
-
-def build_model(cfg: Config, n_features: int = 64, n_classes: int = 10) -> nn.Module:
-    """An MLP: ``n_layers`` x (Linear, ReLU, Dropout), then a linear classifier."""
-    layers: list[nn.Module] = []
-    width_in = n_features
-    for _ in range(cfg.n_layers):
-        layers += [nn.Linear(width_in, cfg.width), nn.ReLU(), nn.Dropout(cfg.dropout)]
-        width_in = cfg.width
-    layers.append(nn.Linear(width_in, n_classes))
-    model = nn.Sequential(*layers)
-    for module in model.modules():
-        if isinstance(module, nn.Linear):
-            if cfg.init == "xavier":
-                nn.init.xavier_uniform_(module.weight)
-            else:
-                nn.init.kaiming_uniform_(module.weight, nonlinearity="relu")
-            nn.init.zeros_(module.bias)
-    return model
-
-
-def build_optimizer(cfg: Config, params: Any) -> torch.optim.Optimizer:
-    """The optimizer the config names (SGD uses Nesterov momentum 0.9)."""
-    if cfg.optimizer == "sgd":
-        return torch.optim.SGD(params, lr=cfg.lr, momentum=0.9, nesterov=True,
-                               weight_decay=cfg.weight_decay)
-    if cfg.optimizer == "adam":
-        return torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
-    if cfg.optimizer == "adamw":
-        return torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
-    if cfg.optimizer == "rmsprop":
-        return torch.optim.RMSprop(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
-    raise ValueError(f"optimizer={cfg.optimizer!r} is not one of {OPTIMIZERS}")
-
-
-# ---------------------------------------------------------------------------------- training
-def train_one_epoch(model: nn.Module, opt: torch.optim.Optimizer, data: Split,
-                    batch_size: int, gen: torch.Generator) -> None:
-    """One pass over ``data`` in a shuffled order drawn from ``gen``."""
-    model.train()
-    loss_fn = nn.CrossEntropyLoss()
-    order = torch.randperm(len(data.y), generator=gen)
-    for start in range(0, len(order), batch_size):
-        idx = order[start:start + batch_size]
-        opt.zero_grad(set_to_none=True)
-        loss_fn(model(data.x[idx]), data.y[idx]).backward()
-        opt.step()
-
-
-@torch.no_grad()
-def evaluate(model: nn.Module, data: Split) -> float:
-    """Accuracy of ``model`` on ``data`` (a diverged model scores like a constant guess)."""
-    model.eval()
-    predicted = model(data.x).argmax(dim=1)
-    return float((predicted == data.y).float().mean())
-
-
-def trial_seed(seed: int, number: int) -> int:
-    """A torch seed that depends only on the study seed and the trial number."""
-    return int(np.random.SeedSequence([seed, number]).generate_state(1)[0])
-
-
-def fit(cfg: Config, train: Split, epochs: int, seed: int,
-        on_epoch: Callable[[nn.Module, int], None] | None = None) -> nn.Module:
-    """Train a fresh model for ``epochs``; ``on_epoch(model, epoch)`` runs after each epoch."""
-    torch.manual_seed(seed)
-    gen = torch.Generator().manual_seed(seed)
-    model = build_model(cfg)
-    opt = build_optimizer(cfg, model.parameters())
-    for epoch in range(1, epochs + 1):
-        train_one_epoch(model, opt, train, cfg.batch_size, gen)
-        if on_epoch is not None:
-            on_epoch(model, epoch)
-    return model
+# ---------------------------------------------------------------------------------- search
+def trial_setup(params: dict[str, Any], seed: int) -> tuple[TrainConfig, MLPSpec]:
+    """The training config and network of a finished trial, rebuilt from its parameters."""
+    return (config_from_params(params, **SPACE, seed=seed),
+            suggest_mlp(FixedParams(params), FEATURES, CLASSES, **NETWORK))
 
 
 def make_objective(train: Split, val: Split, epochs: int, seed: int) -> Callable[[Trial], float]:
-    """The objective: validation accuracy after ``epochs``, reported (and pruned) each epoch."""
+    """The objective: the best validation accuracy in ``epochs``, reported (and pruned) each
+    epoch by ``fit``. Every trial uses the same ``seed``, so configs are compared on the same
+    batch order and initial draws."""
 
     def objective(trial: Trial) -> float:
-        cfg = suggest_config(trial)
-        accuracy = 0.0
-
-        def report(model: nn.Module, epoch: int) -> None:
-            nonlocal accuracy
-            accuracy = evaluate(model, val)
-            trial.report(accuracy, epoch)
-            if trial.should_prune():
-                raise tunecraft.TrialPruned()
-
-        fit(cfg, train, epochs, trial_seed(seed, trial.number), on_epoch=report)
-        return accuracy
+        config = suggest_training_config(trial, **SPACE, seed=seed)
+        network = suggest_mlp(trial, FEATURES, CLASSES, **NETWORK)
+        result = fit(network, train, val, config, trial, max_epochs=epochs, device="cpu")
+        trial.set_user_attr("best_epoch", result.best_epoch)  # what the final refit trains
+        return result.best_metric
 
     return objective
 
@@ -221,7 +122,8 @@ def open_study(storage: str, study_name: str, seed: int, epochs: int) -> Study:
     """Create the study, or continue it.
 
     Trials of one study must be comparable, so a study run with other ``epochs`` or ``seed``
-    (the seed also fixes the data split) is refused rather than mixed.
+    (the seed also fixes the data split), or over another search space (an older version of
+    this demo), is refused rather than mixed.
     """
     study = tunecraft.create_study(
         storage=storage, study_name=study_name, direction="maximize", load_if_exists=True,
@@ -229,64 +131,83 @@ def open_study(storage: str, study_name: str, seed: int, epochs: int) -> Study:
         pruner=MedianPruner(n_startup_trials=5, n_warmup_steps=5),
     )
     setup = {"epochs": epochs, "seed": seed}
+    # the declared form of SPACE + NETWORK, as stored (JSON: tuples become lists)
+    space = json.loads(json.dumps(training_space(**SPACE, mlp=NETWORK)))
     stored = study.user_attrs.get("setup")
     if stored is None:
-        study.set_user_attr("setup", setup)
-    elif dict(stored) != setup:
+        study.set_user_attr("setup", {**setup, "space": space})  # one write: all or nothing
+        return study
+    ran_with = {key: stored.get(key) for key in setup}
+    if ran_with != setup:
         raise SystemExit(
-            f"study {study_name!r} in {storage} was run with {dict(stored)}, not {setup}; "
+            f"study {study_name!r} in {storage} was run with {ran_with}, not {setup}; "
             "pass the same --epochs/--seed to continue it, or a new --study-name"
+        )
+    if stored.get("space") != space:
+        raise SystemExit(
+            f"study {study_name!r} in {storage} searched another space (an older version of "
+            "this demo?); pass a new --study-name, or --storage with a new file"
         )
     return study
 
 
-def finished_count(study: Study) -> int:
-    """Trials that count towards ``--n-trials``: COMPLETE or PRUNED (failed ones are re-run)."""
-    return len(study.get_trials(states=FINISHED))
+def best_accuracy(t: FrozenTrial) -> float | None:
+    """The best validation accuracy a trial reported (its value, when it completed)."""
+    finite = [v for v in t.intermediate_values.values() if np.isfinite(v)]
+    return max(finite) if finite else None
 
 
-def last_accuracy(t: FrozenTrial) -> float | None:
-    """The validation accuracy a trial reported last (its value, when it completed)."""
-    return None if t.last_step is None else t.intermediate_values[t.last_step]
+class TrialLog:
+    """A callback printing one plain line per trial this run finished, and counting them."""
 
+    def __init__(self, console: Console) -> None:
+        self.console = console
+        self.count = 0
 
-def log_trial(console: Console) -> Callable[[Study, FrozenTrial], None]:
-    """A callback printing one plain line per finished trial."""
-
-    def callback(study: Study, t: FrozenTrial) -> None:
-        acc = last_accuracy(t)
+    def __call__(self, study: Study, t: FrozenTrial) -> None:
+        self.count += 1
+        acc = best_accuracy(t)
         best = study.history().best_trial()
         best_text = f"{best.value:.4f} (trial {best.number})" if best is not None else "-"
-        console.print(f"trial {t.number:3d}  {t.state.name:8s}  epochs {t.last_step or 0:2d}  "
-                      f"val acc {'-' if acc is None else f'{acc:.4f}'}  best {best_text}")
-
-    return callback
+        self.console.print(f"trial {t.number:3d}  {t.state.name:8s}  epochs "
+                           f"{t.last_step or 0:2d}  val acc {'-' if acc is None else f'{acc:.4f}'}"
+                           f"  best {best_text}")
 
 
 def rank_trials(trials: Sequence[FrozenTrial]) -> list[FrozenTrial]:
     """COMPLETE trials by accuracy, then PRUNED ones: those that ran further first, then by
-    their last accuracy (the order TPE uses to rank pruned trials)."""
+    their best accuracy."""
     complete = sorted((t for t in trials if t.is_finite_complete()),
                       key=lambda t: -(t.value or 0.0))
     pruned = sorted((t for t in trials if t.state is TrialState.PRUNED and t.last_step),
-                    key=lambda t: (-(t.last_step or 0), -(last_accuracy(t) or 0.0)))
+                    key=lambda t: (-(t.last_step or 0), -(best_accuracy(t) or 0.0)))
     return complete + pruned
 
 
-def best_table(trials: Sequence[FrozenTrial], top: int = 5) -> Table:
-    """A Rich table of the ``top`` best trials with their parameters."""
+def best_epoch(t: FrozenTrial) -> int:
+    """The epoch of a trial's best validation accuracy (fit's ``best_epoch``)."""
+    if "best_epoch" in t.user_attrs:
+        return int(t.user_attrs["best_epoch"])
+    acc = best_accuracy(t)  # a pruned trial: its first report of that accuracy
+    return min((s for s, v in t.intermediate_values.items() if v == acc), default=0)
+
+
+def best_table(trials: Sequence[FrozenTrial], seed: int, top: int = 5) -> Table:
+    """A Rich table of the ``top`` best trials with their configuration."""
     table = Table(box=box.ASCII)
-    for column in ("#", "val acc", "lr", "batch", "wd", "dropout", "optim", "init",
-                   "layers", "width", "epochs", "state"):
+    for column in ("#", "val acc", "best ep/ran", "optim", "lr", "batch", "wd", "dropout",
+                   "init", "layers", "width", "state"):
         table.add_column(column, justify="left" if column in ("optim", "init", "state")
                          else "right")
     for t in rank_trials(trials)[:top]:
-        p, acc = t.params, last_accuracy(t)
+        config, network = trial_setup(dict(t.params), seed)
+        acc = best_accuracy(t)
         table.add_row(
-            str(t.number), "-" if acc is None else f"{acc:.4f}", f"{p['lr']:.2e}",
-            str(p["batch_size"]), f"{p['weight_decay']:.1e}", f"{p['dropout']:.2f}",
-            p["optimizer"], p["init"], str(p["n_layers"]), str(p["width"]),
-            str(t.last_step or 0), t.state.name)
+            str(t.number), "-" if acc is None else f"{acc:.4f}",
+            f"{best_epoch(t)}/{t.last_step or 0}", config.optimizer, f"{config.lr:.2e}",
+            str(config.batch_size), f"{config.weight_decay:.1e}", f"{config.dropout:.2f}",
+            INIT_NAMES.get(config.init, config.init), str(network.depth), str(network.width),
+            t.state.name)
     return table
 
 
@@ -297,13 +218,33 @@ def state_counts(trials: Sequence[FrozenTrial]) -> str:
     return ", ".join(f"{s.name} {counts[s]}" for s in shown)
 
 
-def score_on_test(study: Study, data: RawData, epochs: int, seed: int) -> float:
-    """Retrain the best configuration on train + validation and return its test accuracy."""
-    trainval, test = standardise(
-        (np.concatenate([data.x_train, data.x_val]), np.concatenate([data.y_train, data.y_val])),
-        (data.x_test, data.y_test))
-    model = fit(Config.from_params(study.best_params), trainval, epochs, seed)
-    return evaluate(model, test)
+def describe(config: TrainConfig, network: MLPSpec) -> list[str]:
+    """Two lines with everything the search chose: the optimizer, then the rest."""
+    momentum = config.optimizer_config().resolved_momentum()
+    if config.optimizer == "sgd":
+        extra = f"momentum {momentum:.3f}{', nesterov' if config.nesterov else ''}"
+    elif config.optimizer == "rmsprop":
+        extra = f"alpha {config.alpha:.3f}, momentum {momentum:.3f}"
+    else:
+        extra = f"betas {config.betas[0]:.3f}, {config.betas[1]}"
+    return [f"optimizer: {config.optimizer}, lr {config.lr:.3g}, {extra}, weight decay "
+            f"{config.weight_decay:.2g}",
+            f"network:   {network.depth} x {network.width} {network.activation}, dropout "
+            f"{config.dropout:.2f}, {INIT_NAMES.get(config.init, config.init)} init, batch "
+            f"{config.batch_size}"]
+
+
+def score_on_test(best: FrozenTrial, train: Split, val: Split, test: Split,
+                  seed: int) -> tuple[int, float]:
+    """Refit the best configuration on train + validation for its best epoch count; return
+    that count and the accuracy on the test set, which is looked at once, here."""
+    config, network = trial_setup(dict(best.params), seed)
+    epochs = max(best_epoch(best), 1)
+    trainval, test_std = standardise(
+        (np.concatenate([train[0], val[0]]), np.concatenate([train[1], val[1]])), test)
+    final = fit(network, trainval, None, config, max_epochs=epochs, device="cpu")
+    accuracy = evaluate(final.model, test_std).accuracy
+    return epochs, float("nan") if accuracy is None else accuracy
 
 
 # ---------------------------------------------------------------------------------- main
@@ -318,7 +259,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--storage", default="tunecraft.db",
                         help="SQLite path or database URL")
     parser.add_argument("--study-name", default=STUDY_NAME, help="study to create or continue")
-    parser.add_argument("--epochs", type=int, default=50, help="epochs per trial")
+    parser.add_argument("--epochs", type=int, default=50, help="epochs per trial at most")
     parser.add_argument("--seed", type=int, default=0,
                         help="seeds the data split, the sampler and torch")
     parser.add_argument("--threads", type=int, default=1,
@@ -331,55 +272,69 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return args
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def run(args: argparse.Namespace, console: Console) -> int:
     """Run (or continue) the study, print the best trials, and score the best on test."""
-    args = parse_args(argv)
-    # Without a terminal (CI, `make demo | tee`), Rich would wrap the table at 80 columns.
-    console = Console(width=None if sys.stdout.isatty() else 120, highlight=False,
-                      soft_wrap=True)
-    # The CPU kernels this model uses are deterministic for a fixed thread count, so seeding
-    # is enough (torch.use_deterministic_algorithms would add a second of imports).
+    # The CPU kernels this model uses are deterministic for a fixed thread count, and fit
+    # seeds everything from the config's seed, so the same --seed gives the same output.
     torch.set_num_threads(args.threads)
-    data = load_digits_splits(args.seed)
-    train, val = standardise((data.x_train, data.y_train), (data.x_val, data.y_val))
+    raw_train, raw_val, raw_test = load_digits_splits(args.seed)
+    train, val = standardise(raw_train, raw_val)
 
     study = open_study(args.storage, args.study_name, args.seed, args.epochs)
-    for number in study.fail_stale_trials():
-        console.print(f"trial {number} was left RUNNING by a worker that died; marked FAIL")
-    done = finished_count(study)
-    missing = max(args.n_trials - done, 0)
-    if done:
+    for number in study.fail_stale_trials():  # a crash or kill -9 left it RUNNING
+        state = study.history().trial(number).state.name
+        console.print(f"trial {number} was left RUNNING by a worker that died; marked {state}")
+    # Counts the whole study's finished trials, from every run and every worker: only the
+    # missing ones run, and workers sharing the study all stop at the study-wide total.
+    enough = MaxTrialsCallback(args.n_trials)
+    done, missing = count_trials(study), enough.remaining(study)
+    if study.trials:  # even if only failed or interrupted ones
         console.print(f"Continuing study {args.study_name!r} in {args.storage}: {done} of "
                       f"{args.n_trials} trials finished, running the {missing} still missing.")
     else:
         console.print(f"New study {args.study_name!r} in {args.storage}: running "
                       f"{missing} trials of {args.epochs} epochs (seed {args.seed}).")
-    console.print(f"data: {len(train.y)} train, {len(val.y)} validation, "
-                  f"{len(data.y_test)} test digits; sampler {study.sampler!r}")
+    console.print(f"data: {len(train[1])} train, {len(val[1])} validation, "
+                  f"{len(raw_test[1])} test digits; sampler {study.sampler!r}")
 
-    started = time.perf_counter()
-    try:
-        study.optimize(make_objective(train, val, args.epochs, args.seed), n_trials=missing,
-                       callbacks=[log_trial(console)])
-    except KeyboardInterrupt:
-        console.print("interrupted: the finished trials are saved; run the same command again "
-                      "to continue the study")
-        return 130
-    console.print(f"ran {missing} trials in {time.perf_counter() - started:.1f} s")
+    started, log = time.perf_counter(), TrialLog(console)
+    # n_trials bounds this run (an objective that always fails cannot loop forever); failed
+    # trials do not count, so the next run makes them up
+    study.optimize(make_objective(train, val, args.epochs, args.seed), n_trials=missing,
+                   callbacks=[log, enough])
+    console.print(f"ran {log.count} trials in {time.perf_counter() - started:.1f} s")
 
     trials = study.trials
     console.print("Best 5 trials (COMPLETE by validation accuracy, then PRUNED):")
-    console.print(best_table(trials))
+    console.print(best_table(trials, args.seed))
     console.print(f"trials: {state_counts(trials)}")
     if not any(t.is_finite_complete() for t in trials):
         console.print("no trial completed, so there is no best configuration to test")
         return 1
     best = study.best_trial
-    test_acc = score_on_test(study, data, args.epochs, args.seed)
-    console.print(f"best trial {best.number}: validation accuracy {best.value:.4f}")
-    console.print(f"test accuracy of the best configuration, retrained on train+validation: "
-                  f"{test_acc:.4f}")
+    config, network = trial_setup(dict(best.params), args.seed)
+    console.print(f"best trial {best.number}: validation accuracy {best.value:.4f} at epoch "
+                  f"{best_epoch(best)}")
+    for line in describe(config, network):
+        console.print(f"  {line}")
+    epochs, test_acc = score_on_test(best, raw_train, raw_val, raw_test, args.seed)
+    console.print(f"test accuracy of the best configuration, retrained on train+validation "
+                  f"for {epochs} epochs: {test_acc:.4f}")
     return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse the flags and run; Ctrl-C keeps every finished trial and exits with 130."""
+    args = parse_args(argv)
+    # Without a terminal (CI, `make demo | tee`), Rich would wrap the table at 80 columns.
+    console = Console(width=None if sys.stdout.isatty() else 120, highlight=False,
+                      soft_wrap=True)
+    try:
+        return run(args, console)
+    except KeyboardInterrupt:
+        console.print("interrupted: the finished trials are saved; run the same command again "
+                      "to continue the study")
+        return 130
 
 
 if __name__ == "__main__":

@@ -21,4 +21,4 @@ def objective(trial: tunecraft.Trial) -> float:
         trial.report(value + (2 - step), step)
         if trial.should_prune():
             raise tunecraft.TrialPruned()
-    return value
+    return float(value)

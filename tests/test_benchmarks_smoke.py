@@ -7,6 +7,7 @@ with one sampler, the known optima of the test functions, and a tiny report end 
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from pathlib import Path
 
@@ -73,6 +74,16 @@ def test_synthetic_optimum(problem: str, argmin: dict[str, object]) -> None:
     # a nearby point is worse: the optimum is really the minimum there
     moved = {k: (v + 0.05 if isinstance(v, float) and k != "lr" else v) for k, v in argmin.items()}
     assert p.evaluate(moved) > p.optimum + 1e-6
+
+
+@pytest.mark.parametrize("adapter", ["tunecraft-random", "optuna-random", "hyperopt-tpe"])
+def test_a_raising_problem_is_reported(adapter: str) -> None:
+    def broken(params: object) -> float:
+        raise KeyError("no such parameter")
+
+    problem = dataclasses.replace(get_problem("branin"), name="broken", evaluate=broken)
+    with pytest.raises(RuntimeError, match="'broken' raised during an evaluation"):
+        run_adapter(adapter, problem, 0, N_TRIALS)
 
 
 def test_summary_and_verdict() -> None:

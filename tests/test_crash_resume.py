@@ -1,8 +1,8 @@
 """A driver killed with SIGKILL mid-study resumes when the same command runs again.
 
 The first run is killed while a trial sleeps inside the objective. Running the same command
-again must keep every finished trial as it was, mark the killed RUNNING trial FAIL (never
-leave it RUNNING), continue the numbering, and finish the study.
+again must keep every finished trial as it was, mark the killed RUNNING trial STALE (never
+leave it RUNNING) and run its retry first, continue the numbering, and finish the study.
 """
 
 from __future__ import annotations
@@ -72,8 +72,12 @@ def test_sigkilled_driver_resumes(sqlite_url: str) -> None:
         assert [t.number for t in after] == list(range(len(after)))  # numbering continued
         assert {n: trial_image(after[n]) for n in finished} == finished  # nothing lost
         dead = after[killed[0]]
-        assert dead.state is TrialState.FAIL
+        assert dead.state is TrialState.STALE
         assert "exited while the trial was running" in (dead.fail_reason or "")
+        retry = after[len(before)]  # queued when the dead trial was found, run first
+        assert retry.system_attrs["retry_of"] == killed[0] and dead.system_attrs[
+            "retried_by"] == retry.number
+        assert retry.state is TrialState.COMPLETE and retry.params == dead.params
         assert dict(dead.intermediate_values) == {0: 0.0}  # what it wrote before dying stays
         assert sum(t.state is TrialState.COMPLETE for t in after) == TOTAL
         assert not [t for t in after if t.state is TrialState.RUNNING]

@@ -18,6 +18,17 @@ from tunecraft.storage import get_storage
 
 DEMO = Path(__file__).resolve().parents[1] / "examples" / "digits_mlp.py"
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
+# how the storage marks a trial whose worker died (FAIL, or STALE where that state exists)
+DEAD = tuple(s for s in TrialState if s.name in ("FAIL", "STALE"))
+# the parameters of suggest_training_config + suggest_mlp as the demo narrows them
+PARAMS = {"batch_size", "optimizer", "optimizer_lr", "optimizer_weight_decay", "schedule",
+          "reg_dropout", "init", "mlp_depth", "mlp_width"}
+OPTIMIZER_PARAMS = {
+    "sgd": {"optimizer_sgd_momentum", "optimizer_sgd_nesterov"},
+    "adam": {"optimizer_adam_beta1", "optimizer_adam_beta2"},
+    "adamw": {"optimizer_adam_beta1", "optimizer_adam_beta2"},
+    "rmsprop": {"optimizer_rmsprop_alpha", "optimizer_rmsprop_momentum"},
+}
 
 
 def run_demo(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -71,11 +82,15 @@ def test_demo_saves_the_study_in_tunecraft_db(first_run: tuple[Path, str]) -> No
     assert count(history, *FINISHED) == 3
     assert history.directions == (tunecraft.StudyDirection.MAXIMIZE,)
     for trial in history.with_states(TrialState.COMPLETE):
-        assert set(trial.intermediate_values) == {1, 2}  # one report per epoch
-        assert trial.value == trial.intermediate_values[2]
+        reports = trial.intermediate_values
+        assert set(reports) == {1, 2}  # fit reports once per epoch
+        assert trial.value == max(reports.values())  # fit's best_metric
+        assert reports[trial.user_attrs["best_epoch"]] == trial.value
         assert 0.0 <= trial.value <= 1.0
-        assert set(trial.params) == {"lr", "batch_size", "weight_decay", "dropout",
-                                     "optimizer", "init", "n_layers", "width"}
+        optimizer = trial.params["optimizer"]
+        assert set(trial.params) == PARAMS | OPTIMIZER_PARAMS[optimizer]
+        assert trial.params["init"] in ("xavier_uniform", "kaiming_uniform")
+        assert trial.params["schedule"] == "constant"
 
 
 def test_demo_prints_the_table_counts_and_test_accuracy(first_run: tuple[Path, str]) -> None:
@@ -92,8 +107,11 @@ def test_demo_prints_the_table_counts_and_test_accuracy(first_run: tuple[Path, s
     n_complete = count(history, TrialState.COMPLETE)
     n_pruned = count(history, TrialState.PRUNED)
     assert f"trials: COMPLETE {n_complete}, PRUNED {n_pruned}, FAIL 0" in out
-    assert f"best trial {best.number}: validation accuracy {best.value:.4f}" in out
+    assert f"best trial {best.number}: validation accuracy {best.value:.4f} at epoch " \
+        f"{best.user_attrs['best_epoch']}" in out
+    assert f"  optimizer: {best.params['optimizer']}, lr " in out
     line = next(x for x in out.splitlines() if x.startswith("test accuracy"))
+    assert f"retrained on train+validation for {best.user_attrs['best_epoch']} epochs" in line
     assert 0.0 <= float(line.rsplit(":", 1)[1]) <= 1.0
     assert "\x1b[" not in out  # no terminal: plain text, no colour codes
     assert max(len(x) for x in out.splitlines()) <= 120
@@ -123,16 +141,30 @@ def test_demo_continues_the_study_and_refuses_another_setup(
     assert more.returncode == 0, more.stderr
     assert "3 of 4 trials finished, running the 1 still missing" in more.stdout
     assert "trial   3  " in more.stdout and "trial   2  " not in more.stdout
+    assert "\nran 1 trials in " in more.stdout
     assert count(history_of(db), *FINISHED) == 4
 
     done = run_demo(tmp_path, *args, "--n-trials", "4")
     assert "4 of 4 trials finished, running the 0 still missing" in done.stdout
+    assert "\nran 0 trials in " in done.stdout
     assert len(history_of(db)) == 4
 
     other = run_demo(tmp_path, "--storage", str(db), "--epochs", "3", "--seed", "1")
     assert other.returncode != 0
     assert "pass the same --epochs/--seed" in other.stderr
     assert len(history_of(db)) == 4
+
+
+def test_demo_refuses_a_study_of_another_search_space(tmp_path: Path) -> None:
+    db = tmp_path / "old.db"  # as an older demo left it: same setup, other parameter names
+    study = tunecraft.create_study(storage=str(db), study_name="digits-mlp",
+                                   direction="maximize")
+    study.set_user_attr("setup", {"epochs": 2, "seed": 1})
+    study.storage.close()
+    proc = run_demo(tmp_path, "--storage", str(db), "--epochs", "2", "--seed", "1")
+    assert proc.returncode != 0
+    assert "searched another space" in proc.stderr
+    assert len(history_of(db)) == 0
 
 
 @pytest.mark.slow
@@ -165,9 +197,12 @@ def test_demo_continues_after_sigkill(tmp_path: Path) -> None:
     rerun = run_demo(tmp_path, *args, "--n-trials", str(done + 1))
     assert rerun.returncode == 0, rerun.stderr
     killed = before.with_states(TrialState.RUNNING)[0].number
-    assert f"trial {killed} was left RUNNING by a worker that died; marked FAIL" in rerun.stdout
+    marked = history_of(db).trial(killed).state
+    assert marked in DEAD
+    assert f"trial {killed} was left RUNNING by a worker that died; marked {marked.name}" \
+        in rerun.stdout
     assert f"{done} of {done + 1} trials finished, running the 1 still missing" in rerun.stdout
     after = history_of(db)
     assert count(after, *FINISHED) == done + 1
-    assert count(after, TrialState.FAIL) == 1
+    assert count(after, *DEAD) == 1
     assert count(after, TrialState.RUNNING) == 0

@@ -16,7 +16,7 @@ from tunecraft.pruners import NopPruner
 from tunecraft.samplers import RandomSampler
 from tunecraft.storage.sql import SQLStorage
 from tunecraft.study import Study
-from tunecraft.testing import exact
+from tunecraft.testing import exact, unique_name
 
 
 def new_study(**kwargs: Any) -> Study:
@@ -27,8 +27,8 @@ def new_study(**kwargs: Any) -> Study:
 
 # ---------------------------------------------------------------------- lost leases
 def declare_dead(study: Study) -> None:
-    """What another worker does when this one's heartbeat is overdue."""
-    study.storage.fail_stale_trials(study.study_name, grace_seconds=-1.0)
+    """What another worker does when this one's lease ran out (without waiting for it)."""
+    study.storage.reap_stale(study.study_name, force=True)
 
 
 @pytest.mark.parametrize("catch", [(Exception,), ()])
@@ -39,15 +39,21 @@ def test_late_result_of_a_trial_declared_dead_is_dropped(
     def objective(trial: tunecraft.Trial) -> float:
         x = trial.suggest_float("x", 0.0, 1.0)
         if trial.number == 1:
-            declare_dead(study)  # e.g. the process was suspended past the grace period
+            trial.flush()  # its parameters are in the storage: the retry reuses them
+            declare_dead(study)  # e.g. the process was suspended past its lease
         return x
 
     with caplog.at_level(logging.WARNING, logger="tunecraft"):
         study.optimize(objective, n_trials=3, catch=catch)
     states = [t.state for t in study.trials]
-    assert states == [TrialState.COMPLETE, TrialState.FAIL, TrialState.COMPLETE]
-    assert "stopped sending heartbeats" in (study.trials[1].fail_reason or "")
-    assert "Trial 1 was finished as FAIL by another worker" in caplog.text
+    # the stale trial 1 is retried as trial 2, which the next ask claims first; a retry
+    # does not count against n_trials, so three results are recorded
+    assert states == [TrialState.COMPLETE, TrialState.STALE] + [TrialState.COMPLETE] * 2
+    late, retry = study.trials[1], study.trials[2]
+    assert late.fail_reason == "declared stale by hand" and late.values is None
+    assert (retry.system_attrs["retry_of"], retry.params) == (1, late.params)
+    assert "Trial 1 lost its lease while it ran here (now STALE" in caplog.text
+    assert "COMPLETE result is dropped" in caplog.text
 
 
 def test_report_after_the_trial_was_declared_dead_stops_it_cleanly() -> None:
@@ -63,10 +69,11 @@ def test_report_after_the_trial_was_declared_dead_stops_it_cleanly() -> None:
         return 0.5
 
     study.optimize(objective, n_trials=2, catch=())
-    assert reached == [1]
-    first, second = study.trials
-    assert first.state is TrialState.FAIL and dict(first.intermediate_values) == {0: 1.0}
-    assert second.state is TrialState.COMPLETE
+    assert reached == [1, 2]  # two results: the retry does not count against n_trials
+    first, second, third = study.trials  # the second is the first's retry
+    assert first.state is TrialState.STALE and dict(first.intermediate_values) == {0: 1.0}
+    assert second.state is TrialState.COMPLETE and second.system_attrs["retry_of"] == 0
+    assert third.state is TrialState.COMPLETE and "retry_of" not in third.system_attrs
 
 
 # ---------------------------------------------------------------------- damaged files
@@ -175,3 +182,28 @@ def test_owner_liveness() -> None:
                            capture_output=True, text=True, check=True)
     gone = int(child.stdout)  # exited (its pid is very unlikely to be reused this soon)
     assert owner_is_dead(f"{host}:{gone}:?")
+
+
+# ---------------------------------------------------------------------- dropped connections
+@pytest.mark.postgres
+def test_connections_dropped_by_the_server_are_replaced(pg_url: str) -> None:
+    """Without a pre-ping per transaction, a dead pooled connection fails once and the
+    storage's retry opens a new one (the server restarted, or an idle timeout hit)."""
+    import uuid
+
+    app = f"tunecraft-dropped-{uuid.uuid4().hex[:8]}"  # only this storage's connections
+    storage = SQLStorage(pg_url, engine_kwargs={"connect_args": {"application_name": app}})
+    admin = sa.create_engine(pg_url)
+    try:
+        study = new_study(storage=storage, study_name=unique_name())
+        study.tell(study.ask(), 1.0)
+        with admin.connect() as conn:
+            killed = conn.execute(sa.text(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE application_name = :app"), {"app": app}).scalar()
+        assert killed >= 1
+        study.tell(study.ask(), 2.0)  # the pooled connections are dead: replaced
+        assert [t.values for t in study.trials] == [(1.0,), (2.0,)]
+    finally:
+        storage.close()
+        admin.dispose()

@@ -67,7 +67,7 @@ def test_is_finite_complete(t: FrozenTrial, ranked: bool) -> None:
 
 def test_trial_states() -> None:
     assert {s for s in TrialState if s.is_finished()} == {
-        TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL}
+        TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL, TrialState.STALE}
 
 
 def test_freeze_and_thaw_are_inverse() -> None:

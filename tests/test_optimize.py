@@ -280,7 +280,8 @@ def test_grid_points_run_once_with_threads_and_two_study_objects(backend: str,
     def objective(trial: tunecraft.Trial) -> float:
         return float(trial.suggest_int("x", 0, 9) + trial.suggest_int("y", 0, 2))
 
-    runners = [threading.Thread(target=s.optimize, args=(objective,), kwargs={"n_jobs": 3})
+    runners = [threading.Thread(target=s.optimize, args=(objective,),
+                                kwargs={"n_jobs": 3, "executor": "thread"})
                for s in (a, b)]
     for r in runners:
         r.start()

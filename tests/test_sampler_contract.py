@@ -116,3 +116,63 @@ def test_sampler_seed_is_validated(seed: Any) -> None:
 def test_unseeded_samplers_differ() -> None:
     assert RandomSampler().seed != RandomSampler().seed
     assert repr(RandomSampler(seed=3)) == "RandomSampler(seed=3)"
+
+
+class TestGPSampler(SamplerContract):
+    same_params_in_parallel = False  # it learns from finished trials
+    n_trials = 8  # past its start-up trials, so the model proposes too
+
+    @pytest.fixture
+    def make_sampler(self) -> MakeSampler:
+        from tunecraft.samplers.gp import GPSampler
+
+        # a small acquisition search: the contract checks legality, not optimisation
+        return lambda space, seed: GPSampler(seed=seed, n_startup_trials=4, n_candidates=64,
+                                             n_local_search=2)
+
+
+class TestCmaEsSampler(SamplerContract):
+    same_params_in_parallel = False  # generations advance with finished trials
+    n_trials = 14  # two generations and more
+
+    @pytest.fixture(params=[True, False], ids=["margin", "no-margin"])
+    def make_sampler(self, request: pytest.FixtureRequest) -> MakeSampler:
+        from tunecraft.samplers.cmaes import CmaEsSampler
+
+        return lambda space, seed: CmaEsSampler(seed=seed, popsize=4,
+                                                with_margin=request.param)
+
+
+class TestNSGAIISampler(SamplerContract):
+    same_params_in_parallel = False  # generations advance with finished trials
+    n_trials = 14
+
+    @pytest.fixture(params=["uniform", "sbx"])
+    def make_sampler(self, request: pytest.FixtureRequest) -> MakeSampler:
+        from tunecraft.samplers.nsga2 import NSGAIISampler
+
+        return lambda space, seed: NSGAIISampler(seed=seed, population_size=4,
+                                                 crossover=request.param)
+
+
+class TestNSGAIIISampler(SamplerContract):
+    same_params_in_parallel = False
+    n_trials = 14
+
+    @pytest.fixture
+    def make_sampler(self) -> MakeSampler:
+        from tunecraft.samplers.nsga3 import NSGAIIISampler
+
+        return lambda space, seed: NSGAIIISampler(seed=seed, population_size=4)
+
+
+class TestAutoSampler(SamplerContract):
+    same_params_in_parallel = False
+    n_trials = 10
+
+    @pytest.fixture
+    def make_sampler(self) -> MakeSampler:
+        from tunecraft.samplers.auto import AutoSampler
+
+        # small thresholds, so that a short study passes through GP and CMA-ES
+        return lambda space, seed: AutoSampler(seed=seed, n_startup_trials=3, gp_max_trials=6)

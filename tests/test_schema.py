@@ -102,7 +102,7 @@ def test_v1_file_reads_back_as_written(v1_copy: Path) -> None:
                                                                  exact(False)]
     finally:
         storage.close()
-    assert version_of(v1_copy) == "1"  # opening a current file changes nothing
+    assert version_of(v1_copy) == "2"  # upgraded in place (lease columns)
 
 
 def test_v1_study_continues(v1_copy: Path) -> None:
@@ -116,12 +116,12 @@ def test_v1_study_continues(v1_copy: Path) -> None:
     assert study.best_value == 0.42
 
 
-@pytest.mark.parametrize("version", ["2", "17"])
+@pytest.mark.parametrize("version", ["3", "17"])
 def test_newer_schema_is_refused(v1_copy: Path, version: str) -> None:
     set_version(v1_copy, version)
     with pytest.raises(SchemaVersionError, match=(
             rf"uses schema version {version}, written by a newer tunecraft \(this one reads "
-            r"up to 1\); upgrade tunecraft to open it")):
+            r"up to 2\); upgrade tunecraft to open it")):
         SQLStorage(f"sqlite:///{v1_copy}")
     with pytest.raises(SchemaVersionError):
         tunecraft.load_study(study_name="v1-single", storage=str(v1_copy))
@@ -137,18 +137,18 @@ def test_missing_schema_row_is_refused(v1_copy: Path) -> None:
 def test_old_files_are_migrated_once(v1_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[int] = []
 
-    def v1_to_v2(conn: Any, sa: Any) -> None:
-        calls.append(1)
-        conn.exec_driver_sql("CREATE TABLE tunecraft_v2_probe (id INTEGER PRIMARY KEY)")
+    def v2_to_v3(conn: Any, sa: Any) -> None:
+        calls.append(2)
+        conn.exec_driver_sql("CREATE TABLE tunecraft_v3_probe (id INTEGER PRIMARY KEY)")
 
-    monkeypatch.setattr(sql, "SCHEMA_VERSION", 2)
-    monkeypatch.setitem(sql.MIGRATIONS, 1, v1_to_v2)
+    monkeypatch.setattr(sql, "SCHEMA_VERSION", 3)
+    monkeypatch.setitem(sql.MIGRATIONS, 2, v2_to_v3)
     url = f"sqlite:///{v1_copy}"
     SQLStorage(url).close()
-    assert calls == [1] and version_of(v1_copy) == "2"
+    assert calls == [2] and version_of(v1_copy) == "3"  # through the real v1 -> v2 too
     storage = SQLStorage(url)
     try:
-        assert calls == [1]  # already at version 2: nothing to do
+        assert calls == [2]  # already at version 3: nothing to do
         assert len(storage.history("v1-single")) == 6
     finally:
         storage.close()

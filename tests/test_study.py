@@ -215,8 +215,10 @@ def test_multi_objective() -> None:
     with pytest.raises(RuntimeError, match="best_trials"):
         _ = study.best_trial
     trial = study.ask()
-    with pytest.raises(ValueError, match="single-objective studies only"):
+    with pytest.raises(ValueError, match="report a tuple of 2 numbers"):
         trial.report(1.0, step=0)
+    trial.report((1.0, 2.0), step=0)  # one value per objective
+    assert study.trials[trial.number].intermediate_vectors == {0: (1.0, 2.0)}
 
 
 def test_ask_with_fixed_distributions() -> None:
@@ -386,5 +388,5 @@ def test_fail_stale_trials_of_a_dead_worker(tmp_path: Path) -> None:
     storage._create_trials("s", TrialState.RUNNING, [payload], f"{socket.gethostname()}:4194305:1",
                            None)
     assert study.fail_stale_trials() == [0]
-    assert study.trials[0].state is TrialState.FAIL
+    assert study.trials[0].state is TrialState.STALE  # its retry is queued as trial 1
     assert study.ask().number == 1

@@ -11,7 +11,8 @@ _EXTRA_FOR = {
     "psycopg": "postgres",
     "pandas": "pandas",
     "torch": "torch",
-    "sklearn": "torch",
+    "sklearn": "sklearn",
+    "cmaes": "cmaes",
 }
 
 

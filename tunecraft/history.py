@@ -19,7 +19,7 @@ class History:
     around: filtering returns tuples of the same immutable records.
     """
 
-    __slots__ = ("trials", "directions", "_complete", "_dists")
+    __slots__ = ("trials", "directions", "_complete", "_feasible", "_dists", "_intersection")
 
     def __init__(
         self,
@@ -31,6 +31,8 @@ class History:
         self.trials: tuple[FrozenTrial, ...] = tuple(trials)
         self.directions: tuple[StudyDirection, ...] = tuple(directions)
         self._complete: tuple[FrozenTrial, ...] | None = None
+        self._feasible: tuple[FrozenTrial, ...] | None = None
+        self._intersection: dict[str, Dim] | None = None
         # Storage passes the registry it maintains while replaying; otherwise it is derived.
         self._dists: Mapping[str, Dim] | None = param_distributions
 
@@ -69,6 +71,12 @@ class History:
             self._complete = tuple(t for t in self.trials if t.is_finite_complete())
         return self._complete
 
+    def feasible(self) -> tuple[FrozenTrial, ...]:
+        """COMPLETE trials with finite values that violate no recorded constraint."""
+        if self._feasible is None:
+            self._feasible = tuple(t for t in self.complete() if t.is_feasible())
+        return self._feasible
+
     def where(self, **system_attrs: Any) -> History:
         """The sub-history whose trials carry the given system attributes (e.g. a bracket)."""
         keep = [
@@ -87,20 +95,22 @@ class History:
         return values
 
     def best_trial(self) -> FrozenTrial | None:
-        """The best COMPLETE trial of a single-objective study (earliest on ties), or None."""
+        """The best feasible COMPLETE trial of a single-objective study (earliest on ties), or
+        None. Trials that violate a constraint (``trial.set_constraint``) never count."""
         if len(self.directions) != 1:
             raise RuntimeError(
                 "best_trial is defined for single-objective studies; use best_trials for "
                 "the Pareto front of a multi-objective study."
             )
-        done = self.complete()
+        done = self.feasible()
         if not done:
             return None
         return done[int(np.argmin(self.signed_values(done)[:, 0]))]
 
     def best_trials(self) -> tuple[FrozenTrial, ...]:
-        """The Pareto-optimal COMPLETE trials (for one objective: all trials tied for best)."""
-        done = self.complete()
+        """The Pareto-optimal feasible COMPLETE trials (for one objective: all trials tied for
+        best)."""
+        done = self.feasible()
         if not done:
             return ()
         keep = pareto_mask(self.signed_values(done))
@@ -108,13 +118,16 @@ class History:
 
     def intersection_space(self) -> dict[str, Dim]:
         """Dimensions present, with identical distributions, in every COMPLETE trial."""
-        space: dict[str, Dim] | None = None
-        for t in self.complete():
-            if space is None:
-                space = dict(t.distributions)
-                continue
-            space = {k: d for k, d in space.items() if t.distributions.get(k) == d}
-        return dict(sorted((space or {}).items()))
+        if self._intersection is None:  # computed once: samplers ask several times per trial
+            space: dict[str, Dim] | None = None
+            for t in self.complete():
+                if space is None:
+                    space = dict(t.distributions)
+                    continue
+                space = {k: d for k, d in space.items()
+                         if (o := t.distributions.get(k)) is d or o == d}
+            self._intersection = dict(sorted((space or {}).items()))
+        return dict(self._intersection)
 
     def param_distributions(self) -> Mapping[str, Dim]:
         """Each parameter name -> the distribution it was first recorded with in this study."""

@@ -17,6 +17,10 @@ def _empty() -> Mapping[Any, Any]:
     return MappingProxyType({})
 
 
+CONSTRAINTS_KEY = "constraints"
+"""System attribute holding a trial's constraint values (feasible when every one is <= 0)."""
+
+
 class TrialState(enum.Enum):
     """Life-cycle state of a trial."""
 
@@ -25,10 +29,12 @@ class TrialState(enum.Enum):
     PRUNED = "PRUNED"
     FAIL = "FAIL"
     WAITING = "WAITING"
+    STALE = "STALE"  # its worker vanished (lease expired); a retry may run it again
 
     def is_finished(self) -> bool:
-        """COMPLETE, PRUNED and FAIL are final; no write is accepted afterwards."""
-        return self in (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
+        """COMPLETE, PRUNED, FAIL and STALE are final; no write is accepted afterwards."""
+        return self in (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL,
+                        TrialState.STALE)
 
 
 def freeze(value: Any) -> Any:
@@ -64,6 +70,9 @@ class FrozenTrial:
     datetime_start: dt.datetime | None = None
     datetime_complete: dt.datetime | None = None
     fail_reason: str | None = None
+    intermediate_vectors: Mapping[int, tuple[float, ...]] = field(default_factory=_empty)
+    """Multi-objective reports: step -> one value per objective (``trial.report((a, b), s)``).
+    Single-objective reports are in ``intermediate_values``."""
 
     @property
     def value(self) -> float | None:
@@ -85,7 +94,19 @@ class FrozenTrial:
     @property
     def last_step(self) -> int | None:
         """The largest step reported, or None when nothing was reported."""
-        return max(self.intermediate_values) if self.intermediate_values else None
+        steps = self.intermediate_values or self.intermediate_vectors
+        return max(steps) if steps else None
+
+    @property
+    def constraints(self) -> tuple[float, ...] | None:
+        """The constraint values recorded for this trial (each <= 0 when satisfied), or None."""
+        raw = self.system_attrs.get(CONSTRAINTS_KEY)
+        return None if raw is None else tuple(float(c) for c in raw)
+
+    def is_feasible(self) -> bool:
+        """True unless a recorded constraint is violated (> 0) or not a number."""
+        raw = self.system_attrs.get(CONSTRAINTS_KEY)
+        return raw is None or all(float(c) <= 0.0 for c in raw)
 
     def is_finite_complete(self) -> bool:
         """COMPLETE with finite values: the trials that can be ranked."""

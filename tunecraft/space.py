@@ -315,10 +315,15 @@ def dim_from_json(data: Mapping[str, Any]) -> Dim:
 
 
 def is_single(dim: Dim) -> bool:
-    """Whether the dimension has exactly one legal value."""
+    """Whether the dimension is a constant: one legal value, or a range so narrow that its
+    unit-cube coordinate has zero width (``Float(9.0, 9.000000000000002, log=True)`` has
+    equal log bounds). Samplers take ``dim.snap(dim.low)`` for it and model nothing."""
     if isinstance(dim, Categorical):
         return len(dim.choices) == 1
-    return dim.low == dim.high
+    if dim.low == dim.high:
+        return True
+    lo, hi = dim._unit_bounds()
+    return not hi - lo > 0
 
 
 def grid_values(dim: Dim) -> tuple[Hashable, ...]:

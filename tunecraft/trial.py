@@ -4,10 +4,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import math
 import numbers
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -15,16 +16,18 @@ import numpy as np
 
 from tunecraft.exceptions import IncompatibleSpace, TrialFinishedError
 from tunecraft.history import History
-from tunecraft.pruners.base import Decision
-from tunecraft.record import FrozenTrial
+from tunecraft.pruners.base import Budget, Decision
+from tunecraft.pruners.lineage import CHECKPOINT_KEY, PAUSED_KEY, ResumeInfo
+from tunecraft.record import CONSTRAINTS_KEY, FrozenTrial
 from tunecraft.space import Categorical, CategoricalChoice, Dim, Float, Int, Space
-from tunecraft.storage.base import check_user_attr
+from tunecraft.storage.base import STOP_REQUESTED, check_user_attr
 from tunecraft.storage.events import Event, EventKind
 
 if TYPE_CHECKING:
     from tunecraft.study.study import Study
 
 C = TypeVar("C", bound=CategoricalChoice)
+logger = logging.getLogger("tunecraft")
 
 
 class Trial:
@@ -43,10 +46,19 @@ class Trial:
         relative_space: Space,
         relative_params: Mapping[str, Any],
         rng: np.random.Generator,
+        *,
+        sampler_history: History | None = None,
+        budget: Budget | None = None,
+        resume: ResumeInfo | None = None,
+        reported_steps: Iterable[int] = (),
     ) -> None:
         self._study = study
         self.number = number
         self._history = history
+        # what the sampler learns from: this trial's bracket under Hyperband (see _schedule)
+        self._sampler_history = history if sampler_history is None else sampler_history
+        self._budget = budget
+        self._resume = resume
         self._fixed = dict(fixed_params)
         self._relative_space = dict(relative_space)
         self._relative = dict(relative_params)
@@ -54,10 +66,11 @@ class Trial:
         self._params: dict[str, Any] = {}
         self._dists: dict[str, Dim] = {}
         self._user_attrs: dict[str, Any] = {}
-        self._steps: set[int] = set()
+        self._steps: set[int] = set(reported_steps)  # copied from the trial resumed from
         self._pending: list[Event] = []
         self._lock = threading.RLock()
         self._finished = False
+        self._lease_token: str | None = None  # set by the study: writes must present it
         self.datetime_start = dt.datetime.now()
 
     # ------------------------------------------------------------------ suggest
@@ -106,7 +119,7 @@ class Trial:
                     value = self._relative[name]
                 else:
                     value = self._study.sampler.sample(
-                        {name: dim}, self._history, self._rng, self.number)[name]
+                        {name: dim}, self._sampler_history, self._rng, self.number)[name]
                 if not dim.contains(value):  # never record an illegal value (e.g. NaN)
                     raise ValueError(
                         f"{type(self._study.sampler).__name__} proposed {value!r} for "
@@ -136,37 +149,99 @@ class Trial:
         return value
 
     # ------------------------------------------------------------------ reports and pruning
-    def report(self, value: float, step: int) -> None:
+    def report(self, value: float | Sequence[float], step: int) -> None:
         """Record an intermediate value (e.g. validation accuracy after epoch ``step``).
 
-        Reporting a step twice keeps the first value. NaN is accepted (pruners prune it).
+        In a multi-objective study, report one value per objective as a tuple
+        (``trial.report((accuracy, latency), step)``); they are kept in
+        ``intermediate_vectors``. Reporting a step twice keeps the first value. NaN is
+        accepted (pruners prune it).
         """
         if isinstance(step, bool) or not isinstance(step, numbers.Integral) or step < 0:
             raise ValueError(f"step={step!r} must be a non-negative integer")
-        if isinstance(value, bool) or not isinstance(value, numbers.Real):
-            raise TypeError(f"report value must be a number, got {type(value).__name__}")
-        if len(self._study.directions) != 1:
-            raise ValueError(
-                "report() is available in single-objective studies only; report one "
-                "metric per trial in a study with one direction"
-            )
+        m = len(self._study.directions)
+        payload: dict[str, Any] = {"step": int(step)}
+        if m == 1:
+            if isinstance(value, bool) or not isinstance(value, numbers.Real):
+                raise TypeError(f"report value must be a number, got {type(value).__name__}")
+            payload["value"] = float(value)
+        else:
+            seq = list(value) if isinstance(value, (list, tuple, np.ndarray)) else [value]
+            floats = [_scalar(v) for v in seq]
+            if len(seq) != m or any(f is None for f in floats):
+                raise ValueError(
+                    f"this study has {m} objectives: report a tuple of {m} numbers per step, "
+                    f"e.g. trial.report((accuracy, latency), step), not {value!r}")
+            payload["values"] = [float(f) for f in floats if f is not None]
         with self._lock:
             self._check_open()
             if int(step) in self._steps:
                 return
             self._steps.add(int(step))
-            self._pending.append(Event(self.number, EventKind.REPORT,
-                                       {"step": int(step), "value": float(value)}))
+            self._pending.append(Event(self.number, EventKind.REPORT, payload))
             self.flush()
 
-    def should_prune(self) -> bool:
-        """Ask the study's pruner whether to stop now. When True, ``raise TrialPruned()``."""
+    def decide(self) -> Decision:
+        """The pruner's decision now: CONTINUE, PRUNE, or PAUSE (stop after saving a
+        checkpoint with :meth:`save_checkpoint`: a scheduler may resume it later)."""
         with self._lock:
             self._check_open()
             self.flush()
             history = self._study._fresh_history()
             record = history.trial(self.number)
-            return self._study.pruner.decide(record, history) is Decision.PRUNE
+            if record.system_attrs.get(STOP_REQUESTED):  # a driver-side scheduler decided
+                return Decision.PRUNE
+            decision = self._study.pruner.decide(record, history)
+            if decision is Decision.PAUSE and record.last_step is not None:
+                self._set_system_attr(PAUSED_KEY, record.last_step)
+            return decision
+
+    def should_prune(self) -> bool:
+        """Ask the study's pruner whether to stop now. When True, ``raise TrialPruned()``.
+
+        True for PRUNE and for PAUSE: an objective that keeps no checkpoint stops either
+        way (a paused trial promoted later then trains again from the start).
+        """
+        return self.decide() is not Decision.CONTINUE
+
+    # ------------------------------------------------------------------ schedulers
+    @property
+    def budget(self) -> Budget | None:
+        """The budget a scheduler gave this trial (bracket and rung steps), or None."""
+        return self._budget
+
+    @property
+    def resumed_from(self) -> ResumeInfo | None:
+        """Where this trial continues a paused one (a promotion, PBT's next interval), or
+        None. Its reports up to ``resumed_from.step`` are already recorded."""
+        return self._resume
+
+    def save_checkpoint(self, data: bytes, step: int | None = None) -> str:
+        """Store ``data`` in the study's artifact store as this trial's checkpoint at
+        ``step`` (default: the last step reported) and record its key; returns the key."""
+        from tunecraft.artifacts import checkpoint_key
+
+        with self._lock:
+            self._check_open()
+            if step is None:
+                step = max(self._steps) if self._steps else 0
+            key = checkpoint_key(self._study.study_name, self.number, int(step))
+            self._study.artifacts.put(key, data)
+            self._set_system_attr(CHECKPOINT_KEY, {"key": key, "step": int(step)})
+            return key
+
+    def load_checkpoint(self) -> bytes | None:
+        """The checkpoint this trial resumes from, or None (a fresh trial, a paused trial that
+        kept no checkpoint, or one deleted since: then train from the start)."""
+        info = self._resume
+        if info is None or info.checkpoint is None:
+            return None
+        try:
+            return self._study.artifacts.get(info.checkpoint)
+        except KeyError:
+            logger.warning("Trial %d: checkpoint %r of trial %d is gone; training from the "
+                           "start", self.number, info.checkpoint, info.source)
+            return None
 
     # ------------------------------------------------------------------ attributes
     def set_user_attr(self, key: str, value: Any) -> None:
@@ -177,6 +252,27 @@ class Trial:
             self._user_attrs[key] = value
             self._pending.append(Event(self.number, EventKind.USER_ATTR,
                                        {"key": key, "value": value}))
+
+    def set_constraint(self, values: float | Sequence[float]) -> None:
+        """Record constraint values for this trial; each is satisfied when <= 0.
+
+        A trial that violates a constraint is never the study's best trial, and samplers that
+        support constraints steer away from its region. Call it before returning, or before
+        re-raising an error: a FAIL trial that recorded a violated constraint (say, CUDA out
+        of memory) still teaches the sampler where not to go. Calling it again replaces the
+        values. A study's ``constraints_func`` is not called for a trial that set its own.
+        """
+        seq = list(values) if isinstance(values, (list, tuple, np.ndarray)) else [values]
+        out: list[float] = []
+        for v in seq:
+            f = _scalar(v)
+            if f is None or math.isnan(f):
+                raise ValueError(f"constraint value {v!r} must be a number (<= 0 means "
+                                 "satisfied), not NaN")
+            out.append(f)
+        if not out:
+            raise ValueError("set_constraint needs at least one value")
+        self._set_system_attr(CONSTRAINTS_KEY, out)
 
     def _set_system_attr(self, key: str, value: Any) -> None:
         check_user_attr(key, value)
@@ -211,7 +307,8 @@ class Trial:
         with self._lock:
             if self._pending:
                 events, self._pending = self._pending, []
-                self._study._storage.write(self._study.study_name, self.number, events)
+                self._study._storage.write(self._study.study_name, self.number, events,
+                                           token=self._lease_token)
 
     def _take_pending(self) -> list[Event]:
         with self._lock:

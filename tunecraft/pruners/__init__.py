@@ -1,6 +1,26 @@
-"""Pruners stop unpromising trials early, from their reports and the study's history."""
+"""Pruners and schedulers stop unpromising trials early, from their reports and the history.
 
-from tunecraft.pruners.base import BasePruner, Decision, NopPruner
+Pruners decide from curves (median, percentile, threshold, patience, smoothing, learning-curve
+extrapolation, Pareto dominance); schedulers also assign brackets, pause trials and resume
+them (successive halving / ASHA, Hyperband, population-based training). See docs/pruning.md.
+"""
+
+from tunecraft.pruners.base import BasePruner, Budget, Decision, NopPruner, Resume
+from tunecraft.pruners.curve import CurveExtrapolationPruner
+from tunecraft.pruners.hyperband import HyperbandBracket, HyperbandPruner, hyperband_brackets
+from tunecraft.pruners.lineage import ResumeInfo
 from tunecraft.pruners.median import MedianPruner, PercentilePruner
+from tunecraft.pruners.pareto import ParetoPruner
+from tunecraft.pruners.patient import PatientPruner
+from tunecraft.pruners.pbt import PopulationBasedTraining, params_at, pbt_schedule
+from tunecraft.pruners.smoothing import SmoothedPruner
+from tunecraft.pruners.successive_halving import SuccessiveHalvingPruner
+from tunecraft.pruners.threshold import ThresholdPruner
 
-__all__ = ["BasePruner", "Decision", "MedianPruner", "NopPruner", "PercentilePruner"]
+__all__ = [
+    "BasePruner", "Budget", "CurveExtrapolationPruner", "Decision", "HyperbandBracket",
+    "HyperbandPruner", "MedianPruner", "NopPruner", "ParetoPruner", "PatientPruner",
+    "PercentilePruner", "PopulationBasedTraining", "Resume", "ResumeInfo", "SmoothedPruner",
+    "SuccessiveHalvingPruner", "ThresholdPruner", "hyperband_brackets", "params_at",
+    "pbt_schedule",
+]

@@ -29,6 +29,9 @@ class PercentilePruner(BasePruner):
         interval_steps: Decide only at the first report at or after every this many steps
             past the warm-up.
         n_min_trials: Need at least this many COMPLETE trials with a report at the step.
+        margin: Prune only when worse than the percentile by more than this (in the
+            metric's units): a confidence margin for jittery curves (0: Optuna's rule). See
+            also :class:`~tunecraft.pruners.SmoothedPruner`.
     """
 
     def __init__(
@@ -39,6 +42,7 @@ class PercentilePruner(BasePruner):
         interval_steps: int = 1,
         *,
         n_min_trials: int = 1,
+        margin: float = 0.0,
     ) -> None:
         if not (isinstance(percentile, (int, float)) and 0.0 <= percentile <= 100.0):
             raise ValueError(f"percentile={percentile!r} must be a number in [0, 100]")
@@ -46,6 +50,10 @@ class PercentilePruner(BasePruner):
         _check_int("n_warmup_steps", n_warmup_steps, 0)
         _check_int("interval_steps", interval_steps, 1)
         _check_int("n_min_trials", n_min_trials, 1)
+        if isinstance(margin, bool) or not isinstance(margin, (int, float)) or not (
+                margin >= 0 and math.isfinite(margin)):
+            raise ValueError(f"margin={margin!r} must be a finite number >= 0")
+        self.margin = float(margin)
         self.percentile = float(percentile)
         self.n_startup_trials = n_startup_trials
         self.n_warmup_steps = n_warmup_steps
@@ -80,7 +88,8 @@ class PercentilePruner(BasePruner):
         best = max(mine) if maximize else min(mine)
         q = 100.0 - self.percentile if maximize else self.percentile
         threshold = float(np.percentile(np.asarray(others), q))
-        worse = best < threshold if maximize else best > threshold
+        worse = (best < threshold - self.margin if maximize
+                 else best > threshold + self.margin)
         return Decision.PRUNE if worse else Decision.CONTINUE
 
     def __repr__(self) -> str:
@@ -100,6 +109,7 @@ class MedianPruner(PercentilePruner):
         interval_steps: int = 1,
         *,
         n_min_trials: int = 1,
+        margin: float = 0.0,
     ) -> None:
         super().__init__(50.0, n_startup_trials, n_warmup_steps, interval_steps,
-                         n_min_trials=n_min_trials)
+                         n_min_trials=n_min_trials, margin=margin)

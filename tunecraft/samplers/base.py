@@ -29,6 +29,11 @@ class BaseSampler(ABC):
         seed: Seed of the per-trial generators; None draws one from the OS.
     """
 
+    multi_fidelity: bool = False
+    """True for samplers that model budgets themselves (``TPESampler(multi_fidelity=True)``):
+    under a bracketed scheduler (Hyperband) they see every bracket's trials, the others only
+    their own bracket's."""
+
     def __init__(self, seed: int | None = None) -> None:
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
             raise ValueError(f"seed={seed!r} must be an int or None")
@@ -43,6 +48,19 @@ class BaseSampler(ABC):
         self, space: Space, history: History, rng: np.random.Generator, number: int
     ) -> dict[str, Any]:
         """Return one legal value for every dimension of ``space``, for trial ``number``."""
+
+    def sample_joint(
+        self, space: Space, history: History, rng: np.random.Generator, number: int
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The joint sample of trial ``number`` and the system attributes to record with it.
+
+        The study calls this (not ``sample``) for the joint space at ``ask`` and writes the
+        attributes on the trial together with its proposal, so that a sampler with
+        resumable state (CMA-ES, NSGA-II: a generation tag and a versioned state blob) keeps
+        it in the study without ever writing to storage itself. The values must equal
+        ``sample(space, history, rng, number)``. Default: no attributes.
+        """
+        return self.sample(space, history, rng, number), {}
 
     def initial_trials(self) -> Sequence[Mapping[str, Any]] | None:
         """Parameter sets to enqueue once per study; the study then stops when they are done.

@@ -7,8 +7,6 @@ cache, lives here and is shared, so in-memory, SQLite and PostgreSQL behave the 
 
 from __future__ import annotations
 
-import os
-import socket
 import threading
 import time
 from abc import ABC, abstractmethod
@@ -21,16 +19,24 @@ from tunecraft.exceptions import TrialFinishedError
 from tunecraft.history import History
 from tunecraft.record import TrialState
 from tunecraft.storage.events import Event, EventKind, dumps, loads
+from tunecraft.storage.leases import (
+    ATTEMPT,
+    CHECKPOINT,
+    DEFAULT_LEASE_SECONDS,
+    RESUME_CHECKPOINT,
+    RETRIED_BY,
+    RETRY_OF,
+    STOP_REQUESTED,
+    Lease,
+    Reaped,
+    check_lease_seconds,
+    new_token,
+    owner_is_dead,
+    retry_attrs,
+    stale_events,
+    this_owner,
+)
 from tunecraft.storage.replay import Replayer
-
-
-@dataclass(frozen=True, slots=True)
-class Lease:
-    """Who runs a RUNNING trial and when it last said so."""
-
-    number: int
-    owner: str | None
-    heartbeat: float | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,41 +51,6 @@ class StudyLog:
     key: Hashable
     directions: tuple[StudyDirection, ...]
     events: list[Event]
-
-
-def _process_start_ticks(pid: int) -> str | None:
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii") as f:
-            return f.read().rsplit(")", 1)[1].split()[19]
-    except (OSError, IndexError):
-        return None
-
-
-def this_owner() -> str:
-    """Identity of the current process: host, pid and start time (guards against pid reuse)."""
-    pid = os.getpid()
-    return f"{socket.gethostname()}:{pid}:{_process_start_ticks(pid) or '?'}"
-
-
-def owner_is_dead(owner: str | None) -> bool:
-    """True only when ``owner`` is a process of this host that no longer runs."""
-    if not owner:
-        return False
-    try:
-        host, pid_s, ticks = owner.rsplit(":", 2)
-        pid = int(pid_s)
-    except ValueError:
-        return False
-    if host != socket.gethostname():
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    current = _process_start_ticks(pid)
-    return ticks != "?" and current is not None and current != ticks
 
 
 def check_user_attr(key: str, value: Any) -> None:
@@ -135,21 +106,33 @@ class Storage(ABC):
     @abstractmethod
     def _create_trials(self, study: str, state: TrialState,
                        payloads: Sequence[Mapping[str, Any]], owner: str | None,
-                       once_key: str | None) -> list[int]:
+                       once_key: str | None, *, token: str | None = None,
+                       ttl: float = DEFAULT_LEASE_SECONDS) -> list[int]:
         """Atomically take the next ``len(payloads)`` numbers and append a CREATED event each.
 
+        RUNNING trials get a lease held by ``owner`` with ``token`` for ``ttl`` seconds.
         With ``once_key``, the same transaction first sets that study attribute (to the number
         of trials) if it is absent; if it is present, nothing is created and ``[]`` returned.
         """
 
     @abstractmethod
-    def _claim_waiting(self, study: str, owner: str) -> int | None:
-        """Atomically turn the oldest WAITING trial into RUNNING; None when there is none."""
+    def _claim_waiting(self, study: str, owner: str, *, token: str | None = None,
+                       ttl: float = DEFAULT_LEASE_SECONDS, number: int | None = None
+                       ) -> int | None:
+        """Atomically turn the oldest WAITING trial (or trial ``number`` if it is WAITING)
+        into RUNNING under a new lease; None when there is none."""
+
+    @abstractmethod
+    def _claim_or_create(self, study: str, owner: str, token: str | None, ttl: float,
+                         payload: Mapping[str, Any]) -> tuple[int, bool]:
+        """In one transaction, claim the oldest WAITING trial or else create a RUNNING one
+        with the CREATED payload ``payload``; returns (number, whether it was claimed)."""
 
     @abstractmethod
     def _append(self, study: str, trial: int, events: Sequence[Event],
-                finish: TrialState | None) -> bool:
-        """Append events to a RUNNING trial (and finish it) atomically; False if not RUNNING."""
+                finish: TrialState | None, token: str | None = None) -> bool:
+        """Append events to a RUNNING trial (and finish it) atomically; False if it is not
+        RUNNING or, when ``token`` is given, its lease is held under another token."""
 
     @abstractmethod
     def _read(self, study: str, after: int) -> StudyLog:
@@ -157,11 +140,26 @@ class Storage(ABC):
 
     @abstractmethod
     def leases(self, study: str) -> list[Lease]:
-        """The RUNNING trials of a study with their owners and last heartbeats."""
+        """The RUNNING trials of a study with their owners, tokens and time left."""
 
     @abstractmethod
-    def heartbeat(self, study: str, numbers: Sequence[int]) -> None:
-        """Record that this process still runs these trials."""
+    def _renew(self, study: str, tokens: Mapping[int, str | None]) -> list[int]:
+        """Extend the leases of these trials by their own duration where they are still
+        RUNNING under the given token (None: any token); returns the numbers renewed."""
+
+    @abstractmethod
+    def _take_over(self, study: str, number: int, token: str, new_token: str, owner: str
+                   ) -> bool:
+        """Hand a RUNNING trial's lease from ``token`` to ``new_token`` held by ``owner`` (a
+        worker starting the trial a driver reserved); False if ``token`` no longer holds it."""
+
+    @abstractmethod
+    def _mark_stale(self, study: str, lease: Lease, reason: str,
+                    retry: Mapping[str, Any] | None, require_expired: bool
+                    ) -> tuple[bool, int | None]:
+        """Atomically finish a RUNNING trial as STALE if it is still held by ``lease``'s owner
+        and token (and, with ``require_expired``, its lease has run out), and queue a WAITING
+        retry with the CREATED payload ``retry``. Returns (marked, retry number)."""
 
     @abstractmethod
     def state_counts(self, study: str) -> dict[TrialState, int]:
@@ -178,12 +176,18 @@ class Storage(ABC):
         waiting: bool = False,
         user_attrs: Mapping[str, Any] | None = None,
         system_attrs: Mapping[str, Any] | None = None,
+        token: str | None = None,
+        lease_seconds: float | None = None,
     ) -> int:
-        """Create a RUNNING trial owned by this process (or a WAITING one); return its number."""
+        """Create a RUNNING trial leased to this process (or a WAITING one); return its number.
+
+        The lease lasts ``lease_seconds`` (default 60) unless renewed; with ``token``, only
+        writes and finishes that present it are accepted.
+        """
         state = TrialState.WAITING if waiting else TrialState.RUNNING
         payload = _created(state, user_attrs, system_attrs)
         return self._create_trials(study, state, [payload], None if waiting else this_owner(),
-                                   None)[0]
+                                   None, token=token, ttl=check_lease_seconds(lease_seconds))[0]
 
     def enqueue_trials(self, study: str, system_attrs: Sequence[Mapping[str, Any]], *,
                        once_key: str | None = None) -> list[int]:
@@ -196,15 +200,30 @@ class Storage(ABC):
         payloads = [_created(TrialState.WAITING, None, attrs) for attrs in system_attrs]
         return self._create_trials(study, TrialState.WAITING, payloads, None, once_key)
 
-    def claim_waiting_trial(self, study: str) -> int | None:
-        """Claim the oldest WAITING trial for this process; each one is claimed exactly once."""
-        return self._claim_waiting(study, this_owner())
+    def claim_waiting_trial(self, study: str, *, token: str | None = None,
+                            lease_seconds: float | None = None, number: int | None = None
+                            ) -> int | None:
+        """Claim the oldest WAITING trial (or ``number``, if it is WAITING) for this process;
+        each one is claimed exactly once."""
+        return self._claim_waiting(study, this_owner(), token=token,
+                                   ttl=check_lease_seconds(lease_seconds), number=number)
 
-    def write(self, study: str, trial: int, events: Sequence[Event]) -> None:
-        """Append events to a RUNNING trial; raise TrialFinishedError when it is finished."""
-        if events and not self._append(study, trial, events, None):
+    def start_trial(self, study: str, *, token: str | None = None,
+                    lease_seconds: float | None = None) -> tuple[int, bool]:
+        """Claim the oldest queued trial, or else create a new one, leased to this process:
+        one write transaction (a worker's whole ``ask``). Returns (number, claimed)."""
+        payload = _created(TrialState.RUNNING, None, None)
+        return self._claim_or_create(study, this_owner(), token,
+                                     check_lease_seconds(lease_seconds), payload)
+
+    def write(self, study: str, trial: int, events: Sequence[Event], *,
+              token: str | None = None) -> None:
+        """Append events to a RUNNING trial; raise TrialFinishedError when it is finished (or,
+        with ``token``, when its lease was lost to another worker)."""
+        if events and not self._append(study, trial, events, None, token):
             raise TrialFinishedError(
-                f"trial {trial} of study {study!r} is already finished; it accepts no more writes"
+                f"trial {trial} of study {study!r} is already finished or no longer held by "
+                "this worker; it accepts no more writes"
             )
 
     def finish(
@@ -215,16 +234,34 @@ class Storage(ABC):
         values: Sequence[float] | None = None,
         reason: str | None = None,
         events: Sequence[Event] = (),
+        *,
+        token: str | None = None,
     ) -> bool:
         """Finish a RUNNING trial exactly once. Returns False (and writes nothing) if it was
-        already finished, e.g. by another process that declared it dead."""
+        already finished, e.g. by another process that declared it dead, or if ``token`` no
+        longer holds its lease."""
         if not state.is_finished():
             raise ValueError(f"cannot finish a trial with state {state.name}")
         payload = {"state": state.value, "time": time.time(),
                    "values": None if values is None else [float(v) for v in values],
                    "reason": reason}
         final = Event(trial, EventKind.FINISHED, payload)
-        return self._append(study, trial, [*events, final], state)
+        return self._append(study, trial, [*events, final], state, token)
+
+    def heartbeat(self, study: str, numbers: Sequence[int]) -> None:
+        """Renew the leases of these RUNNING trials, whoever holds them."""
+        if numbers:
+            self._renew(study, dict.fromkeys(numbers))
+
+    def renew_leases(self, study: str, tokens: Mapping[int, str | None]) -> list[int]:
+        """Renew the leases held under these tokens; returns the trial numbers still held
+        (a trial missing from the answer was lost: finished, or declared stale)."""
+        return self._renew(study, tokens) if tokens else []
+
+    def take_over(self, study: str, number: int, token: str, *, new_token: str) -> bool:
+        """Move a reserved trial's lease to this process under ``new_token``; False when
+        ``token`` was not holding it any more (the trial is lost to this task)."""
+        return self._take_over(study, number, token, new_token, this_owner())
 
     def history(self, study: str) -> History:
         """The study's trials now; reads only the events written since the previous call."""
@@ -246,22 +283,46 @@ class Storage(ABC):
         with self._replay_lock:
             self._replayers.pop(study, None)
 
-    def fail_stale_trials(self, study: str, grace_seconds: float) -> list[int]:
-        """Mark FAIL every RUNNING trial whose worker is gone; returns their numbers.
+    def reap_stale(self, study: str, *, max_retries: int = 2, force: bool = False
+                   ) -> list[Reaped]:
+        """Mark STALE every RUNNING trial whose worker is gone, queueing a retry for each.
 
-        A worker is gone when it ran on this host and its process has exited, or when its
-        heartbeat is older than ``grace_seconds`` (workers on other machines).
+        A worker is gone when its lease ran out (no renewal in time) or, at once, when it ran
+        on this host and its process has exited; with ``force`` every RUNNING trial counts as
+        gone (for tools and tests). A retry is a new WAITING trial with the stale trial's
+        parameters fixed, ``retry_of`` and ``attempt`` system attributes, and the stale
+        trial's ``checkpoint`` as ``resume_checkpoint``; none is queued once a trial has been
+        retried ``max_retries`` times. Each stale trial is marked, and retried, once however
+        many processes reap at the same time.
         """
-        now = time.time()
-        failed = []
+        if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
+            raise ValueError(f"max_retries={max_retries!r} must be an integer >= 0")
+        gone = []
         for lease in self.leases(study):
-            if owner_is_dead(lease.owner):
-                why = f"worker {lease.owner} exited while the trial was running"
-            elif lease.heartbeat is not None and now - lease.heartbeat > grace_seconds:
-                why = (f"worker {lease.owner} stopped sending heartbeats "
-                       f"{now - lease.heartbeat:.0f}s ago (grace {grace_seconds:.0f}s)")
-            else:
-                continue
-            if self.finish(study, lease.number, TrialState.FAIL, reason=why):
-                failed.append(lease.number)
-        return failed
+            if force:
+                gone.append((lease, "declared stale by hand", False))
+            elif owner_is_dead(lease.owner):
+                gone.append((lease, f"worker {lease.owner} exited while the trial was running",
+                             False))
+            elif lease.expired:
+                gone.append((lease, f"worker {lease.owner} stopped renewing its lease "
+                                    f"({-(lease.remaining or 0.0):.1f}s overdue)", True))
+        if not gone:
+            return []
+        history = self.history(study)
+        reaped = []
+        for lease, reason, require_expired in gone:
+            record = history.trial(lease.number)
+            attempt = int(record.system_attrs.get(ATTEMPT, 0))
+            retry = (_created(TrialState.WAITING, None, retry_attrs(record, attempt + 1))
+                     if attempt < max_retries else None)
+            marked, number = self._mark_stale(study, lease, reason, retry, require_expired)
+            if marked:
+                reaped.append(Reaped(lease.number, reason, number))
+        return reaped
+
+
+__all__ = ["ATTEMPT", "CHECKPOINT", "DEFAULT_LEASE_SECONDS", "RESUME_CHECKPOINT", "RETRIED_BY",
+           "RETRY_OF", "STOP_REQUESTED", "Lease", "Reaped", "Storage", "StudyLog",
+           "check_lease_seconds", "check_user_attr", "new_token", "owner_is_dead",
+           "stale_events", "this_owner"]

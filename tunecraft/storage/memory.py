@@ -12,7 +12,13 @@ from typing import Any
 from tunecraft.direction import StudyDirection
 from tunecraft.exceptions import DuplicatedStudyError, StudyNotFound
 from tunecraft.record import TrialState
-from tunecraft.storage.base import Lease, Storage, StudyLog
+from tunecraft.storage.base import (
+    DEFAULT_LEASE_SECONDS,
+    Lease,
+    Storage,
+    StudyLog,
+    stale_events,
+)
 from tunecraft.storage.events import Event, EventKind, dumps, loads
 
 _incarnations = itertools.count()
@@ -27,6 +33,18 @@ class _Study:
     states: list[TrialState] = field(default_factory=list)
     owners: list[str | None] = field(default_factory=list)
     heartbeats: list[float | None] = field(default_factory=list)
+    tokens: list[str | None] = field(default_factory=list)
+    expires: list[float] = field(default_factory=list)
+    ttls: list[float] = field(default_factory=list)
+
+    def lease(self, number: int, owner: str | None, token: str | None, ttl: float) -> None:
+        now = time.time()
+        self.owners[number], self.tokens[number], self.ttls[number] = owner, token, ttl
+        self.heartbeats[number], self.expires[number] = now, now + ttl
+
+    def holds(self, number: int, token: str | None) -> bool:
+        return (0 <= number < len(self.states) and self.states[number] is TrialState.RUNNING
+                and (token is None or self.tokens[number] == token))
 
 
 class InMemoryStorage(Storage):
@@ -86,7 +104,8 @@ class InMemoryStorage(Storage):
 
     def _create_trials(self, study: str, state: TrialState,
                        payloads: Sequence[Mapping[str, Any]], owner: str | None,
-                       once_key: str | None) -> list[int]:
+                       once_key: str | None, *, token: str | None = None,
+                       ttl: float = DEFAULT_LEASE_SECONDS) -> list[int]:
         encoded = [dumps(p) for p in payloads]  # validate everything before writing
         with self._lock:
             s = self._get(study)
@@ -94,39 +113,60 @@ class InMemoryStorage(Storage):
                 if once_key in s.attrs:
                     return []
                 s.attrs[once_key] = len(payloads)
-            numbers = []
-            for text in encoded:
-                number = len(s.states)
-                s.states.append(state)
-                s.owners.append(owner)
-                s.heartbeats.append(time.time() if owner else None)
-                s.events.append(Event(number, EventKind.CREATED, loads(text), len(s.events)))
-                numbers.append(number)
-            return numbers
+            return [self._new_trial(s, state, text, owner, token, ttl) for text in encoded]
 
-    def _claim_waiting(self, study: str, owner: str) -> int | None:
+    def _new_trial(self, s: _Study, state: TrialState, text: str, owner: str | None,
+                   token: str | None, ttl: float) -> int:
+        number = len(s.states)
+        s.states.append(state)
+        s.owners.append(None)
+        s.heartbeats.append(None)
+        s.tokens.append(None)
+        s.expires.append(0.0)
+        s.ttls.append(ttl)
+        if state is TrialState.RUNNING:
+            s.lease(number, owner, token, ttl)
+        s.events.append(Event(number, EventKind.CREATED, loads(text), len(s.events)))
+        return number
+
+    def _claim_waiting(self, study: str, owner: str, *, token: str | None = None,
+                       ttl: float = DEFAULT_LEASE_SECONDS, number: int | None = None
+                       ) -> int | None:
         with self._lock:
             s = self._get(study)
-            for number, state in enumerate(s.states):
-                if state is TrialState.WAITING:
-                    s.states[number] = TrialState.RUNNING
-                    s.owners[number] = owner
-                    s.heartbeats[number] = time.time()
-                    self._push(s, number, EventKind.CLAIMED, {"time": time.time()})
-                    return number
+            candidates = range(len(s.states)) if number is None else (
+                [number] if 0 <= number < len(s.states) else [])
+            for n in candidates:
+                if s.states[n] is TrialState.WAITING:
+                    s.states[n] = TrialState.RUNNING
+                    s.lease(n, owner, token, ttl)
+                    self._push(s, n, EventKind.CLAIMED, {"time": time.time()})
+                    return n
             return None
 
+    def _claim_or_create(self, study: str, owner: str, token: str | None, ttl: float,
+                         payload: Mapping[str, Any]) -> tuple[int, bool]:
+        text = dumps(payload)
+        with self._lock:
+            claimed = self._claim_waiting(study, owner, token=token, ttl=ttl)
+            if claimed is not None:
+                return claimed, True
+            s = self._get(study)
+            return self._new_trial(s, TrialState.RUNNING, text, owner, token, ttl), False
+
     def _append(self, study: str, trial: int, events: Sequence[Event],
-                finish: TrialState | None) -> bool:
+                finish: TrialState | None, token: str | None = None) -> bool:
         with self._lock:
             s = self._get(study)
-            if not 0 <= trial < len(s.states) or s.states[trial] is not TrialState.RUNNING:
+            if not s.holds(trial, token):
                 return False
             encoded = [(e.kind, dumps(e.payload)) for e in events]  # validate before writing
             for kind, text in encoded:
                 s.events.append(Event(trial, kind, loads(text), len(s.events)))
             if finish is not None:
                 s.states[trial] = finish
+            elif token is not None:  # the holder is alive: its write renews the lease
+                s.lease(trial, s.owners[trial], token, s.ttls[trial])
             return True
 
     def _read(self, study: str, after: int) -> StudyLog:
@@ -135,18 +175,45 @@ class InMemoryStorage(Storage):
             return StudyLog(s.key, s.directions, s.events[after + 1:])
 
     def leases(self, study: str) -> list[Lease]:
-        with self._lock:
-            s = self._get(study)
-            return [Lease(n, s.owners[n], s.heartbeats[n])
-                    for n, st in enumerate(s.states) if st is TrialState.RUNNING]
-
-    def heartbeat(self, study: str, numbers: Sequence[int]) -> None:
         now = time.time()
         with self._lock:
             s = self._get(study)
-            for n in numbers:
-                if s.states[n] is TrialState.RUNNING:
-                    s.heartbeats[n] = now
+            return [Lease(n, s.owners[n], s.heartbeats[n], s.tokens[n], s.expires[n] - now)
+                    for n, st in enumerate(s.states) if st is TrialState.RUNNING]
+
+    def _renew(self, study: str, tokens: Mapping[int, str | None]) -> list[int]:
+        with self._lock:
+            s = self._get(study)
+            held = [n for n, token in tokens.items() if s.holds(n, token)]
+            for n in held:
+                s.lease(n, s.owners[n], s.tokens[n], s.ttls[n])
+            return held
+
+    def _take_over(self, study: str, number: int, token: str, new_token: str, owner: str
+                   ) -> bool:
+        with self._lock:
+            s = self._get(study)
+            if not s.holds(number, token):
+                return False
+            s.lease(number, owner, new_token, s.ttls[number])
+            return True
+
+    def _mark_stale(self, study: str, lease: Lease, reason: str,
+                    retry: Mapping[str, Any] | None, require_expired: bool
+                    ) -> tuple[bool, int | None]:
+        text = None if retry is None else dumps(retry)
+        with self._lock:
+            s = self._get(study)
+            n = lease.number
+            if not s.holds(n, None) or (s.tokens[n], s.owners[n]) != (lease.token, lease.owner) \
+                    or (require_expired and s.expires[n] >= time.time()):
+                return False, None
+            number = None if text is None else self._new_trial(
+                s, TrialState.WAITING, text, None, None, s.ttls[n])
+            for e in stale_events(n, reason, number):
+                self._push(s, n, e.kind, e.payload)
+            s.states[n] = TrialState.STALE
+            return True, number
 
     def state_counts(self, study: str) -> dict[TrialState, int]:
         with self._lock:

@@ -19,8 +19,8 @@ def _time(t: float | None) -> dt.datetime | None:
 class _TrialBuilder:
     """Mutable accumulator for one trial; frozen on demand and cached until it changes."""
 
-    __slots__ = ("number", "state", "params", "dists", "values", "reports", "user_attrs",
-                 "system_attrs", "start", "end", "reason", "frozen")
+    __slots__ = ("number", "state", "params", "dists", "values", "reports", "vectors",
+                 "user_attrs", "system_attrs", "start", "end", "reason", "frozen")
 
     def __init__(self, number: int) -> None:
         self.number = number
@@ -29,6 +29,7 @@ class _TrialBuilder:
         self.dists: dict[str, Dim] = {}
         self.values: tuple[float, ...] | None = None
         self.reports: dict[int, float] = {}
+        self.vectors: dict[int, tuple[float, ...]] = {}  # multi-objective reports
         self.user_attrs: dict[str, Any] = {}
         self.system_attrs: dict[str, Any] = {}
         self.start: float | None = None
@@ -53,7 +54,10 @@ class _TrialBuilder:
                 self.dists[name] = dim_from_json(entry["d"])
                 self.params[name] = entry["v"]
         elif e.kind is EventKind.REPORT:
-            self.reports[int(p["step"])] = float(p["value"])
+            if "values" in p:  # one value per objective (multi-objective studies)
+                self.vectors[int(p["step"])] = tuple(float(v) for v in p["values"])
+            else:
+                self.reports[int(p["step"])] = float(p["value"])
         elif e.kind is EventKind.USER_ATTR:
             self.user_attrs[p["key"]] = p["value"]
         elif e.kind is EventKind.SYSTEM_ATTR:
@@ -74,6 +78,7 @@ class _TrialBuilder:
                 distributions=MappingProxyType(dict(self.dists)),
                 values=self.values,
                 intermediate_values=MappingProxyType(dict(sorted(self.reports.items()))),
+                intermediate_vectors=MappingProxyType(dict(sorted(self.vectors.items()))),
                 user_attrs=freeze(self.user_attrs),
                 system_attrs=freeze(self.system_attrs),
                 datetime_start=_time(self.start),
@@ -89,6 +94,8 @@ class Replayer:
     def __init__(self) -> None:
         self.cursor = -1
         self._trials: list[_TrialBuilder] = []
+        self._frozen: list[FrozenTrial | None] = []  # by number; None: changed since frozen
+        self._changed: set[int] = set()
         self._snapshot: tuple[FrozenTrial, ...] = ()
         self._dirty = False
         # name -> first recorded distribution, kept as the log is folded so that readers
@@ -102,7 +109,9 @@ class Replayer:
                 continue  # already applied (overlapping reads are harmless)
             while len(self._trials) <= e.trial:
                 self._trials.append(_TrialBuilder(len(self._trials)))
+                self._frozen.append(None)
             self._trials[e.trial].apply(e)
+            self._changed.add(e.trial)
             if e.kind is EventKind.PARAMS and any(n not in self._dists for n in e.payload):
                 for name in e.payload:
                     self._dists.setdefault(name, self._trials[e.trial].dists[name])
@@ -115,7 +124,12 @@ class Replayer:
         return self._dists_view
 
     def trials(self) -> tuple[FrozenTrial, ...]:
+        """Every trial, frozen; only those changed since the last call are frozen anew, so
+        a read that brings a few events costs O(changes) plus one tuple copy."""
         if self._dirty:
-            self._snapshot = tuple(b.freeze() for b in self._trials)
+            for number in self._changed:
+                self._frozen[number] = self._trials[number].freeze()
+            self._changed.clear()
+            self._snapshot = tuple(self._frozen)  # type: ignore[arg-type]
             self._dirty = False
         return self._snapshot

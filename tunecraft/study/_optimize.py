@@ -1,4 +1,5 @@
-"""The ``Study.optimize`` loop: ask, run the objective, tell; serially or in threads."""
+"""The ``Study.optimize`` loop: ask, run the objective, tell; serially, in threads, or through
+an executor (worker processes, Dask, Ray; see :mod:`tunecraft.execution`)."""
 
 from __future__ import annotations
 
@@ -9,10 +10,12 @@ import threading
 import time
 import traceback
 from collections.abc import Iterable, Sequence
+from concurrent.futures import Executor, ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 from tunecraft.exceptions import SearchSpaceExhausted, TrialFinishedError, TrialPruned
 from tunecraft.record import FrozenTrial, TrialState
+from tunecraft.storage.memory import InMemoryStorage
 from tunecraft.trial import Trial, check_values
 
 if TYPE_CHECKING:
@@ -48,6 +51,13 @@ class _Budget:
         with self._lock:
             self.stopped = True
 
+    def refund(self) -> None:
+        """Give back a trial whose lease was lost: ``n_trials`` counts recorded results, so
+        the lost trial's retry (or a new trial) takes its place."""
+        with self._lock:
+            if self._left is not None:
+                self._left += 1
+
 
 def _check_args(n_trials: int | None, timeout: float | None, n_jobs: int) -> int:
     if n_trials is not None and (isinstance(n_trials, bool) or not isinstance(n_trials, int)
@@ -64,19 +74,19 @@ def _check_args(n_trials: int | None, timeout: float | None, n_jobs: int) -> int
 def _tell(study: Study, trial: Trial, values: Sequence[float] | None = None,
           state: TrialState | None = None, reason: str | None = None
           ) -> tuple[FrozenTrial, bool]:
-    """Record the outcome; False with the stored record when the trial was finished elsewhere.
+    """Record the outcome; False with the stored record when it was not recorded here.
 
-    That happens when another worker presumed this one dead (no heartbeat within the grace
-    period) and marked the trial FAIL: the late result is dropped, and the loop goes on.
+    That happens when this worker lost the trial's lease (presumed dead: suspended past its
+    lease, or a duplicate run); ``tell`` has logged and dropped the late result.
     """
     try:
-        return study.tell(trial, values, state, fail_reason=reason), True
-    except TrialFinishedError:
+        frozen = study.tell(trial, values, state, fail_reason=reason)
+    except TrialFinishedError:  # finished by another tell (not a lease loss): keep going
         frozen = study.history().trial(trial.number)
-        logger.warning("Trial %d was finished as %s by another worker while it ran here (%s); "
-                       "this worker's result is dropped.", trial.number, frozen.state.name,
-                       frozen.fail_reason)
+        logger.warning("Trial %d was already finished as %s elsewhere; this worker's result "
+                       "is dropped.", trial.number, frozen.state.name)
         return frozen, False
+    return frozen, frozen.state not in (TrialState.STALE, TrialState.RUNNING)
 
 
 def run_trial(study: Study, objective: Objective, trial: Trial,
@@ -93,8 +103,8 @@ def run_trial(study: Study, objective: Objective, trial: Trial,
         except Exception:  # an unserialisable traceback must not hide the real error
             pass
         frozen, recorded = _tell(study, trial, state=TrialState.FAIL, reason=reason)
-        # a write refused because the trial was finished elsewhere is a lost lease, not a
-        # bug of the objective: it never stops the loop
+        # a write refused because the lease was lost is not a bug of the objective: it
+        # never stops the loop
         lost = not recorded and isinstance(exc, TrialFinishedError)
         if lost or isinstance(exc, catch):
             return frozen
@@ -123,6 +133,8 @@ def run_optimize(
     callbacks: Sequence[Callback],
     gc_after_trial: bool,
     show_progress_bar: bool,
+    executor: Executor | str | None = None,
+    devices: Sequence[int | str] | None = None,
 ) -> None:
     if not callable(objective):
         raise TypeError(f"objective must be callable(trial) -> value, got {objective!r}")
@@ -139,6 +151,33 @@ def run_optimize(
 
         bar = ProgressBar(study, n_trials, timeout)
     errors: list[BaseException] = []
+    pool, owned = _choose_executor(study, executor, devices, jobs)
+    from tunecraft.execution.driver import remember_objective
+
+    remember_objective(study, objective)  # for `tunecraft worker` processes joining later
+
+    def finished(frozen: FrozenTrial) -> None:
+        _log_finished(study, frozen)
+        for cb in callbacks:
+            cb(study, frozen)
+        if bar is not None:
+            bar.update(frozen)
+
+    if pool is not None:
+        from tunecraft.execution.driver import Driver, parallelism_of
+
+        width = jobs if jobs > 1 and not owned else parallelism_of(pool, os.cpu_count() or 1)
+        try:
+            if bar is not None:
+                bar.start()
+            Driver(study, objective, pool, width, budget, caught, finished, gc_after_trial,
+                   in_process=isinstance(pool, ThreadPoolExecutor)).run()
+        finally:
+            if owned:
+                pool.shutdown(wait=True, cancel_futures=True)
+            if bar is not None:
+                bar.stop()
+        return
 
     def work() -> None:
         while not errors and budget.take(study):
@@ -149,11 +188,9 @@ def run_optimize(
                     budget.stop()
                     return
                 frozen = run_trial(study, objective, trial, caught)
-                _log_finished(study, frozen)
-                for cb in callbacks:
-                    cb(study, frozen)
-                if bar is not None:
-                    bar.update(frozen)
+                if frozen.state in (TrialState.STALE, TrialState.RUNNING):
+                    budget.refund()  # lost lease: its retry (claimed first) takes its place
+                finished(frozen)
             except BaseException as exc:  # from ask, the objective or a callback
                 errors.append(exc)
                 budget.stop()
@@ -181,3 +218,41 @@ def run_optimize(
     finally:
         if bar is not None:
             bar.stop()
+
+
+def _choose_executor(study: Study, executor: Executor | str | None,
+                     devices: Sequence[int | str] | None, jobs: int
+                     ) -> tuple[Executor | None, bool]:
+    """(executor to drive, whether optimize owns it); (None, False) for this process's loop.
+
+    Default: one process-local loop for ``n_jobs=1``; threads for ``n_jobs > 1`` on an
+    in-memory storage (other processes cannot see it); worker processes otherwise.
+    """
+    from tunecraft.execution.executors import ProcessPool
+
+    shared = not isinstance(study.storage, InMemoryStorage)
+    if devices is not None and executor not in (None, "process"):
+        raise ValueError("devices= applies to the local process pool; with your own "
+                         "executor, pin GPUs through it (Dask resources, Ray num_gpus)")
+    if isinstance(executor, Executor):
+        if not shared and not isinstance(executor, ThreadPoolExecutor):
+            raise ValueError(
+                f"executor={executor!r} runs trials in other processes, which cannot see an "
+                "in-memory storage; use a shared storage (storage='study.db' or a "
+                "PostgreSQL URL), or threads (executor='thread')")
+        return executor, False
+    if executor not in (None, "thread", "process"):
+        raise ValueError(f"executor={executor!r} must be None, 'thread', 'process' or a "
+                         "concurrent.futures.Executor (e.g. ProcessPool, a Dask client's "
+                         "get_executor(), RayExecutor)")
+    if executor == "thread" or (executor is None and devices is None and (
+            jobs == 1 or not shared)):
+        return None, False
+    if not shared:
+        raise ValueError("worker processes cannot see an in-memory storage; use a shared "
+                         "storage (storage='study.db' or a PostgreSQL URL), or threads "
+                         "(executor='thread')")
+    if devices is not None:
+        return ProcessPool(devices=devices), True
+    return ProcessPool(jobs), True
+

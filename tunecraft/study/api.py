@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from tunecraft.artifacts import ArtifactStore
 from tunecraft.direction import StudyDirection
 from tunecraft.exceptions import DuplicatedStudyError, StudyNotFound
 from tunecraft.pruners.base import BasePruner
@@ -58,6 +60,8 @@ def create_study(
     direction: str | StudyDirection | None = None,
     load_if_exists: bool = False,
     directions: Sequence[str | StudyDirection] | None = None,
+    constraints_func: Callable[[FrozenTrial], Sequence[float]] | None = None,
+    artifacts: str | os.PathLike[str] | ArtifactStore | None = None,
 ) -> Study:
     """Create a study (or, with ``load_if_exists``, continue the one of that name).
 
@@ -71,6 +75,14 @@ def create_study(
         load_if_exists: Continue an existing study of that name instead of raising
             DuplicatedStudyError.
         directions: One direction per objective, for multi-objective studies.
+        constraints_func: ``FrozenTrial -> constraint values``, called when a trial
+            completes; a trial is feasible when every value is <= 0. The best trial (and the
+            Pareto front) is chosen among feasible trials only, and samplers that support
+            constraints (TPE, GP, NSGA-II, CMA-ES) steer towards feasible regions. Trials can
+            also record their own with ``trial.set_constraint``.
+        artifacts: Directory (or :class:`~tunecraft.artifacts.ArtifactStore`) for the
+            checkpoints of paused trials; default next to a SQLite file (``x.db.artifacts``),
+            a temporary directory for in-memory storage, else ``./tunecraft-artifacts``.
     """
     _check_sampler_pruner(sampler, pruner)
     dirs = _parse_directions(direction, directions)
@@ -90,7 +102,8 @@ def create_study(
                 f"but {[d.value for d in dirs]} were asked for; use the same directions or "
                 "another study name"
             ) from None
-    return Study(name, store, sampler or _default_sampler(), pruner or MedianPruner())
+    return Study(name, store, sampler or _default_sampler(), pruner or MedianPruner(),
+                 constraints_func=constraints_func, artifacts=artifacts)
 
 
 def _resolve_name(store: Storage, study_name: str | None) -> str:
@@ -113,12 +126,15 @@ def load_study(
     storage: str | Storage,
     sampler: BaseSampler | None = None,
     pruner: BasePruner | None = None,
+    constraints_func: Callable[[FrozenTrial], Sequence[float]] | None = None,
+    artifacts: str | os.PathLike[str] | ArtifactStore | None = None,
 ) -> Study:
     """Open an existing study. ``study_name=None`` works when the storage holds exactly one."""
     _check_sampler_pruner(sampler, pruner)
     store = get_storage(storage)
     name = _resolve_name(store, study_name)
-    return Study(name, store, sampler or _default_sampler(), pruner or MedianPruner())
+    return Study(name, store, sampler or _default_sampler(), pruner or MedianPruner(),
+                 constraints_func=constraints_func, artifacts=artifacts)
 
 
 def delete_study(*, study_name: str, storage: str | Storage) -> None:

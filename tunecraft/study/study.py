@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from tunecraft.artifacts import ARTIFACTS_ATTR, ArtifactStore, as_store
 from tunecraft.direction import StudyDirection
 from tunecraft.exceptions import SearchSpaceExhausted, TrialFinishedError
 from tunecraft.history import History
@@ -14,13 +16,15 @@ from tunecraft.pruners.base import BasePruner
 from tunecraft.record import FrozenTrial, TrialState, thaw
 from tunecraft.samplers.base import BaseSampler
 from tunecraft.space import Dim
-from tunecraft.storage.base import Storage, check_user_attr
+from tunecraft.storage.base import Storage, check_lease_seconds, check_user_attr, new_token
 from tunecraft.storage.events import Event, EventKind
 from tunecraft.storage.memory import InMemoryStorage
-from tunecraft.study import _lease
+from tunecraft.study import _lease, _schedule
 from tunecraft.trial import Trial, check_values
 
 if TYPE_CHECKING:
+    from concurrent.futures import Executor
+
     import pandas as pd
 
 logger = logging.getLogger("tunecraft")
@@ -44,6 +48,9 @@ class Study:
         *,
         heartbeat_interval: float = 10.0,
         stale_grace: float | None = None,
+        max_retries: int = 2,
+        constraints_func: Callable[[FrozenTrial], Sequence[float]] | None = None,
+        artifacts: str | os.PathLike[str] | ArtifactStore | None = None,
     ) -> None:
         if heartbeat_interval <= 0:
             raise ValueError(f"heartbeat_interval={heartbeat_interval!r} must be > 0 seconds")
@@ -55,10 +62,37 @@ class Study:
         self.heartbeat_interval = float(heartbeat_interval)
         self.stale_grace = float(stale_grace if stale_grace is not None
                                  else 6 * heartbeat_interval)
+        # stale_grace is the lease: how long a trial stays held without a renewal
+        self.stale_grace = check_lease_seconds(self.stale_grace)
+        if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
+            raise ValueError(f"max_retries={max_retries!r} must be an integer >= 0")
+        self.max_retries = max_retries
         self._next_stale_check = 0.0
         self._stop_requested = False
+        if constraints_func is not None and not callable(constraints_func):
+            raise TypeError(f"constraints_func={constraints_func!r} must be a function of a "
+                            "FrozenTrial returning constraint values (<= 0: satisfied)")
+        self.constraints_func = constraints_func
+        if artifacts is not None and not isinstance(artifacts, (str, os.PathLike,
+                                                                ArtifactStore)):
+            raise TypeError(f"artifacts={artifacts!r} must be a directory path, an "
+                            "ArtifactStore or None")
+        self._artifacts: ArtifactStore | None = None
+        if artifacts is not None:  # recorded, so that workers and later sessions find it
+            self._artifacts = as_store(artifacts, storage)
+            storage.set_study_attr(study_name, ARTIFACTS_ATTR, str(self._artifacts.root))
 
     # ------------------------------------------------------------------ reading
+    @property
+    def artifacts(self) -> ArtifactStore:
+        """Where trials keep checkpoints: the directory given to ``create_study`` or
+        ``load_study`` (recorded in the study, so worker processes and later sessions use it
+        too), else the default for the storage (see ``create_study``)."""
+        if self._artifacts is None:
+            recorded = self._storage.study_attrs(self.study_name).get(ARTIFACTS_ATTR)
+            self._artifacts = as_store(recorded, self._storage)
+        return self._artifacts
+
     @property
     def storage(self) -> Storage:
         return self._storage
@@ -87,12 +121,12 @@ class Study:
 
     @property
     def best_trial(self) -> FrozenTrial:
-        """The best COMPLETE trial; raises ValueError when none has completed."""
-        best = self.history().best_trial()
+        """The best feasible COMPLETE trial; raises ValueError when there is none."""
+        history = self.history()
+        best = history.best_trial()
         if best is None:
-            raise ValueError(
-                f"study {self.study_name!r} has no COMPLETE trial yet, so no best trial"
-            )
+            what = "feasible COMPLETE trial" if history.complete() else "COMPLETE trial"
+            raise ValueError(f"study {self.study_name!r} has no {what} yet, so no best trial")
         return best
 
     @property
@@ -162,8 +196,9 @@ class Study:
         return True
 
     def fail_stale_trials(self) -> list[int]:
-        """Mark FAIL the RUNNING trials whose worker died; returns their numbers."""
-        return self._storage.fail_stale_trials(self.study_name, self.stale_grace)
+        """Mark STALE the RUNNING trials whose worker is gone (lease run out, or process on
+        this host exited) and queue their retries (``max_retries``); returns their numbers."""
+        return [r.number for r in _lease.reap(self)]
 
     def ask(self, fixed_distributions: Mapping[str, Dim] | None = None) -> Trial:
         """Start a trial: claim a queued one or create a new one, and sample its joint space.
@@ -171,44 +206,72 @@ class Study:
         ``fixed_distributions`` suggests those parameters right away, so ``trial.params``
         holds them without calling ``suggest_*`` (useful for ask/tell loops).
         """
+        number, token, _ = self._reserve()
+        return self._begin(number, token, fixed_distributions)
+
+    def _reserve(self) -> tuple[int, str, bool]:
+        """Claim a queued trial or create one, leased under a new token; no sampling yet
+        (a driver reserves, its worker begins). Reaps stale trials first, now and then.
+        Returns (number, token, whether a queued trial was claimed)."""
         if not isinstance(self._storage, InMemoryStorage) and time.monotonic() >= \
                 self._next_stale_check:
             self._next_stale_check = time.monotonic() + self.heartbeat_interval
-            for number in self.fail_stale_trials():
-                logger.warning("Trial %d had no live worker; it is marked FAIL.", number)
+            self.fail_stale_trials()
         finite = self._enqueue_initial()
-        claimed = self._storage.claim_waiting_trial(self.study_name)
-        if claimed is None and finite:
+        _schedule.enqueue_promotion(self)  # a paused trial to continue goes first
+        token = new_token()
+        if not finite:  # claim-or-create: one write transaction
+            number, claimed = self._storage.start_trial(self.study_name, token=token,
+                                                        lease_seconds=self.stale_grace)
+            return number, token, claimed
+        found = self._storage.claim_waiting_trial(self.study_name, token=token,
+                                                  lease_seconds=self.stale_grace)
+        if found is None:
             raise SearchSpaceExhausted(
                 f"{type(self.sampler).__name__} has no points left in study {self.study_name!r}"
             )
-        number = claimed if claimed is not None else self._storage.create_trial(self.study_name)
+        return found, token, True
+
+    def _begin(self, number: int, token: str,
+               fixed_distributions: Mapping[str, Dim] | None = None) -> Trial:
+        """Sample a reserved trial's joint space and keep its lease renewed."""
         try:
             trial = self._start(number)
+            trial._lease_token = token
             for name, dim in (fixed_distributions or {}).items():
                 trial._suggest(name, dim)
         except BaseException as exc:
             self._storage.finish(self.study_name, number, TrialState.FAIL,
-                                 reason=f"sampling failed: {type(exc).__name__}: {exc}")
+                                 reason=f"sampling failed: {type(exc).__name__}: {exc}",
+                                 token=token)
             raise
         if not isinstance(self._storage, InMemoryStorage):
             _lease.keeper.track(self._storage, self.study_name, number,
-                                self.heartbeat_interval)
+                                self.heartbeat_interval, token)
         return trial
 
     def _start(self, number: int) -> Trial:
         history = self.history()
         record = history.trial(number)
         fixed = dict(record.system_attrs.get("fixed_params", {}))
+        # a scheduler's bracket and resume point (with the reports resumed from)
+        begun = _schedule.start(self, record, history)
+        view = _schedule.sampler_view(self, history, begun.budget)
         rng = self.sampler.rng(number)
-        space = {k: d for k, d in self.sampler.joint_space(history).items() if k not in fixed}
-        relative = self.sampler.sample(space, history, rng, number) if space else {}
+        space = {k: d for k, d in self.sampler.joint_space(view).items() if k not in fixed}
+        relative, attrs = (self.sampler.sample_joint(space, view, rng, number) if space
+                           else ({}, {}))
+        events = list(begun.events)
         if relative:
             # Publish the joint proposal at once, so that concurrent workers' samplers see
-            # where this running trial is (the constant liar) before any report.
-            self._storage.write(self.study_name, number, [Event(
-                number, EventKind.SYSTEM_ATTR, {"key": "proposal", "value": relative})])
-        return Trial(self, number, history, fixed, space, relative, rng)
+            # where this running trial is (the constant liar) before any report; with it go
+            # the sampler's attributes (e.g. CMA-ES's generation and resumable state).
+            events += [Event(number, EventKind.SYSTEM_ATTR, {"key": k, "value": v})
+                       for k, v in {**attrs, "proposal": relative}.items()]
+        if events:
+            self._storage.write(self.study_name, number, events)
+        return Trial(self, number, history, fixed, space, relative, rng, sampler_history=view,
+                     budget=begun.budget, resume=begun.resume, reported_steps=begun.steps)
 
     def tell(
         self,
@@ -241,22 +304,37 @@ class Study:
                 state, reason = TrialState.FAIL, why
         elif values is not None:
             raise ValueError(f"tell() takes no values for a {state.name} trial")
-        elif not state.is_finished():
+        elif not state.is_finished() or state is TrialState.STALE:
             raise ValueError(f"tell() needs a final state (COMPLETE, PRUNED, FAIL), got "
                              f"{state.name}")
         events: list[Event] = trial._take_pending() if isinstance(trial, Trial) else []
+        if final is not None and self.constraints_func is not None:
+            from tunecraft.study._constraints import constraint_event
+
+            try:
+                events.extend(constraint_event(self.history().trial(number), final, events,
+                                               self.constraints_func))
+            except Exception as exc:  # like an error in the objective: the trial fails
+                state, final = TrialState.FAIL, None
+                reason = f"constraints_func failed: {type(exc).__name__}: {exc}"
         if reason is not None and state is TrialState.FAIL:
             logger.warning("Trial %d failed: %s", number, reason)
-        ok = self._storage.finish(self.study_name, number, state, final, reason, events)
+        token = trial._lease_token if isinstance(trial, Trial) else None
+        ok = self._storage.finish(self.study_name, number, state, final, reason, events,
+                                  token=token)
         _lease.keeper.untrack(self._storage, self.study_name, number)
         if not ok:
             current = self.history().trial(number)
+            if current.state in (TrialState.STALE, TrialState.RUNNING):
+                # the lease was lost (this worker was presumed dead): the result is late
+                return _lease.drop_late_result(current, state)
             if skip_if_finished:
                 return current
             raise TrialFinishedError(
                 f"trial {number} of study {self.study_name!r} is already "
                 f"{current.state.name}; pass skip_if_finished=True to ignore this"
             )
+        _schedule.collect(self)  # checkpoints no longer needed
         return self.history().trial(number)
 
     # ------------------------------------------------------------------ optimize and export
@@ -270,19 +348,27 @@ class Study:
         callbacks: Sequence[Callback] | None = None,
         gc_after_trial: bool = False,
         show_progress_bar: bool = False,
+        *,
+        executor: Executor | str | None = None,
+        devices: Sequence[int | str] | None = None,
     ) -> None:
         """Run ``objective`` on new trials until ``n_trials`` ran, ``timeout`` seconds passed,
         the sampler is exhausted, or :meth:`stop` is called.
 
         An exception of a type in ``catch`` (by default every ``Exception``) marks the trial
         FAIL with its reason and the study goes on; other exceptions are recorded the same
-        way and then raised. ``n_jobs > 1`` runs trials in that many threads.
+        way and then raised. ``n_jobs > 1`` runs trials in that many worker processes when
+        the storage is shared (SQLite, PostgreSQL; the objective must then be picklable: a
+        module-level function) and in threads for an in-memory storage. ``executor`` picks
+        explicitly: ``"thread"``, ``"process"``, or any ``concurrent.futures.Executor``
+        (``tunecraft.execution.ProcessPool``, a Dask client's executor, ``RayExecutor``);
+        ``devices=[0, 1]`` gives each worker process its own GPU (see docs/distributed.md).
         """
         from tunecraft.study._optimize import run_optimize
 
         run_optimize(self, objective, n_trials=n_trials, timeout=timeout, n_jobs=n_jobs,
                      catch=catch, callbacks=callbacks or (), gc_after_trial=gc_after_trial,
-                     show_progress_bar=show_progress_bar)
+                     show_progress_bar=show_progress_bar, executor=executor, devices=devices)
 
     def stop(self) -> None:
         """Ask a running ``optimize`` to start no new trial (running ones finish)."""

@@ -31,13 +31,13 @@ from tunecraft.space import Float
 from tunecraft.storage.base import Storage, this_owner
 from tunecraft.testing._storage_base import (
     _EXAMPLES,
-    DEAD_OWNER_PID,
     FINAL,
     MIN,
     attr_event,
     params_event,
     report_event,
 )
+from tunecraft.testing._storage_leases import StorageLeaseContract
 from tunecraft.testing._storage_log import StorageLogContract
 from tunecraft.testing._values import (
     exact,
@@ -47,7 +47,7 @@ from tunecraft.testing._values import (
 )
 
 
-class StorageContract(StorageLogContract):
+class StorageContract(StorageLeaseContract, StorageLogContract):
     """Tests every Storage implementation must pass. Provide a ``storage`` fixture."""
 
     # ------------------------------------------------------------------ studies
@@ -372,31 +372,6 @@ class StorageContract(StorageLogContract):
         renewed, previous = after[a], before[a]
         assert renewed is not None and previous is not None and renewed >= previous
 
-    def test_fail_stale_trials_by_heartbeat_age(self, storage: Storage) -> None:
-        name = self._new_study(storage)
-        live = storage.create_trial(name)
-        assert storage.fail_stale_trials(name, grace_seconds=3600.0) == []
-        assert storage.fail_stale_trials(name, grace_seconds=-1.0) == [live]
-        t = storage.history(name).trial(live)
-        assert t.state is TrialState.FAIL and "heartbeat" in (t.fail_reason or "")
-        assert storage.fail_stale_trials(name, grace_seconds=-1.0) == []
-
-    def test_fail_stale_trials_of_a_dead_local_process(self, storage: Storage) -> None:
-        import socket
-
-        name = self._new_study(storage)
-        mine = storage.create_trial(name)
-        dead_owner = f"{socket.gethostname()}:{DEAD_OWNER_PID}:123"
-        payload = {"state": "RUNNING", "time": 0.0, "user_attrs": {}, "system_attrs": {}}
-        dead = storage._create_trials(name, TrialState.RUNNING, [payload], dead_owner, None)[0]
-        storage.create_trial(name, waiting=True)
-        assert storage.fail_stale_trials(name, grace_seconds=3600.0) == [dead]
-        trials = storage.history(name).trials
-        assert [t.state for t in trials] == [TrialState.RUNNING, TrialState.FAIL,
-                                             TrialState.WAITING]
-        assert "exited" in (trials[dead].fail_reason or "")
-        assert trials[mine].state is TrialState.RUNNING
-
     def test_state_counts(self, storage: Storage) -> None:
         name = self._new_study(storage)
         for final in (*FINAL, TrialState.COMPLETE):
@@ -406,4 +381,4 @@ class StorageContract(StorageLogContract):
         storage.create_trial(name, waiting=True)
         assert storage.state_counts(name) == {
             TrialState.RUNNING: 1, TrialState.COMPLETE: 2, TrialState.PRUNED: 1,
-            TrialState.FAIL: 1, TrialState.WAITING: 1}
+            TrialState.FAIL: 1, TrialState.WAITING: 1, TrialState.STALE: 0}

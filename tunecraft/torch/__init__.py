@@ -51,7 +51,7 @@ if TYPE_CHECKING:
         warmup,
     )
     from tunecraft.torch.search_space import suggest_training_config
-    from tunecraft.torch.trainer import FitResult, TrainConfig, fit
+    from tunecraft.torch.trainer import Evaluation, FitResult, TrainConfig, evaluate, fit
 
 _LAZY: dict[str, str] = {
     # schedules (pure; to_torch imports torch when called)
@@ -72,15 +72,16 @@ _LAZY: dict[str, str] = {
     **dict.fromkeys(("LRRangeResult", "lr_bounds_from_range_test", "lr_range_test"),
                     "lr_range"),
     **dict.fromkeys(("find_max_batch_size", "scale_lr"), "batch_size"),
-    **dict.fromkeys(("FitResult", "TrainConfig", "fit"), "trainer"),
+    **dict.fromkeys(("Evaluation", "FitResult", "TrainConfig", "evaluate", "fit"), "trainer"),
     "suggest_training_config": "search_space",
 }
 
 __all__ = [
-    "EarlyStopping", "FitResult", "InitReport", "LRRangeResult", "LSUVLayer", "LayerStats",
-    "OptimizerConfig", "PlateauState", "ReduceOnPlateau", "RegularizationConfig", "Schedule",
-    "StopRule", "StopState", "TrainConfig", "clip_gradients", "constant", "cosine",
-    "cosine_restarts", "cycled_momentum", "exponential", "find_max_batch_size", "fit", "gain",
+    "EarlyStopping", "Evaluation", "FitResult", "InitReport", "LRRangeResult", "LSUVLayer",
+    "LayerStats", "OptimizerConfig", "PlateauState", "ReduceOnPlateau", "RegularizationConfig",
+    "Schedule", "StopRule", "StopState", "TrainConfig", "clip_gradients", "constant", "cosine",
+    "cosine_restarts", "cycled_momentum", "evaluate", "exponential", "find_max_batch_size",
+    "fit", "gain",
     "init_report", "initialize", "linear_decay", "lr_bounds_from_range_test", "lr_range_test",
     "lsuv", "make_loss", "make_optimizer", "multi_step", "one_cycle", "param_groups", "polynomial",
     "scale_lr", "schedule_from_config", "seed_everything", "set_dropout", "step_decay",

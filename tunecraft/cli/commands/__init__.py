@@ -13,7 +13,7 @@ import importlib
 from typing import Any
 
 COMMANDS: tuple[str, ...] = ("run", "studies", "best", "trials", "export", "delete",
-                             "lr_find")
+                             "lr_find", "report", "dashboard", "worker")
 
 
 def register_all(subparsers: argparse._SubParsersAction[Any]) -> None:

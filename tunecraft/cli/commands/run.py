@@ -9,6 +9,7 @@ not count, so they are retried. Several ``run`` processes on one storage share t
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import traceback
 from typing import TYPE_CHECKING, Any
@@ -142,6 +143,18 @@ def handle(args: argparse.Namespace) -> int:
         study = create_study(storage=storage, sampler=sampler, pruner=pruner,
                              study_name=config.study, load_if_exists=True,
                              directions=list(config.directions))
+        # workers joining later (tunecraft worker) follow the config this run follows
+        from tunecraft.config import load_yaml
+        from tunecraft.execution.configured import (
+            ConfiguredObjective,
+            effective_config,
+            store_run_config,
+        )
+
+        data = effective_config(load_yaml(args.config)[0], config)
+        path = os.path.abspath(args.config)
+        store_run_config(storage, study.study_name, data, path)
+        runnable = ConfiguredObjective(data, path, with_space(objective, config.space))
         done = count_trials(study)
         remaining = None if config.n_trials is None else max(config.n_trials - done, 0)
         err = console(stderr=True)
@@ -158,7 +171,7 @@ def handle(args: argparse.Namespace) -> int:
             # other workers on the same study may reach the total first
             callbacks = [] if config.n_trials is None else [MaxTrialsCallback(config.n_trials)]
             show = not args.no_progress and sys.stdout.isatty()
-            study.optimize(with_space(objective, config.space), n_trials=remaining,
+            study.optimize(runnable, n_trials=remaining,
                            timeout=config.timeout, n_jobs=config.n_jobs,
                            callbacks=callbacks, show_progress_bar=show)
             ran = study.trials[before:]

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from tunecraft.space import Categorical, Dim, Float, Int, is_single
+from tunecraft.space import Categorical, Dim, Float, Int
 
 _NUMBER_TYPES = frozenset({int, float, np.float64, np.float32, np.int64, np.int32})
 _MISSING = object()  # hashable, equal to nothing: a missing param
@@ -30,19 +30,6 @@ def transformed_bounds(dim: Float | Int) -> tuple[float, float]:
     if dim.log:
         return math.log(dim.low - 0.5), math.log(dim.high + 0.5)
     return dim.low - dim.step / 2, dim.high + dim.step / 2
-
-
-def is_degenerate(dim: Dim) -> bool:
-    """Single-valued, or so narrow that its unit-cube coordinate has zero width (e.g.
-    ``Float(9.0, 9.000000000000002, log=True)``, whose log bounds are equal): TPE cannot
-    fit a kernel on it, so it is sampled as a constant."""
-    if is_single(dim):
-        return True
-    if isinstance(dim, Categorical):
-        return False
-    lo, hi = transformed_bounds(dim)
-    s = _scale(lo, hi)
-    return not s * hi - s * lo > 0
 
 
 def _choice_key(value: Any) -> tuple[bool, Any]:

@@ -23,9 +23,9 @@ import numpy as np
 
 from tunecraft.history import History
 from tunecraft.record import FrozenTrial, TrialState
-from tunecraft.samplers.tpe._encoding import encode_column, is_degenerate
-from tunecraft.samplers.tpe._split import COMPLETE, PRUNED, RUNNING
-from tunecraft.space import Dim
+from tunecraft.samplers.tpe._encoding import encode_column
+from tunecraft.samplers.tpe._split import COMPLETE, INFEASIBLE, PRUNED, RUNNING
+from tunecraft.space import Dim, is_single
 
 PROPOSAL_KEY = "proposal"
 IGNORED = -1
@@ -41,10 +41,12 @@ class TrialTable:
         values: (n, m) objective values, every column minimised; NaN unless COMPLETE.
         pruned_key: (n, 2) ``(-last_step, signed last value)`` for PRUNED rows; inf where
             there is no report or the value is NaN (the sort order of the split).
+        violation: (n,) total constraint violation of INFEASIBLE rows (trials of any
+            finished state that recorded a violated constraint); 0 elsewhere.
     """
 
     __slots__ = ("history", "trials", "directions", "kind", "numbers", "values", "pruned_key",
-                 "params", "dists", "keysets", "_columns", "_groups")
+                 "violation", "params", "dists", "keysets", "_columns", "_groups")
 
     def __init__(self, history: History, previous: TrialTable | None = None) -> None:
         self.history = history
@@ -58,6 +60,7 @@ class TrialTable:
             self.numbers = np.zeros(n, dtype=np.int64)
             self.values = np.full((n, m), math.nan)
             self.pruned_key = np.full((n, 2), math.inf)
+            self.violation = np.zeros(n)
             self.params: list[Mapping[str, Any]] = [{}] * n
             self.dists: list[Mapping[str, Dim] | None] = [None] * n
             self.keysets: list[frozenset[str] | None] = [None] * n
@@ -67,6 +70,7 @@ class TrialTable:
             self.numbers = _resized(previous.numbers, n, 0)
             self.values = _resized(previous.values, n, math.nan)
             self.pruned_key = _resized(previous.pruned_key, n, math.inf)
+            self.violation = _resized(previous.violation, n, 0.0)
             self.params = previous.params[:keep] + [{}] * (n - keep)
             self.dists = previous.dists[:keep] + [None] * (n - keep)
             self.keysets = previous.keysets[:keep] + [None] * (n - keep)
@@ -88,10 +92,21 @@ class TrialTable:
         self.numbers[i] = t.number
         self.values[i] = math.nan
         self.pruned_key[i] = math.inf
+        self.violation[i] = 0.0
         self.params[i] = t.params
         self.dists[i] = None
         self.keysets[i] = None
         state = t.state
+        if state.is_finished() and not t.is_feasible():
+            # any finished trial with a violated constraint (a FAIL one too, e.g. out of
+            # memory): an observation that goes below only after every feasible one
+            cons = t.constraints or ()
+            self.kind[i] = INFEASIBLE
+            self.violation[i] = sum(c if c > 0 else (math.inf if c != c else 0.0)
+                                    for c in cons)
+            self.dists[i] = t.distributions
+            self.keysets[i] = frozenset(t.distributions)
+            return
         if state is TrialState.COMPLETE:
             vals = t.values
             if vals is None or not all(map(math.isfinite, vals)):
@@ -117,12 +132,15 @@ class TrialTable:
 
     # ------------------------------------------------------------------ queries
     def n_finished(self) -> int:
-        """COMPLETE (finite) plus PRUNED trials: what counts toward ``n_startup_trials``."""
-        return int(np.count_nonzero((self.kind == COMPLETE) | (self.kind == PRUNED)))
+        """COMPLETE (finite), PRUNED and INFEASIBLE trials: what counts toward
+        ``n_startup_trials``."""
+        return int(np.count_nonzero((self.kind == COMPLETE) | (self.kind == PRUNED)
+                                    | (self.kind == INFEASIBLE)))
 
     def usable(self, number: int, constant_liar: bool) -> np.ndarray:
         """Mask of the rows TPE learns from when sampling trial ``number``."""
-        mask: np.ndarray = (self.kind == COMPLETE) | (self.kind == PRUNED)
+        mask: np.ndarray = ((self.kind == COMPLETE) | (self.kind == PRUNED)
+                            | (self.kind == INFEASIBLE))
         if constant_liar:
             mask |= (self.kind == RUNNING) & (self.numbers != number)
         return mask
@@ -159,7 +177,7 @@ class TrialTable:
                 space = dict(dists)
             else:
                 space = {k: d for k, d in space.items() if (o := dists.get(k)) is d or o == d}
-        return {k: d for k, d in sorted((space or {}).items()) if not is_degenerate(d)}
+        return {k: d for k, d in sorted((space or {}).items()) if not is_single(d)}
 
 
 def running_params(trial: FrozenTrial) -> Mapping[str, Any]:
@@ -212,7 +230,7 @@ def _groups(
         dims.update(dists[i] or {})
     out: list[dict[str, Dim]] = []
     for part in parts:
-        names = sorted(n for n in part if not is_degenerate(dims[n]))
+        names = sorted(n for n in part if not is_single(dims[n]))
         if names:
             out.append({n: dims[n] for n in names})
     return sorted(out, key=lambda g: next(iter(g)))

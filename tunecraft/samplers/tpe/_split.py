@@ -2,8 +2,9 @@
 
 Order of goodness: COMPLETE trials by value (for several objectives: by non-domination rank,
 the last rank tie-broken by hypervolume contribution); then PRUNED trials, those that ran
-further first and then by their last reported value (NaN last). RUNNING trials (the constant
-liar) always go above. Also the default ``gamma`` and ``weights`` functions.
+further first and then by their last reported value (NaN last); then INFEASIBLE trials (any
+state, with a violated constraint), by total violation. RUNNING trials (the constant liar)
+always go above. Also the default ``gamma`` and ``weights`` functions.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import numpy as np
 
 from tunecraft.history import pareto_mask
 
-COMPLETE, PRUNED, RUNNING = 0, 1, 2
+COMPLETE, PRUNED, RUNNING, INFEASIBLE = 0, 1, 2, 3
 
 
 def default_gamma(n: int) -> int:
@@ -45,6 +46,7 @@ def split(
     values: np.ndarray,
     pruned_key: np.ndarray,
     n_below: int,
+    violation: np.ndarray | None = None,
 ) -> np.ndarray:
     """Boolean mask of the "below" rows.
 
@@ -54,6 +56,7 @@ def split(
         pruned_key: (n, 2) ``(-last_step, last value)`` (read for PRUNED rows), smaller is
             better; the caller puts inf where there is no step or the value is NaN.
         n_below: How many rows go below; at most the number of non-running rows are taken.
+        violation: (n,) total constraint violation (read for INFEASIBLE rows).
     """
     below = np.zeros(kind.shape[0], dtype=bool)
     complete = np.flatnonzero(kind == COMPLETE)
@@ -70,6 +73,11 @@ def split(
         # np.lexsort sorts by the last key first; ties keep number order (stable).
         order = np.lexsort((pruned_key[pruned, 1], pruned_key[pruned, 0]))
         below[pruned[order[:n_pruned]]] = True
+    n_infeasible = n_pruned - min(n_pruned, pruned.size)
+    infeasible = np.flatnonzero(kind == INFEASIBLE)
+    if n_infeasible > 0 and infeasible.size and violation is not None:
+        order = np.argsort(violation[infeasible], kind="stable")
+        below[infeasible[order[:n_infeasible]]] = True
     return below
 
 

@@ -11,7 +11,8 @@ import numpy as np
 
 from tunecraft.history import History
 from tunecraft.samplers.base import BaseSampler
-from tunecraft.samplers.tpe._encoding import Columns, is_degenerate
+from tunecraft.samplers.tpe._encoding import Columns
+from tunecraft.samplers.tpe._fidelity import budget_view
 from tunecraft.samplers.tpe._observations import TrialTable
 from tunecraft.samplers.tpe._split import (
     RUNNING,
@@ -21,7 +22,7 @@ from tunecraft.samplers.tpe._split import (
     split,
 )
 from tunecraft.samplers.tpe.parzen import ParzenEstimator
-from tunecraft.space import Categorical, Dim, Space
+from tunecraft.space import Categorical, Dim, Space, is_single
 
 
 class TPESampler(BaseSampler):
@@ -30,7 +31,10 @@ class TPESampler(BaseSampler):
     Trials are split into a good fraction ("below", density l) and the rest ("above", density
     g); each density is a weighted mixture of one kernel per trial plus a prior kernel. A
     suggestion is the best of ``n_ei_candidates`` draws from l by ``log l(x) - log g(x)``,
-    which ranks candidates like expected improvement. The defaults follow Optuna v5: the
+    which ranks candidates like expected improvement. With constraints (``constraints_func``
+    or ``trial.set_constraint``), trials that violate one, FAIL ones included, are good only
+    after every feasible trial, by total violation (Optuna's rule), so TPE learns to avoid
+    infeasible regions. The defaults follow Optuna v5: the
     multivariate (product-kernel) TPE with the neighbour bandwidth rule and the magic clip,
     found best by Watanabe (2023, arXiv:2304.11127), and the constant liar on. The keyword
     names are Optuna's, so switching is a change of import.
@@ -64,6 +68,12 @@ class TPESampler(BaseSampler):
             uniform over categories) relative to one trial's weight.
         consider_magic_clip: Keep kernel widths at least ``range / min(100, n + 2)``.
         consider_endpoints: Let the outermost kernels also widen towards the bounds.
+        multi_fidelity: BOHB-style: under Hyperband or successive halving, fit on the
+            largest step (budget) at which ``min_budget_observations`` configurations
+            reported, using their values there, instead of on final values; the study then
+            shows this sampler every bracket's trials (see ``_fidelity``).
+        min_budget_observations: Configurations needed at a budget; default the number of
+            parameters + 1 (BOHB's ``d + 1``).
 
     Raises:
         ValueError: on an invalid argument (the message names it and the fix).
@@ -90,6 +100,8 @@ class TPESampler(BaseSampler):
         prior_weight: float = 1.0,
         consider_magic_clip: bool = True,
         consider_endpoints: bool = False,
+        multi_fidelity: bool = False,
+        min_budget_observations: int | None = None,
     ) -> None:
         super().__init__(seed)
         _check_int("n_startup_trials", n_startup_trials, 0)
@@ -122,12 +134,30 @@ class TPESampler(BaseSampler):
         self.prior_weight: float = float(prior_weight)
         self.consider_magic_clip: bool = consider_magic_clip
         self.consider_endpoints: bool = consider_endpoints
+        if not isinstance(multi_fidelity, bool):
+            raise ValueError(f"multi_fidelity={multi_fidelity!r} must be True or False")
+        if min_budget_observations is not None:
+            _check_int("min_budget_observations", min_budget_observations, 1)
+        self.multi_fidelity = multi_fidelity
+        self.min_budget_observations: int | None = min_budget_observations
+        self._view: tuple[History, History] | None = None
         self._table: TrialTable | None = None
+
+    def _fidelity_view(self, history: History) -> History:
+        if not self.multi_fidelity:
+            return history
+        cached = self._view
+        if cached is not None and cached[0] is history:
+            return cached[1]
+        view = budget_view(history, self.min_budget_observations)
+        self._view = (history, view)
+        return view
 
     def _table_of(self, history: History) -> TrialTable:
         # The table of the last History seen: joint_space and each sample call of a trial get
         # the same History, and the next trial's History mostly holds the same trial objects,
         # so the new table reuses the old one's rows. Results never depend on this cache.
+        history = self._fidelity_view(history)
         table = self._table
         if table is None or table.history is not history:
             table = self._table = TrialTable(history, table)
@@ -154,7 +184,7 @@ class TPESampler(BaseSampler):
         out: dict[str, Any] = {}
         todo: dict[str, Dim] = {}
         for name, dim in space.items():
-            if is_degenerate(dim):
+            if is_single(dim):
                 out[name] = dim.choices[0] if isinstance(dim, Categorical) else dim.snap(dim.low)
             else:
                 todo[name] = dim
@@ -207,7 +237,8 @@ class TPESampler(BaseSampler):
         multi = len(table.directions) > 1
         gamma = self.gamma or (default_gamma_multiobjective if multi else default_gamma)
         n_below = _call_gamma(gamma, n)
-        below = split(kind, table.values[rows], table.pruned_key[rows], n_below)
+        below = split(kind, table.values[rows], table.pruned_key[rows], n_below,
+                      table.violation[rows])
         b, a = np.flatnonzero(below), np.flatnonzero(~below)
         w_below = np.ones(b.size) if multi else self._weights(b.size)
         opts: dict[str, Any] = dict(prior_weight=self.prior_weight,

@@ -1,0 +1,115 @@
+"""``tunecraft worker --storage URL --study NAME``: join a study from any machine and run trials.
+
+The storage is the single source of truth: the worker reads the study's stored run config
+(written by ``tunecraft run``) or its stored objective (``module:function``, written by
+``study.optimize``), asks for trials, runs them and records the results under a lease. Start as
+many as you like, anywhere that reaches the storage; a worker that dies loses only its
+running trial, which another worker retries once the lease runs out.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from tunecraft.cli._common import UsageError, add_storage_option, open_storage, storage_url
+
+
+def _positive(text: str) -> float:
+    try:
+        x = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number of seconds, got {text!r}") from None
+    if not 0 < x < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, got {text}")
+    return x
+
+
+def _count(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 0, got {text!r}") from None
+    if n < 0:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 0, got {n}")
+    return n
+
+
+def register(subparsers: argparse._SubParsersAction[Any]) -> None:
+    p = subparsers.add_parser(
+        "worker", help="join a study in a shared storage and run its trials",
+        description="Run trials of an existing study: the objective, space, sampler and "
+                    "pruner come from the study's stored run config (tunecraft run) or "
+                    "stored objective (study.optimize), unless given here. Runs until "
+                    "--n-trials trials ran here, the study reached its configured total, "
+                    "--timeout passed, or Ctrl-C.")
+    add_storage_option(p)
+    p.add_argument("--study", metavar="NAME", required=True, help="the study to join")
+    p.add_argument("--n-trials", type=_count, metavar="N",
+                   help="results to record in this worker (a trial it loses to an expired "
+                        "lease is replaced; default: until the study's total)")
+    p.add_argument("--timeout", type=_positive, metavar="SECONDS",
+                   help="start no trial after this many seconds")
+    p.add_argument("--objective", metavar="MODULE:FUNCTION",
+                   help="the objective, when the study does not name one (or to override)")
+    p.add_argument("--sampler", metavar="SPEC", help="as for tunecraft run")
+    p.add_argument("--pruner", metavar="SPEC", help="as for tunecraft run")
+    p.add_argument("--seed", type=int, help="sampler seed")
+    p.add_argument("--lease", type=_positive, default=60.0, metavar="SECONDS",
+                   help="how long a trial stays held without renewal (default 60)")
+    p.add_argument("--heartbeat", type=_positive, metavar="SECONDS",
+                   help="lease renewal interval (default: a sixth of --lease)")
+    p.add_argument("--max-retries", type=_count, default=2, metavar="N",
+                   help="retries of a trial whose worker vanished (default 2)")
+    p.set_defaults(handler=handle)
+
+
+def handle(args: argparse.Namespace) -> int:
+    from tunecraft.cli.commands.run import apply_flags
+    from tunecraft.config import parse_run_config
+    from tunecraft.config.build import build_pruner, build_sampler
+    from tunecraft.execution.configured import ConfiguredObjective, stored_config
+    from tunecraft.study import MaxTrialsCallback, Study
+
+    storage = open_storage(storage_url(args))
+    try:
+        if args.study not in storage.study_names():
+            raise UsageError(f"tunecraft worker: error: no study named {args.study!r} in "
+                             f"{storage_url(args)}; create it first (tunecraft run, or "
+                             "create_study)")
+        data, path = stored_config(storage, args.study)
+        if args.objective:
+            data["objective"] = args.objective
+        if "objective" not in data:
+            raise UsageError(
+                f"tunecraft worker: error: study {args.study!r} names no objective (it was "
+                "not started by tunecraft run, nor by optimize with an importable "
+                "function); pass --objective MODULE:FUNCTION")
+        data["study"] = args.study
+        data.pop("n_jobs", None)
+        config = parse_run_config(data, path=path)
+        config = apply_flags(config, argparse.Namespace(
+            study=None, n_trials=None, timeout=args.timeout, seed=args.seed, n_jobs=None,
+            sampler=args.sampler, pruner=args.pruner))
+        objective = ConfiguredObjective(data, path)
+        objective._objective()  # import now: a missing module is an error before any trial
+        lease = float(args.lease)
+        study = Study(args.study, storage, build_sampler(config), build_pruner(config),
+                      heartbeat_interval=args.heartbeat or lease / 6, stale_grace=lease,
+                      max_retries=args.max_retries)
+        callbacks: list[Any] = []
+        if args.n_trials is None and config.n_trials is not None:
+            callbacks.append(MaxTrialsCallback(config.n_trials))
+        ran: list[int] = []
+        callbacks.append(lambda _study, frozen: ran.append(frozen.number))
+        if args.n_trials is None and config.n_trials is None and args.timeout is None:
+            print(f"tunecraft worker: running trials of {args.study!r} until Ctrl-C",
+                  file=sys.stderr)
+        study.optimize(objective, n_trials=args.n_trials, timeout=args.timeout,
+                       callbacks=callbacks)
+        print(json.dumps({"study": args.study, "numbers": ran}), flush=True)
+        return 0
+    finally:
+        storage.close()

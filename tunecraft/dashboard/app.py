@@ -1,0 +1,177 @@
+"""The dashboard's ASGI app: three HTML pages and a read-only JSON API over one storage.
+
+Pages (plain HTML + ``dashboard.js``; plotly.js is served from the plotly package, no CDN):
+``/`` lists the studies, ``/study?name=S`` shows one with plots that refresh while workers
+run and a paged trials table, ``/trial?study=S&number=N`` shows one trial.
+
+API (GET only; OpenAPI at ``/api/openapi.json``): ``/api/studies``, ``/api/study``,
+``/api/figures``, ``/api/trials``, ``/api/trial``, ``/api/importance``. Study names travel as
+query parameters, so any name works. Nothing here writes to the storage or runs anything
+found in it; user text reaches the page only through ``textContent``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from importlib import resources
+from typing import Any
+
+from tunecraft._imports import require
+from tunecraft.analysis import Importance
+from tunecraft.dashboard.cache import StudyCache
+from tunecraft.exceptions import StudyNotFound
+from tunecraft.storage.base import Storage
+from tunecraft.viz import table
+from tunecraft.viz.info import summary_info
+
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+       "img-src 'self' data: blob:; connect-src 'self'; object-src 'none'; "
+       "base-uri 'none'; frame-ancestors 'none'")
+_ASSETS = {"tunecraft.js": ("tunecraft.viz", "assets"),
+           "tunecraft.css": ("tunecraft.viz", "assets"),
+           "dashboard.js": ("tunecraft.dashboard", "static")}
+_PAGES = {"/": "index.html", "/study": "study.html", "/trial": "trial.html"}
+
+
+def _read(package: str, folder: str, name: str) -> bytes:
+    return resources.files(package).joinpath(folder).joinpath(name).read_bytes()
+
+
+def _plotly_js() -> bytes:
+    require("plotly", "viz")
+    return _read("plotly", "package_data", "plotly.min.js")
+
+
+def create_app(storage: Storage, *, refresh_seconds: float = 2.0,
+               importance: str | None = "fanova",
+               allowed_hosts: Sequence[str] | None = None) -> Any:
+    """The dashboard for ``storage`` as a FastAPI (ASGI) app.
+
+    Args:
+        storage: Where the studies are (opened by the caller; only read).
+        refresh_seconds: How often study pages poll for changes.
+        importance: ``"fanova"``, ``"ped-anova"`` or None (no importance plot).
+        allowed_hosts: Host headers to accept (e.g. ``["127.0.0.1", "localhost"]``, which
+            blocks DNS-rebinding pages from reading a local dashboard); None accepts any.
+    """
+    require("fastapi", "dashboard")
+    from fastapi import FastAPI, HTTPException, Query
+    from fastapi.responses import HTMLResponse, Response
+    from starlette.middleware.trustedhost import TrustedHostMiddleware
+
+    if not refresh_seconds > 0:
+        raise ValueError(f"refresh_seconds={refresh_seconds!r} must be > 0 (default 2)")
+    cache = StudyCache(storage, importance=importance)
+    app = FastAPI(title="tunecraft dashboard", version="1",
+                          description=__doc__, docs_url=None, redoc_url=None,
+                          openapi_url="/api/openapi.json")
+    if allowed_hosts is not None:
+        app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(allowed_hosts))
+    static_cache: dict[str, bytes] = {}
+
+    @app.middleware("http")
+    async def headers(request: Any, call_next: Any) -> Any:
+        response = await call_next(request)
+        response.headers["Content-Security-Policy"] = CSP
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "no-referrer"
+        return response
+
+    def page(name: str) -> Any:
+        def handler() -> HTMLResponse:
+            body = _read("tunecraft.dashboard", "static", name).decode("utf-8")
+            body = body.replace("{{REFRESH_MS}}", str(int(refresh_seconds * 1000)))
+            return HTMLResponse(body, headers={"Cache-Control": "no-cache"})
+        return handler
+
+    for route, name in _PAGES.items():
+        app.get(route, include_in_schema=False)(page(name))
+
+    @app.get("/static/{name}", include_in_schema=False)
+    def static(name: str) -> Response:
+        if name not in static_cache:
+            if name == "plotly.min.js":
+                static_cache[name] = _plotly_js()
+            elif name in _ASSETS:
+                static_cache[name] = _read(*_ASSETS[name], name)
+            else:
+                raise HTTPException(404, f"no static file {name!r}")
+        kind = "text/css" if name.endswith(".css") else "text/javascript"
+        long = name == "plotly.min.js"
+        return Response(static_cache[name], media_type=f"{kind}; charset=utf-8",
+                                  headers={"Cache-Control": "public, max-age=86400" if long
+                                           else "no-cache"})
+
+    def known(name: str) -> None:
+        if name not in storage.study_names():
+            raise HTTPException(404, f"no study named {name!r}")
+
+    @app.get("/api/studies", summary="All studies with their trial counts and best value")
+    def studies() -> list[dict[str, Any]]:
+        out = []
+        for name in storage.study_names():
+            try:
+                counts = storage.state_counts(name)
+                directions = storage.study_directions(name)
+            except StudyNotFound:  # deleted meanwhile
+                continue
+            out.append({"name": name, "directions": [d.name.lower() for d in directions],
+                        "n_trials": sum(counts.values()),
+                        "counts": {s.name: n for s, n in counts.items() if n}})
+        return out
+
+    @app.get("/api/study", summary="Summary of one study: counts, best trial(s), times, columns")
+    def study(name: str) -> dict[str, Any]:
+        known(name)
+        entry, history = cache.snapshot(name)
+        info = summary_info(history)
+        return {"name": name, "version": entry.version,
+                "directions": [d.name.lower() for d in history.directions],
+                "n_trials": info.n_trials, "counts": dict(info.counts),
+                "best": [table.trial_row(t) for t in info.best[:50]],
+                "n_best": len(info.best),
+                "wall_seconds": info.wall_seconds, "trial_seconds": info.trial_seconds,
+                "columns": table.columns(history)}
+
+    @app.get("/api/figures", summary="Plotly figure JSON of every plot (unchanged: no panels)")
+    def figs(name: str, since: int = Query(-1, description="version the client has")
+             ) -> dict[str, Any]:
+        known(name)
+        version, panels = cache.panels(name)
+        if version == since:
+            return {"version": version, "changed": False, "panels": None}
+        return {"version": version, "changed": True, "panels": [p.to_dict() for p in panels]}
+
+    @app.get("/api/trials", summary="One page of the trials table, sorted and filtered")
+    def trials(name: str, sort: str = "number", desc: bool = False, state: str = "",
+               q: str = "", offset: int = Query(0, ge=0),
+               limit: int = Query(50, ge=1, le=table.MAX_LIMIT)) -> dict[str, Any]:
+        known(name)
+        version, _, rows = cache.rows(name)
+        try:
+            out = table.query(rows, sort=sort, desc=desc, state=state, q=q, offset=offset,
+                              limit=limit)
+        except ValueError as exc:
+            raise HTTPException(422, str(exc)) from exc
+        out["version"] = version
+        return out
+
+    @app.get("/api/trial", summary="One trial: params, reports, attributes, failure reason")
+    def trial(name: str, number: int) -> dict[str, Any]:
+        known(name)
+        _, history = cache.snapshot(name)
+        try:
+            t = history.trial(number)
+        except KeyError as exc:
+            raise HTTPException(404, f"study {name!r} has no trial {number}") from exc
+        return table.trial_detail(t)
+
+    @app.get("/api/importance", summary="Parameter importance (fANOVA or PED-ANOVA)")
+    def importance_api(name: str) -> dict[str, Any]:
+        known(name)
+        imp = cache.importance(name)
+        if isinstance(imp, Importance):
+            return imp.to_dict()
+        return {"method": importance, "note": imp or "importance is switched off"}
+
+    return app

@@ -1,0 +1,188 @@
+/* tunecraft dashboard pages: study list, study (live), trial. Read-only; text via textContent. */
+"use strict";
+(function () {
+  const tc = window.tunecraft;
+  const el = tc.el;
+  const body = document.body;
+  const REFRESH = Number(body.dataset.refresh) || 2000;
+  const params = new URLSearchParams(location.search);
+
+  function getJSON(path, query) {
+    const url = path + "?" + new URLSearchParams(query || {}).toString();
+    return fetch(url, { headers: { Accept: "application/json" } }).then((r) => {
+      if (!r.ok) return r.json().then((e) => { throw new Error(e.detail || r.statusText); });
+      return r.json();
+    });
+  }
+
+  function showError(where, err) {
+    where.replaceChildren(el("p", { className: "state-FAIL" }, String(err.message || err)));
+  }
+
+  function card(k, v) {
+    const c = el("div", { className: "card" });
+    c.append(el("div", { className: "k" }, k), el("div", { className: "v" }, v));
+    return c;
+  }
+
+  function keyValueTable(obj, id) {
+    const t = el("table", { className: "tc", id: id || "" });
+    const tb = el("tbody");
+    for (const [k, v] of Object.entries(obj)) {
+      const tr = el("tr");
+      tr.append(el("th", {}, k), el("td", {}, tc.fmt(v)));
+      tb.appendChild(tr);
+    }
+    t.appendChild(tb);
+    return t;
+  }
+
+  function seconds(s) {
+    if (s < 60) return s.toFixed(1) + "s";
+    const m = Math.floor(s / 60);
+    if (m < 60) return m + "m" + String(Math.floor(s % 60)).padStart(2, "0") + "s";
+    const h = Math.floor(m / 60);
+    return h + "h" + String(m % 60).padStart(2, "0") + "m";
+  }
+
+  /* plotly.js (4.8 MB) loads async: the page fetches its data and draws its tables meanwhile. */
+  const plotlyReady = new Promise((resolve, reject) => {
+    if (window.Plotly) { resolve(window.Plotly); return; }
+    const tag = document.getElementById("plotly-js");
+    if (!tag) { resolve(null); return; }
+    tag.addEventListener("load", () => resolve(window.Plotly));
+    tag.addEventListener("error", () => reject(new Error("plotly.js did not load")));
+  });
+
+  function studyLink(name) { return "/study?" + new URLSearchParams({ name: name }).toString(); }
+
+  /* ---------------------------------------------------------------- study list */
+  function indexPage() {
+    const box = document.getElementById("studies");
+    function load() {
+      return getJSON("/api/studies").then((studies) => {
+        if (!studies.length) { box.replaceChildren(el("p", {}, "No study in this storage.")); return; }
+        const t = el("table", { className: "tc", id: "study-list" });
+        const head = el("tr");
+        for (const h of ["study", "directions", "trials", "by state"]) head.appendChild(el("th", {}, h));
+        const thead = el("thead"); thead.appendChild(head);
+        const tb = el("tbody");
+        for (const s of studies) {
+          const tr = el("tr", { "data-study": s.name });
+          const name = el("td"); name.appendChild(el("a", { href: studyLink(s.name) }, s.name));
+          const counts = Object.entries(s.counts).map(([k, v]) => k.toLowerCase() + " " + v).join(", ");
+          tr.append(name, el("td", {}, s.directions.join(", ")), el("td", {}, s.n_trials),
+                    el("td", {}, counts));
+          tb.appendChild(tr);
+        }
+        t.append(thead, tb);
+        box.replaceChildren(t);
+        body.dataset.ready = "1";
+      }).catch((e) => showError(box, e));
+    }
+    load();
+    setInterval(load, Math.max(REFRESH, 5000));
+  }
+
+  /* ---------------------------------------------------------------- one study */
+  function studyPage() {
+    const name = params.get("name") || "";
+    document.title = "tunecraft: " + name;
+    document.getElementById("study-name").textContent = name;
+    const live = document.getElementById("live");
+    const panels = document.getElementById("panels");
+    let version = -1;
+    let table = null;
+
+    function summary() {
+      return getJSON("/api/study", { name: name }).then((s) => {
+        const cards = [card("trials", s.n_trials)];
+        for (const [state, n] of Object.entries(s.counts)) if (n) cards.push(card(state.toLowerCase(), n));
+        cards.push(card("wall time", seconds(s.wall_seconds)), card("trial time (sum)", seconds(s.trial_seconds)));
+        document.getElementById("summary-cards").replaceChildren(...cards);
+        document.getElementById("summary-cards").dataset.trials = s.n_trials;
+        document.getElementById("directions").textContent = "Directions: " + s.directions.join(", ");
+        const best = document.getElementById("best");
+        if (!s.best.length) { best.replaceChildren(el("p", {}, "No completed trial yet.")); }
+        else {
+          const b = s.best[0];
+          const title = s.n_best > 1 ? "Pareto front: " + s.n_best + " trials (first shown)" : "Best trial";
+          const link = el("a", { href: "/trial?" + new URLSearchParams({ study: name, number: b.number }) },
+                          "#" + b.number);
+          const h = el("h3", {}, title + " "); h.appendChild(link);
+          best.replaceChildren(h, keyValueTable(Object.assign({ values: (b.values || []).map(tc.fmt).join(", ") },
+                                                             b.params), "best-params"));
+        }
+        if (!table) {
+          table = tc.trialTable(document.getElementById("trials-table"), s.columns,
+            (q) => getJSON("/api/trials", Object.assign({ name: name }, q)),
+            { link: (row) => "/trial?" + new URLSearchParams({ study: name, number: row.number }) });
+          return table.loaded;
+        }
+        return table.refresh();
+      });
+    }
+
+    let first = summary();  // the summary and table need no plotly.js: draw them at once
+    function poll() {
+      return getJSON("/api/figures", { name: name, since: version }).then((f) => {
+        live.textContent = "live, updated " + new Date().toLocaleTimeString();
+        if (!f.changed) return null;
+        version = f.version;
+        body.dataset.version = version;
+        const table = first || summary();
+        first = null;
+        return Promise.all([plotlyReady.then(() => tc.renderPanels(panels, f.panels)), table]);
+      });
+    }
+
+    function loop() {
+      poll().then(() => { body.dataset.ready = "1"; })
+        .catch((e) => { live.textContent = "update failed: " + (e.message || e); })
+        .finally(() => setTimeout(loop, REFRESH));
+    }
+    loop();
+  }
+
+  /* ---------------------------------------------------------------- one trial */
+  function trialPage() {
+    const study = params.get("study") || "";
+    const number = params.get("number") || "";
+    const link = document.getElementById("study-link");
+    link.textContent = study; link.href = studyLink(study);
+    document.getElementById("trial-title").textContent = "Trial #" + number;
+    document.title = "tunecraft: " + study + " #" + number;
+    function load() {
+      return getJSON("/api/trial", { name: study, number: number }).then((t) => {
+        document.getElementById("trial-cards").replaceChildren(
+          card("state", t.state), card("values", (t.values || []).map(tc.fmt).join(", ") || "–"),
+          card("duration", t.duration === null ? "–" : seconds(t.duration)),
+          card("started", t.start || "–"), card("finished", t.end || "–"));
+        document.getElementById("fail-reason").textContent = t.fail_reason || "";
+        document.getElementById("params").replaceChildren(keyValueTable(t.params, "trial-params"));
+        document.getElementById("user-attrs").textContent = JSON.stringify(t.user_attrs, null, 2);
+        document.getElementById("system-attrs").textContent = JSON.stringify(t.system_attrs, null, 2);
+        const reports = document.getElementById("reports");
+        if (t.intermediate_values.length) {
+          return plotlyReady.then((Plotly) => Plotly.react(reports, [{ type: "scatter", mode: "lines+markers",
+            x: t.intermediate_values.map((p) => p[0]), y: t.intermediate_values.map((p) => p[1]) }],
+            { height: 320, margin: { l: 60, r: 20, t: 20, b: 40 }, xaxis: { title: { text: "Step" } } },
+            { displaylogo: false, responsive: true })).then(() => t);
+        }
+        reports.textContent = "No reported values.";
+        return t;
+      }).then((t) => {
+        body.dataset.ready = "1";
+        return t.state;
+      });
+    }
+    function loop() {
+      load().then((state) => { if (state === "RUNNING" || state === "WAITING") setTimeout(loop, REFRESH); })
+        .catch((e) => showError(document.querySelector("main"), e));
+    }
+    loop();
+  }
+
+  const pages = { index: indexPage, study: studyPage, trial: trialPage };
+  (pages[body.dataset.page] || (() => {}))();
+})();

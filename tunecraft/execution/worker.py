@@ -1,0 +1,178 @@
+"""The worker side of distributed optimisation: run one reserved trial, wherever it lands.
+
+A driver reserves a trial in the storage (a number and a lease token) and submits
+:func:`run_task` to an executor with nothing but ids and a pickled :class:`WorkerSpec`. The
+worker takes the lease over under a token of its own, samples, runs the objective and records
+the result itself; the future only says how it ended. A task run twice (Dask and Ray re-run
+the tasks of dead workers) finds its token gone and returns ``lost`` without running.
+"""
+
+from __future__ import annotations
+
+import gc
+import io
+import os
+import pickle
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
+
+from tunecraft.record import TrialState
+from tunecraft.storage.base import new_token
+
+if TYPE_CHECKING:
+    from tunecraft.pruners.base import BasePruner
+    from tunecraft.samplers.base import BaseSampler
+    from tunecraft.storage.base import Storage
+    from tunecraft.study.study import Study
+
+
+@dataclass(frozen=True)
+class WorkerSpec:
+    """Everything a worker needs to open the study and run trials, sent once per task.
+
+    ``storage`` travels as its URL when pickled (SQL storages pickle that way), so a worker
+    on another machine opens its own connections.
+    """
+
+    storage: Storage
+    study_name: str
+    objective: Callable[..., Any]
+    sampler: BaseSampler
+    pruner: BasePruner
+    heartbeat_interval: float
+    lease_seconds: float
+    max_retries: int
+    catch: tuple[type[BaseException], ...]
+    gc_after_trial: bool = False
+    key: str = field(default_factory=new_token)
+
+
+@dataclass(frozen=True)
+class TaskResult:
+    """How a task ended. ``lost``: the trial was not this task's any more (already taken
+    over, or its lease ran out), so nothing was recorded. ``error``: an exception the study
+    does not catch, raised by the objective after its trial was recorded as FAIL."""
+
+    number: int
+    state: str | None
+    lost: bool = False
+    error: BaseException | None = None
+    pid: int = field(default_factory=os.getpid)
+
+
+class _Pickler(pickle.Pickler):
+    """Pickles read-only mappings (in samplers' caches) as plain dicts wrapped again."""
+
+    def reducer_override(self, obj: Any) -> Any:
+        if isinstance(obj, MappingProxyType):
+            return MappingProxyType, (dict(obj),)
+        return NotImplemented
+
+
+def pack(spec: WorkerSpec) -> bytes:
+    """``spec`` as bytes for another process; TypeError naming the fix when it cannot be."""
+    buf = io.BytesIO()
+    try:
+        _Pickler(buf, protocol=pickle.HIGHEST_PROTOCOL).dump(spec)
+    except Exception as exc:
+        what = _unpicklable_part(spec)
+        raise TypeError(
+            f"the {what} cannot be sent to worker processes ({type(exc).__name__}: {exc}). "
+            "Define the objective as a module-level function (not a lambda, closure or "
+            "method of an unpicklable object) in an importable module, or run in this "
+            "process with threads: optimize(..., executor='thread')"
+        ) from exc
+    return buf.getvalue()
+
+
+def _unpicklable_part(spec: WorkerSpec) -> str:
+    for name, part in (("objective", spec.objective), ("sampler", spec.sampler),
+                       ("pruner", spec.pruner)):
+        try:
+            _Pickler(io.BytesIO()).dump(part)
+        except Exception:
+            return f"{name} {part!r}"
+    return "study's worker settings"
+
+
+_open_lock = threading.Lock()
+_opened: dict[str, tuple[Study, Callable[..., Any], tuple[type[BaseException], ...], bool]] = {}
+
+
+def _open(key: str, packed: WorkerSpec | bytes) -> tuple[
+        Study, Callable[..., Any], tuple[type[BaseException], ...], bool]:
+    """The worker's Study for this spec, built once per process (or thread pool)."""
+    from tunecraft.study.study import Study
+
+    with _open_lock:
+        if key not in _opened:
+            spec = pickle.loads(packed) if isinstance(packed, bytes) else packed
+            study = Study(spec.study_name, spec.storage, spec.sampler, spec.pruner,
+                          heartbeat_interval=spec.heartbeat_interval,
+                          stale_grace=spec.lease_seconds, max_retries=spec.max_retries)
+            _opened[key] = (study, spec.objective, spec.catch, spec.gc_after_trial)
+        return _opened[key]
+
+
+def run_task(key: str, packed: WorkerSpec | bytes, number: int, token: str) -> TaskResult:
+    """Run reserved trial ``number`` (held under ``token``) and record its result here.
+
+    Returns ``lost`` without running when the token no longer holds the trial. Never raises
+    for the objective's exceptions: an uncaught one comes back in ``error``.
+    """
+    from tunecraft.study._optimize import run_trial
+
+    try:
+        study, objective, catch, collect = _open(key, packed)
+    except BaseException as exc:  # e.g. the objective's module is missing on this machine
+        return TaskResult(number, None, error=_portable(exc))
+    global _busy
+    mine = new_token()
+    if not study.storage.take_over(study.study_name, number, token, new_token=mine):
+        return TaskResult(number, None, lost=True)
+    _busy += 1
+    try:
+        trial = study._begin(number, mine)
+        frozen = run_trial(study, objective, trial, catch)
+    except BaseException as exc:  # not caught: the trial is already recorded as FAIL
+        return TaskResult(number, TrialState.FAIL.value, error=_portable(exc))
+    finally:
+        _busy -= 1
+        if collect:
+            gc.collect()
+    lost = frozen.state in (TrialState.STALE, TrialState.RUNNING)
+    return TaskResult(number, frozen.state.value, lost=lost)
+
+
+def _portable(exc: BaseException) -> BaseException:
+    """``exc`` if it survives pickling (to reach the driver), else a RuntimeError saying it."""
+    try:
+        pickle.loads(pickle.dumps(exc))
+        return exc
+    except Exception:
+        text = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+        return RuntimeError(f"the objective raised {text} (not picklable, shown as text)")
+
+
+def init_pool_worker(devices: str | None) -> None:
+    """Process-pool initializer: pin this worker process to its GPUs before CUDA starts, and
+    exit once the driver is gone (after the trial in hand, whose result it still records)."""
+    if devices is not None:
+        os.environ["CUDA_VISIBLE_DEVICES"] = devices
+    parent = os.getppid()
+
+    def watch() -> None:
+        while True:
+            time.sleep(0.5)
+            if os.getppid() != parent and not _busy:
+                os._exit(0)
+
+    threading.Thread(target=watch, name="tunecraft-orphan-watch", daemon=True).start()
+
+
+_busy = 0  # tasks running in this process (the orphan watch waits for them)

@@ -1,0 +1,293 @@
+"""CmaEsSampler: CMA-ES from the ``cmaes`` package (extra ``cmaes``), for long continuous runs.
+
+The covariance matrix adaptation evolution strategy samples a generation of ``popsize``
+points from a Gaussian, then moves and reshapes the Gaussian towards the best of them. It
+needs about 10 x n_params trials to get going, and then converges fast: choose it over TPE or
+GP for budgets of several hundred trials and more.
+
+- **Integers and steps**: with margin (CMAwM, Hamano et al. GECCO 2022), the distribution
+  keeps a minimum probability of leaving the current integer, so it does not stall once its
+  width falls below one step. Log-integers are searched as continuous (rounded) values.
+- **Restarts**: ``"ipop"`` (default) doubles the population and restarts from a random mean
+  when the run stops; ``"bipop"`` alternates that with small, local runs (Hansen 2009).
+- **Learning-rate adaptation** (``lr_adapt=True``, Nomura et al. GECCO 2023) for noisy or
+  multimodal objectives (plain CMA only: integers are then rounded without margin).
+- **Warm start**: from ``source_trials`` (another study's trials), or from this study's own
+  trials when it starts with at least 10 finished (e.g. after other samplers), by the
+  promising distribution of Nomura et al. (AAAI 2021).
+- **Categorical parameters**, and any parameter outside the joint space, are sampled by
+  ``independent_sampler`` (default: univariate TPE), since CMA-ES needs a numeric space.
+- **Constraints**: infeasible trials rank after every feasible one, by violation.
+- **Resumable state**: each trial is tagged with its generation and the point to tell; the
+  first trial of a generation carries the optimizer's state as a versioned JSON blob. The
+  study writes these with the trial (``sample_joint``), so any process continues the run.
+
+Documented budget: on the 10-D sphere over [-3, 7]^10 CMA-ES reaches f < 1e-8 within 2000
+trials (about 1300 with the defaults; tests/test_cmaes.py).
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal
+
+import numpy as np
+
+from tunecraft._imports import require
+from tunecraft._rng import trial_rng
+from tunecraft.history import History
+from tunecraft.record import FrozenTrial
+from tunecraft.samplers import _cma_state
+from tunecraft.samplers.base import BaseSampler
+from tunecraft.space import Categorical, Dim, Float, Int, Space, is_single
+
+GENERATION_KEY = "cmaes:generation"
+X_KEY = "cmaes:x"
+STATE_KEY = "cmaes:state"
+
+
+class CmaEsSampler(BaseSampler):
+    """CMA-ES over the numerical parameters (see the module docstring).
+
+    Args:
+        seed: Seed of the per-trial generators and the restarts.
+        x0: Initial mean ``{name: value}`` (default: the centre of the space).
+        sigma0: Initial step size in the unit cube (default 1/6).
+        popsize: Initial population size (default ``4 + floor(3 ln n)``).
+        with_margin: Use CMAwM when there are integer or stepped parameters.
+        lr_adapt: Learning-rate adaptation (LRA-CMA).
+        restart_strategy: ``"ipop"``, ``"bipop"`` or None (keep the stopped run).
+        inc_popsize: Population growth factor of IPOP and of BIPOP's large runs.
+        source_trials: Trials of a related study to warm-start from.
+        independent_sampler: Samples categorical and non-joint parameters.
+    """
+
+    def __init__(
+        self,
+        *,
+        seed: int | None = None,
+        x0: Mapping[str, Any] | None = None,
+        sigma0: float | None = None,
+        popsize: int | None = None,
+        with_margin: bool = True,
+        lr_adapt: bool = False,
+        restart_strategy: Literal["ipop", "bipop"] | None = "ipop",
+        inc_popsize: int = 2,
+        source_trials: Sequence[FrozenTrial] | None = None,
+        independent_sampler: BaseSampler | None = None,
+    ) -> None:
+        super().__init__(seed)
+        require("cmaes", "cmaes")
+        if sigma0 is not None and (isinstance(sigma0, bool) or not isinstance(
+                sigma0, numbers.Real) or not 0 < sigma0 <= 1):
+            raise ValueError(f"sigma0={sigma0!r} must be in (0, 1] (a fraction of the unit "
+                             "cube; 1/6 is the default)")
+        if popsize is not None and (isinstance(popsize, bool) or not isinstance(
+                popsize, numbers.Integral) or popsize < 2):
+            raise ValueError(f"popsize={popsize!r} must be an integer >= 2 or None")
+        if restart_strategy not in (None, "ipop", "bipop"):
+            raise ValueError(f"restart_strategy={restart_strategy!r} must be 'ipop', 'bipop' "
+                             "or None")
+        if isinstance(inc_popsize, bool) or not isinstance(inc_popsize, numbers.Integral) \
+                or inc_popsize < 1:
+            raise ValueError(f"inc_popsize={inc_popsize!r} must be an integer >= 1")
+        for name, flag in (("with_margin", with_margin), ("lr_adapt", lr_adapt)):
+            if not isinstance(flag, bool):
+                raise ValueError(f"{name}={flag!r} must be True or False")
+        if independent_sampler is not None and not isinstance(independent_sampler, BaseSampler):
+            raise ValueError(f"independent_sampler={independent_sampler!r} must be a sampler")
+        self.x0: dict[str, Any] | None = dict(x0) if x0 else None
+        self.sigma0: float = 1.0 / 6.0 if sigma0 is None else float(sigma0)
+        self.popsize: int | None = None if popsize is None else int(popsize)
+        self.with_margin: bool = with_margin
+        self.lr_adapt: bool = lr_adapt
+        self.restart_strategy: str | None = restart_strategy
+        self.inc_popsize: int = int(inc_popsize)
+        self.source_trials: tuple[FrozenTrial, ...] = tuple(source_trials or ())
+        if independent_sampler is None:
+            from tunecraft.samplers.tpe import TPESampler
+
+            independent_sampler = TPESampler(seed=self.seed, multivariate=False)
+        self.independent_sampler: BaseSampler = independent_sampler
+
+    # ------------------------------------------------------------------ sampler API
+    def joint_space(self, history: History) -> Space:
+        """The numerical parameters every COMPLETE trial has (same distributions)."""
+        return {k: d for k, d in history.intersection_space().items()
+                if not isinstance(d, Categorical) and not is_single(d)}
+
+    def sample(
+        self, space: Space, history: History, rng: np.random.Generator, number: int
+    ) -> dict[str, Any]:
+        return self.sample_joint(space, history, rng, number)[0]
+
+    def sample_joint(
+        self, space: Space, history: History, rng: np.random.Generator, number: int
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        joint = self.joint_space(history)
+        todo = {k: d for k, d in space.items() if k in joint and joint[k] == d}
+        rest = {k: d for k, d in space.items() if k not in todo}
+        out = self.independent_sampler.sample(rest, history, rng, number) if rest else {}
+        attrs: dict[str, Any] = {}
+        if todo:
+            values, attrs = self._cma(todo, history, rng)
+            out.update(values)
+        return {k: out[k] for k in space}, attrs
+
+    # ------------------------------------------------------------------ CMA-ES
+    def _cma(self, space: dict[str, Dim], history: History, rng: np.random.Generator
+             ) -> tuple[dict[str, Any], dict[str, Any]]:
+        if len(history.directions) != 1:
+            raise ValueError("CmaEsSampler supports single-objective studies; use "
+                             "NSGAIISampler or TPESampler for several objectives")
+        key = _signature(space)
+        run, gen, fresh = self._current(space, key, history)
+        opt = _cma_state.load(run["state"])
+        opt.reseed_rng(int(rng.integers(2**31 - 1)))
+        asked = opt.ask()
+        x_eval, x_tell = asked if isinstance(asked, tuple) else (asked, asked)
+        values = {name: dim.from_unit(float(np.clip(u, 0.0, 1.0)))
+                  for (name, dim), u in zip(space.items(), x_eval, strict=True)}
+        attrs: dict[str, Any] = {GENERATION_KEY: gen, X_KEY: [float(v) for v in x_tell]}
+        if fresh:
+            attrs[STATE_KEY] = run
+        return values, attrs
+
+    def _current(self, space: dict[str, Dim], key: str, history: History
+                 ) -> tuple[dict[str, Any], int, bool]:
+        """The run state of the generation to sample from, its number, and whether the
+        state is new (not yet stored on any trial)."""
+        latest: tuple[int, Mapping[str, Any]] | None = None
+        for t in history.trials:
+            run = t.system_attrs.get(STATE_KEY)
+            g = t.system_attrs.get(GENERATION_KEY)
+            if isinstance(run, Mapping) and run.get("space") == key and isinstance(g, int) \
+                    and (latest is None or g > latest[0]):
+                latest = (g, run)
+        if latest is None:
+            return self._start(space, key, history, restarts=0, evals={}), 0, True
+        gen, run = latest[0], _thaw(latest[1])
+        try:
+            opt = _cma_state.load(run["state"])
+        except ValueError:  # another format or cmaes version: start over, warm
+            return self._start(space, key, history, restarts=0, evals={}), gen + 1, True
+        told = self._told(opt.population_size, gen, history)
+        if told is None:
+            return run, gen, False
+        opt.tell(told)
+        evals = dict(run.get("evals", {}))
+        regime = run.get("regime", "large")
+        evals[regime] = evals.get(regime, 0) + opt.population_size
+        if opt.should_stop() and self.restart_strategy is not None:
+            return self._start(space, key, history, restarts=int(run["restarts"]) + 1,
+                               evals=evals, popsize_large=run.get("popsize_large")), gen + 1, True
+        return {**run, "state": _cma_state.dump(opt), "evals": evals}, gen + 1, True
+
+    def _told(self, popsize: int, gen: int, history: History
+              ) -> list[tuple[np.ndarray, float]] | None:
+        """The first ``popsize`` finished trials of generation ``gen`` as (x, f) pairs, or
+        None while fewer have finished. Infeasible trials rank after all feasible ones."""
+        done: list[FrozenTrial] = []
+        for t in history.trials:
+            if t.system_attrs.get(GENERATION_KEY) != gen or X_KEY not in t.system_attrs:
+                continue
+            if t.is_finite_complete() or (t.state.is_finished() and not t.is_feasible()):
+                done.append(t)
+                if len(done) == popsize:
+                    break
+        if len(done) < popsize:
+            return None
+        sign = history.directions[0].sign
+        feasible = [sign * t.values[0] for t in done if t.is_feasible() and t.values]
+        worst = max(feasible, default=0.0)
+        out = []
+        for t in done:
+            x = np.asarray(t.system_attrs[X_KEY], dtype=float)
+            if t.is_feasible() and t.values is not None:
+                f = sign * t.values[0]
+            else:
+                violation = sum(max(c, 0.0) for c in (t.constraints or (math.inf,)))
+                f = worst + 1.0 + min(violation, 1e300)
+            out.append((x, float(f)))
+        return out
+
+    def _start(self, space: dict[str, Dim], key: str, history: History, *, restarts: int,
+               evals: dict[str, int], popsize_large: int | None = None) -> dict[str, Any]:
+        """A new run: the first from x0 or a warm start, restarts by IPOP or BIPOP."""
+        cmaes = require("cmaes", "cmaes")
+        n = len(space)
+        pop0 = self.popsize or 4 + math.floor(3 * math.log(n))
+        mean = np.array([d.to_unit(self.x0[k]) if self.x0 and k in self.x0 else 0.5
+                         for k, d in space.items()])
+        sigma, cov, pop, regime = self.sigma0, None, pop0, "large"
+        if restarts == 0:
+            warm = self._warm_start(space, history)
+            if warm is not None:
+                mean, sigma, cov = warm
+        else:
+            rrng = trial_rng(self.seed, restarts, stream=2)
+            mean = rrng.random(n)
+            large = popsize_large or pop0
+            if self.restart_strategy == "bipop" and evals.get("small", 0) < evals.get("large", 0):
+                u = rrng.random()
+                pop = max(2, math.floor(pop0 * (large * self.inc_popsize / pop0) ** (u * u)))
+                sigma, regime = self.sigma0 * 10 ** (-2 * rrng.random()), "small"
+            else:
+                pop = large * self.inc_popsize
+                popsize_large = pop
+        bounds = np.tile([0.0, 1.0], (n, 1))
+        steps = np.array([_step(d) for d in space.values()])
+        seed = int(trial_rng(self.seed, restarts, stream=3).integers(2**31 - 1))
+        mean = np.clip(mean, 1e-6, 1 - 1e-6)
+        if self.with_margin and not self.lr_adapt and np.any(steps > 0):
+            lo = np.where(steps > 0, steps / 2, 0.0)
+            bounds = np.stack([lo, 1.0 - lo], axis=1)
+            mean = np.clip(mean, bounds[:, 0], bounds[:, 1])
+            opt = cmaes.CMAwM(mean=mean, sigma=sigma, bounds=bounds, steps=steps, seed=seed,
+                              population_size=pop, cov=cov)
+        else:
+            opt = cmaes.CMA(mean=mean, sigma=sigma, bounds=bounds, seed=seed,
+                            population_size=pop, cov=cov, lr_adapt=self.lr_adapt)
+        return {"space": key, "state": _cma_state.dump(opt), "restarts": restarts,
+                "regime": regime, "evals": evals, "popsize_large": popsize_large or pop0}
+
+    def _warm_start(self, space: dict[str, Dim], history: History
+                    ) -> tuple[np.ndarray, float, np.ndarray] | None:
+        cmaes = require("cmaes", "cmaes")
+        sign = history.directions[0].sign
+        solutions = []
+        for t in (*self.source_trials, *history.complete()):
+            if t.values is None or not t.is_feasible() or not all(
+                    k in t.params and d.contains(t.params[k]) for k, d in space.items()):
+                continue
+            x = np.array([d.to_unit(t.params[k]) for k, d in space.items()])
+            solutions.append((x, sign * float(t.values[0])))
+        if len(solutions) < 10:
+            return None
+        mean, sigma, cov = cmaes.get_warm_start_mgd(solutions, gamma=0.1, alpha=0.1)
+        if not (np.all(np.isfinite(mean)) and math.isfinite(sigma) and sigma > 0):
+            return None
+        return np.clip(mean, 0.0, 1.0), float(min(sigma, self.sigma0 * 2)), cov
+
+
+def _step(dim: Dim) -> float:
+    """The width of one cell in the unit cube for linear integer and stepped dims, else 0."""
+    if isinstance(dim, Int) and not dim.log:
+        return 1.0 / ((dim.high - dim.low) // dim.step + 1)
+    if isinstance(dim, Float) and dim.step is not None:
+        return 1.0 / (round((dim.high - dim.low) / dim.step) + 1)
+    return 0.0
+
+
+def _signature(space: Mapping[str, Dim]) -> str:
+    return ";".join(f"{k}={d}" for k, d in space.items())
+
+
+def _thaw(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {k: _thaw(v) for k, v in value.items()}
+    if isinstance(value, tuple):
+        return [_thaw(v) for v in value]
+    return value

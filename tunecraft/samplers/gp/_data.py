@@ -1,0 +1,102 @@
+"""What the GP sampler learns from in a History, as arrays over one space's encoding."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from tunecraft.history import History
+from tunecraft.record import FrozenTrial, TrialState
+from tunecraft.samplers.gp._encoding import Encoding
+from tunecraft.space import Dim
+
+
+@dataclass(frozen=True)
+class Observations:
+    """Rows of the trials that hold every dimension of the space with the same distribution.
+
+    Attributes:
+        x: (n, d) encoded COMPLETE trials; ``values`` (n, m) their objective values, every
+            column minimised; ``feasible`` (n,) whether each violates no constraint.
+        x_con, con: (k, d) and (k, c): trials (COMPLETE, or any finished state with a violated
+            constraint, e.g. a FAIL that ran out of memory) that recorded ``c`` constraints.
+        x_running: (r, d) RUNNING trials other than the one being sampled, at their flushed
+            params over their published proposal.
+        n: Number of finished trials observed (COMPLETE or infeasible).
+    """
+
+    x: np.ndarray
+    values: np.ndarray
+    feasible: np.ndarray
+    x_con: np.ndarray
+    con: np.ndarray
+    x_running: np.ndarray
+    n: int
+
+
+def _params(t: FrozenTrial) -> Mapping[str, Any]:
+    if t.state is TrialState.RUNNING:
+        proposal = t.system_attrs.get("proposal")
+        if isinstance(proposal, Mapping) and proposal:
+            return {**proposal, **t.params}
+    return t.params
+
+
+def _fits(t: FrozenTrial, space: Mapping[str, Dim], params: Mapping[str, Any]) -> bool:
+    for name, dim in space.items():
+        if name not in params:
+            return False
+        recorded = t.distributions.get(name)
+        if recorded is not None and recorded != dim:
+            return False
+        if recorded is None and not dim.contains(params[name]):
+            return False
+    return True
+
+
+def observations(history: History, enc: Encoding, number: int) -> Observations:
+    """The observations of ``history`` over ``enc``'s space, for sampling trial ``number``."""
+    space = enc.space
+    sign = np.array([d.sign for d in history.directions], dtype=float)
+    xs: list[np.ndarray] = []
+    values: list[np.ndarray] = []
+    feasible: list[bool] = []
+    xc: list[np.ndarray] = []
+    cons: list[tuple[float, ...]] = []
+    running: list[np.ndarray] = []
+    n = 0
+    for t in history.trials:
+        if t.state is TrialState.RUNNING:
+            if t.number != number:
+                p = _params(t)
+                if _fits(t, space, p):
+                    running.append(enc.encode(p))
+            continue
+        complete = t.is_finite_complete()
+        constraints = t.constraints
+        if not complete and (constraints is None or not t.state.is_finished()
+                             or t.is_feasible()):
+            continue
+        if not _fits(t, space, t.params):
+            continue
+        row = enc.encode(t.params)
+        n += 1
+        if complete:
+            xs.append(row)
+            values.append(np.asarray(t.values, dtype=float) * sign)
+            feasible.append(t.is_feasible())
+        if constraints is not None:
+            xc.append(row)
+            cons.append(constraints)
+    d, m = enc.dim, len(sign)
+    width = max((len(c) for c in cons), default=0)
+    keep = [i for i, c in enumerate(cons) if len(c) == width]
+    return Observations(
+        x=np.array(xs).reshape(len(xs), d), values=np.array(values).reshape(len(xs), m),
+        feasible=np.array(feasible, dtype=bool),
+        x_con=np.array([xc[i] for i in keep]).reshape(len(keep), d),
+        con=np.array([cons[i] for i in keep], dtype=float).reshape(len(keep), width),
+        x_running=np.array(running).reshape(len(running), d), n=n)

@@ -1,0 +1,55 @@
+"""BOHB-style multi-fidelity TPE: learn from the largest budget that has enough observations.
+
+Under Hyperband or successive halving, most trials stop at low budgets, and values reported
+at different budgets are not comparable. Following BOHB (Falkner et al., ICML 2018), TPE then
+fits on one budget: the largest step at which at least ``n_min`` configurations (``d + 1`` in
+BOHB, ``d`` the number of parameters) reported a finite value. Each configuration counts once,
+with its value at that step, whatever its state (a trial stopped at a later rung, or still
+running past it, has a real observation there). Unlike BOHB, the configurations stopped
+before that budget are kept, ranked after every one that reached it (as TPE ranks pruned
+trials): the few that reached a high budget are all survivors, and without the others TPE
+would take the weakest survivors for the bad region and propose far from all of them.
+Running trials stay for the constant liar; completed trials without a report at the budget
+are left out.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections import Counter
+
+from tunecraft.history import History
+from tunecraft.pruners.lineage import heads
+from tunecraft.record import FrozenTrial, TrialState
+
+
+def largest_budget(history: History, n_min: int) -> int | None:
+    """The largest step with a finite report from at least ``n_min`` configurations."""
+    counts: Counter[int] = Counter()
+    for t in history.trials:
+        if t.state is not TrialState.WAITING:
+            counts.update(s for s, v in t.intermediate_values.items() if math.isfinite(v))
+    ok = [step for step, c in counts.items() if c >= n_min]
+    return max(ok) if ok else None
+
+
+def budget_view(history: History, n_min: int | None = None) -> History:
+    """The history as TPE should see it under a multi-fidelity scheduler (see the module
+    docstring); ``history`` itself when no budget has enough observations yet, or for
+    several objectives."""
+    if history.n_objectives != 1:
+        return history
+    configs = heads(history)
+    need = n_min if n_min is not None else len(history.param_distributions()) + 1
+    budget = largest_budget(configs, max(need, 1))
+    if budget is None:
+        return history
+    trials: list[FrozenTrial] = []
+    for t in configs.trials:
+        v = t.intermediate_values.get(budget)
+        if v is not None and math.isfinite(v):
+            trials.append(dataclasses.replace(t, state=TrialState.COMPLETE, values=(v,)))
+        elif t.state in (TrialState.RUNNING, TrialState.PRUNED):
+            trials.append(t)
+    return History(trials, history.directions)
