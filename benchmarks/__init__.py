@@ -1,5 +1,5 @@
-"""Benchmarks of tunecraft against Optuna and Hyperopt: sample efficiency and sampler overhead.
+"""Benchmarks of tunecraft against its peers (Optuna, Hyperopt, scikit-learn's searches).
 
-Run by hand, never in CI: ``python -m benchmarks.run_all`` (or ``make bench``) writes
-``benchmarks/RESULTS.md``. See ``benchmarks/README.md``.
+Run by hand, never in CI; each module writes its report under ``benchmarks/results/``, summed up
+in ``benchmarks/RESULTS.md``. See ``benchmarks/README.md``.
 """

@@ -27,7 +27,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -122,7 +122,8 @@ def run_tunecraft(task_name: str, method: str, seed: int, target: float | None,
         pruner = SuccessiveHalvingPruner(1, ETA, max_resource=R, pause=True,
                                          promote_in_place=in_place)
     resume = not method.endswith("-noresume")
-    horizon = "rungs" if method == "tc-hyperband-rungs" else "max_epochs"
+    horizon: Literal["max_epochs", "rungs"] = (
+        "rungs" if method == "tc-hyperband-rungs" else "max_epochs")
     study = tunecraft.create_study(direction="maximize", sampler=sampler, pruner=pruner)
 
     def objective(trial: tunecraft.Trial) -> float:

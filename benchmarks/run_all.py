@@ -3,8 +3,8 @@
 The full run (20 seeds of the synthetic functions, 5 of the learning problems, 100 trials each;
 overhead over 3 repetitions of 1000 trials) takes about 25 minutes on 2 cores (two processes),
 about 45 with ``--jobs 1``; ``--quick`` runs a small version in a few minutes. The report
-(tables, targets, the exact command, machine and load) goes to ``benchmarks/RESULTS.md``; raw
-curves go to ``benchmarks/out/`` as JSON.
+(tables, targets, the exact command, machine and load) goes to ``benchmarks/results/issue-2.md``
+(summarised in ``benchmarks/RESULTS.md``); raw curves go to ``benchmarks/out/`` as JSON.
 """
 
 from __future__ import annotations
@@ -75,7 +75,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--fresh", nargs="*", default=None,
                    help="optimisers rerun despite --reuse (default: the tunecraft ones; "
                         "none: reuse every run, e.g. to measure only the overhead again)")
-    p.add_argument("--out", type=Path, default=HERE / "RESULTS.md")
+    p.add_argument("--out", type=Path, default=HERE / "results" / "issue-2.md")
     p.add_argument("--raw", type=Path, default=None,
                    help="JSON of every run (default: benchmarks/out/results-<time>.json)")
     args = p.parse_args(argv)

@@ -32,8 +32,9 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 PG_URL = os.environ.get("TUNECRAFT_BENCH_POSTGRES_URL",
                         "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -44,13 +45,14 @@ SYSTEMS = ("tunecraft-sqlite", "optuna-rdb-sqlite", "tunecraft-postgresql",
 
 
 # ---------------------------------------------------------------------- worker process
-def _tunecraft_objective(reports: bool) -> object:
-    def objective(trial: object) -> float:
-        x = trial.suggest_float("x", -2.0, 2.0)  # type: ignore[attr-defined]
-        y = trial.suggest_int("y", 0, 9)  # type: ignore[attr-defined]
+def _tunecraft_objective(reports: bool) -> Callable[[Any], float]:
+    """The trivial objective, for tunecraft's and Optuna's trials alike (hence ``Any``)."""
+    def objective(trial: Any) -> float:
+        x = float(trial.suggest_float("x", -2.0, 2.0))
+        y = int(trial.suggest_int("y", 0, 9))
         if reports:
             for step in range(10):
-                trial.report((x - 0.5) ** 2 + y / (step + 1), step)  # type: ignore[attr-defined]
+                trial.report((x - 0.5) ** 2 + y / (step + 1), step)
         return (x - 0.5) ** 2 + y
 
     return objective
@@ -67,7 +69,9 @@ def child(system: str, target: str, study: str, n: int, workload: str) -> None:
 
         st = tunecraft.load_study(study_name=study, storage=target,
                                   sampler=RandomSampler(), pruner=NopPruner())
-        run = lambda: st.optimize(objective, n_trials=n)  # noqa: E731
+
+        def run() -> None:
+            st.optimize(objective, n_trials=n)
     else:
         import optuna
 
@@ -76,7 +80,9 @@ def child(system: str, target: str, study: str, n: int, workload: str) -> None:
         ost = optuna.load_study(study_name=study, storage=storage,
                                 sampler=optuna.samplers.RandomSampler(),
                                 pruner=optuna.pruners.NopPruner())
-        run = lambda: ost.optimize(objective, n_trials=n)  # type: ignore[arg-type] # noqa: E731
+
+        def run() -> None:
+            ost.optimize(objective, n_trials=n)
     print("ready", flush=True)
     sys.stdin.readline()
     start = time.time()
@@ -84,7 +90,7 @@ def child(system: str, target: str, study: str, n: int, workload: str) -> None:
     print(json.dumps({"start": start, "end": time.time()}), flush=True)
 
 
-def _optuna_storage(system: str, target: str) -> object:
+def _optuna_storage(system: str, target: str) -> Any:
     import optuna
 
     if system == "optuna-journal-file":
@@ -149,7 +155,7 @@ def measure(system: str, procs: int, n_trials: int, workload: str, folder: str) 
         out, _ = c.communicate(timeout=900)
         if c.returncode != 0:
             raise RuntimeError(f"{system} worker failed ({c.returncode})")
-        ends.append(json.loads(out.strip().splitlines()[-1])["end"])
+        ends.append(float(json.loads(out.strip().splitlines()[-1])["end"]))
     return per * procs / (max(ends) - go)
 
 

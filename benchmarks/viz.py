@@ -25,6 +25,7 @@ import platform
 import statistics
 import sys
 import time
+import urllib.parse
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
@@ -140,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
     storage = study._storage
     app = create_app(storage)
     with serve(app) as base, sync_playwright() as pw:
-        name = urllib.request.quote(study.study_name)
+        name = urllib.parse.quote(study.study_name)
         t, _ = timed(lambda: get(f"{base}/api/figures?name={name}"))
         rows.append(("dashboard: /api/figures, first call (replay + plots + importance)",
                      f"{t:.2f}"))

@@ -88,3 +88,24 @@ def test_priors_reach_the_startup() -> None:
     study.optimize(objective, n_trials=8)
     lrs = [t.params["lr"] for t in study.trials[1:8]]
     assert all(1e-4 < v < 1e-2 for v in lrs), lrs
+
+
+def test_auto_sampler_uses_tpe_when_an_extra_is_missing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without the gp extra the default sampler still works: TPE takes the GP's place."""
+    import tunecraft.samplers.auto as auto
+    from tunecraft.samplers.tpe import TPESampler
+
+    sampler = auto.AutoSampler(seed=0)
+    real_build = sampler._build
+
+    def build(name: str) -> tc.samplers.BaseSampler:
+        if name == "gp":
+            raise ImportError("'scipy.optimize' is needed; pip install 'tunecraft[gp]'")
+        return real_build(name)
+
+    monkeypatch.setattr(sampler, "_build", build)
+    study = tc.create_study(sampler=sampler)
+    study.optimize(lambda t: (t.suggest_float("x", -1, 1) - 0.5) ** 2, n_trials=15)
+    assert sampler.choose(study.history()) == "gp"
+    assert isinstance(sampler._get("gp"), TPESampler)
+    assert len(study.get_trials(states=(tc.TrialState.COMPLETE,))) == 15

@@ -98,7 +98,7 @@ def test_load_space_reads_the_space_key_or_the_whole_file(tmp_path: Path) -> Non
 def test_defaults_and_study_name_from_the_file_name(tmp_path: Path) -> None:
     config = load_run_config(write(tmp_path, "my_study.yaml", "objective: m:f\nn_trials: 3\n"))
     assert config.study == "my_study"
-    assert (config.sampler.name, config.pruner.name) == ("tpe", "median")
+    assert (config.sampler.name, config.pruner.name) == ("auto", "median")
     assert config.directions == (StudyDirection.MINIMIZE,)
     assert config.storage is None and config.space is None and config.n_jobs == 1
     assert config.base_dir == str(tmp_path)
@@ -296,3 +296,32 @@ def test_with_space_suggests_the_space_before_the_objective() -> None:
     study.optimize(with_space(objective, space), n_trials=3)
     assert set(seen) == {"x"} and all(t.params.keys() == {"x"} for t in study.trials)
     assert with_space(objective, None) is objective
+
+
+@pytest.mark.parametrize("name, cls", [
+    ("auto", "AutoSampler"), ("gp", "GPSampler"), ("cmaes", "CmaEsSampler"),
+    ("nsga2", "NSGAIISampler"), ("random", "RandomSampler"),
+])
+def test_every_builtin_sampler_name_builds(tmp_path: Path, name: str, cls: str) -> None:
+    from tunecraft.config.build import build_sampler
+
+    config = load_run_config(write(tmp_path, "s.yaml",
+                                   f"objective: m:f\nn_trials: 3\nseed: 1\nsampler: {name}\n"))
+    sampler = build_sampler(config)
+    assert type(sampler).__name__ == cls and sampler.seed == 1
+
+
+@pytest.mark.parametrize("spec, cls", [
+    ("{name: asha, min_resource: 1, reduction_factor: 3}", "SuccessiveHalvingPruner"),
+    ("{name: hyperband, min_resource: 1, max_resource: 27}", "HyperbandPruner"),
+    ("{name: threshold, lower: 0.1}", "ThresholdPruner"),
+    ("{name: patient, wrapped: median, patience: 2}", "PatientPruner"),
+    ("{name: smoothed, wrapped: {name: percentile, percentile: 25}, window: 3}",
+     "SmoothedPruner"),
+])
+def test_scheduler_pruner_names_build(tmp_path: Path, spec: str, cls: str) -> None:
+    from tunecraft.config.build import build_pruner
+
+    config = load_run_config(write(tmp_path, "p.yaml", f"objective: m:f\npruner: {spec}\n"
+                                                       "n_trials: 3\n"))
+    assert type(build_pruner(config)).__name__ == cls

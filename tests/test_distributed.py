@@ -63,6 +63,19 @@ def test_n_jobs_on_a_shared_storage_runs_worker_processes(sqlite_url: str,
 
 
 @pytest.mark.slow
+def test_worker_processes_record_constraints(sqlite_url: str) -> None:
+    """The study's constraints_func travels to worker processes with the objective."""
+    study = tunecraft.create_study(storage=sqlite_url, sampler=RandomSampler(seed=1),
+                                   pruner=NopPruner(), study_name=unique_name(),
+                                   constraints_func=objectives.x_below_zero)
+    study.optimize(objectives.quadratic, n_trials=8, n_jobs=2)
+    trials = study.trials
+    assert len(trials) == 8 and all(t.state is TrialState.COMPLETE for t in trials)
+    assert all(t.constraints == (t.params["x"],) for t in trials)
+    assert all(t.params["x"] <= 0 for t in study.best_trials)
+
+
+@pytest.mark.slow
 def test_devices_give_each_slot_its_gpus(sqlite_url: str, short_sleep: None) -> None:
     study = new_study(sqlite_url)
     study.optimize(objectives.sleepy, n_trials=9, devices=[0, 0, 1])

@@ -214,3 +214,33 @@ def test_replayed_param_registry_equals_derived_registry() -> None:
     derived = History(replayed.trials, replayed.directions)
     assert dict(replayed.param_distributions()) == dict(derived.param_distributions())
     assert set(replayed.param_distributions()) == {"kind", "width", "rate"}
+
+
+def test_trials_histories_and_used_samplers_pickle() -> None:
+    """Records, histories and samplers with warm caches cross process boundaries intact."""
+    import copy
+    import pickle
+
+    import tunecraft as tc
+    from tunecraft.samplers import TPESampler
+
+    sampler = TPESampler(seed=2)
+    study = tc.create_study(sampler=sampler)
+
+    def objective(trial: tc.Trial) -> float:
+        x = trial.suggest_float("x", 0.0, 1.0)
+        trial.set_user_attr("nested", [1, {"k": [2.5, None]}])
+        trial.report(x, 0)
+        return x
+
+    study.optimize(objective, n_trials=14)
+    history = study.history()
+    again = pickle.loads(pickle.dumps(history))
+    assert again.trials == history.trials and again.directions == history.directions
+    assert again.trials[0].user_attrs["nested"][1]["k"] == (2.5, None)
+    with pytest.raises(TypeError):  # still read-only after the round trip
+        again.trials[0].params["x"] = 0.0  # type: ignore[index]
+    for copy_of in (pickle.loads(pickle.dumps(sampler)), copy.deepcopy(sampler)):
+        dim = {"y": tc.Float(0.0, 1.0)}
+        assert copy_of.sample(dim, history, sampler.rng(50), 50) == sampler.sample(
+            dim, history, sampler.rng(50), 50)

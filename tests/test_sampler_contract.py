@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pytest
 
 from tunecraft.history import History
@@ -91,6 +92,21 @@ def test_grid_sampler_refuses_parameters_outside_its_grid() -> None:
 def test_grid_sampler_validates_its_grid(bad: dict[str, Any], match: str) -> None:
     with pytest.raises(ValueError, match=match):
         GridSampler(bad)
+
+
+def test_grid_sampler_takes_numpy_grids() -> None:
+    """Grids written with NumPy (np.logspace, np.arange) work and hold Python scalars."""
+    import tunecraft as tc
+
+    sampler = GridSampler({"C": np.logspace(-2, 1, 4), "k": [np.int64(1), np.int64(3)]})
+    assert sampler.search_space["C"] == pytest.approx((0.01, 0.1, 1.0, 10.0))
+    assert all(type(v) is int for v in sampler.search_space["k"])
+    study = tc.create_study(sampler=sampler)
+    study.optimize(lambda t: t.suggest_categorical("C", list(sampler.search_space["C"]))
+                   * t.suggest_categorical("k", [1, 3]), n_trials=100)
+    assert len(study.trials) == 8
+    with pytest.raises(ValueError, match="1-D array"):
+        GridSampler({"x": np.zeros((2, 2))})
 
 
 def test_qmc_sampler_validates_its_type() -> None:

@@ -43,11 +43,11 @@ def new_study(**kwargs: Any) -> Study:
 
 # ---------------------------------------------------------------------- create / load / delete
 def test_create_study_defaults() -> None:
-    from tunecraft.samplers.tpe import TPESampler
+    from tunecraft.samplers.auto import AutoSampler
 
     study = create_study()
     assert study.study_name.startswith("study-") and study.directions == (MIN,)
-    assert isinstance(study.sampler, TPESampler) and isinstance(study.pruner, MedianPruner)
+    assert isinstance(study.sampler, AutoSampler) and isinstance(study.pruner, MedianPruner)
     assert isinstance(study.storage, InMemoryStorage)
     assert repr(study).startswith(f"Study(name={study.study_name!r}, directions=['minimize']")
 

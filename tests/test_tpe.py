@@ -376,8 +376,14 @@ def test_arguments_are_keyword_only_and_defaults_are_documented() -> None:
     s = TPESampler()
     assert (s.n_startup_trials, s.n_ei_candidates, s.multivariate, s.group, s.constant_liar,
             s.prior_weight, s.consider_magic_clip, s.consider_endpoints) == (
-        10, 24, True, True, True, 1.0, True, False)
-    assert TPESampler(multivariate=False).group is False
+        10, 24, None, None, True, 1.0, True, False)
+    one = History((), (StudyDirection.MINIMIZE,))
+    two = History((), (StudyDirection.MINIMIZE, StudyDirection.MAXIMIZE))
+    # the defaults: joint, grouped kernels for one objective; independent ones for several
+    assert s._kernel(one) == (True, True) and s._kernel(two) == (False, False)
+    assert TPESampler(multivariate=False)._kernel(one) == (False, False)
+    assert TPESampler(multivariate=True)._kernel(two) == (True, True)
+    assert TPESampler(group=True)._kernel(two) == (True, True)
 
 
 @pytest.mark.parametrize("kwargs, fragment", [

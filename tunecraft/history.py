@@ -36,6 +36,10 @@ class History:
         # Storage passes the registry it maintains while replaying; otherwise it is derived.
         self._dists: Mapping[str, Dim] | None = param_distributions
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # caches are derived data; the registry is rebuilt from the trials on demand
+        return History, (self.trials, self.directions)
+
     def __len__(self) -> int:
         return len(self.trials)
 

@@ -6,7 +6,7 @@ import datetime as dt
 import enum
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from types import MappingProxyType
 from typing import Any
 
@@ -74,6 +74,11 @@ class FrozenTrial:
     """Multi-objective reports: step -> one value per objective (``trial.report((a, b), s)``).
     Single-objective reports are in ``intermediate_values``."""
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Read-only mappings cannot be pickled; send plain data and freeze it again, so
+        # trials (and Histories, and samplers holding them) cross process boundaries.
+        return _unpickle_trial, (tuple(thaw(getattr(self, f.name)) for f in fields(self)),)
+
     @property
     def value(self) -> float | None:
         """The single objective value; raises for multi-objective trials."""
@@ -115,3 +120,15 @@ class FrozenTrial:
             and self.values is not None
             and all(math.isfinite(v) for v in self.values)
         )
+
+
+def _unpickle_trial(state: tuple[Any, ...]) -> FrozenTrial:
+    names = [f.name for f in fields(FrozenTrial)]
+    data = dict(zip(names, state, strict=True))
+    for name in ("values",):
+        if data[name] is not None:
+            data[name] = tuple(data[name])
+    for name, value in data.items():
+        if isinstance(value, dict):
+            data[name] = freeze(value)
+    return FrozenTrial(**data)

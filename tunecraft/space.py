@@ -317,13 +317,18 @@ def dim_from_json(data: Mapping[str, Any]) -> Dim:
 def is_single(dim: Dim) -> bool:
     """Whether the dimension is a constant: one legal value, or a range so narrow that its
     unit-cube coordinate has zero width (``Float(9.0, 9.000000000000002, log=True)`` has
-    equal log bounds). Samplers take ``dim.snap(dim.low)`` for it and model nothing."""
+    equal log bounds). Samplers take its ``single_value`` and model nothing."""
     if isinstance(dim, Categorical):
         return len(dim.choices) == 1
     if dim.low == dim.high:
         return True
     lo, hi = dim._unit_bounds()
     return not hi - lo > 0
+
+
+def single_value(dim: Dim) -> Any:
+    """The value of a dimension that ``is_single``: its one choice, or its lower bound."""
+    return dim.choices[0] if isinstance(dim, Categorical) else dim.snap(dim.low)
 
 
 def grid_values(dim: Dim) -> tuple[Hashable, ...]:

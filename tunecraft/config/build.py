@@ -14,18 +14,20 @@ import sys
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from tunecraft.config.run import PluginSpec, RunConfig
+from tunecraft.config.run import (
+    PRUNER_NAMES,
+    PRUNERS,
+    SAMPLERS,
+    PluginSpec,
+    RunConfig,
+    parse_plugin,
+)
 from tunecraft.config.source import Source, did_you_mean
 from tunecraft.config.space import DeclaredSpace, parse_space, suggest_space
 from tunecraft.exceptions import ConfigError
 from tunecraft.pruners.base import BasePruner
 from tunecraft.samplers.base import BaseSampler
 from tunecraft.space import Float, grid_values
-
-_SAMPLERS = {"tpe": "TPESampler", "random": "RandomSampler", "grid": "GridSampler",
-             "qmc": "QMCSampler"}
-_PRUNERS = {"median": "MedianPruner", "percentile": "PercentilePruner", "none": "NopPruner",
-            "nop": "NopPruner"}
 
 
 def _custom_class(spec: PluginSpec, source: Source) -> type:
@@ -84,7 +86,7 @@ def build_sampler(config: RunConfig) -> BaseSampler:
     else:
         import tunecraft.samplers as samplers
 
-        cls = getattr(samplers, _SAMPLERS[spec.name])  # ImportError names what is missing
+        cls = getattr(samplers, SAMPLERS[spec.name])  # ImportError names what is missing
         if spec.name == "grid" and "search_space" not in kwargs:
             if config.space is None:
                 raise source.error(spec.path, "the grid sampler needs a 'space' (or a "
@@ -107,14 +109,23 @@ def build_sampler(config: RunConfig) -> BaseSampler:
 
 def build_pruner(config: RunConfig) -> BasePruner:
     """The configured pruner."""
-    spec, source = config.pruner, config.pruner.source
+    return _build_pruner(config.pruner, config.pruner.source)
+
+
+def _build_pruner(spec: PluginSpec, source: Source) -> BasePruner:
     if ":" in spec.name:
         cls = _custom_class(spec, source)
     else:
         import tunecraft.pruners as pruners
 
-        cls = getattr(pruners, _PRUNERS[spec.name])
-    pruner = _construct(cls, spec.kwargs, spec, source)
+        cls = getattr(pruners, PRUNERS[spec.name])
+    kwargs = dict(spec.kwargs)
+    if isinstance(kwargs.get("wrapped"), (str, Mapping)):
+        # wrappers (patient, smoothed) take a pruner: {name: patient, wrapped: median, ...}
+        inner = parse_plugin(kwargs["wrapped"], (*spec.path, "wrapped"), source, "pruner",
+                             PRUNER_NAMES)
+        kwargs["wrapped"] = _build_pruner(inner, source)
+    pruner = _construct(cls, kwargs, spec, source)
     if not isinstance(pruner, BasePruner):
         raise source.error(spec.path, f"{spec.name!r} is not a tunecraft pruner")
     return pruner

@@ -29,8 +29,18 @@ from tunecraft.direction import StudyDirection
 
 KEYS = ("objective", "study", "storage", "direction", "directions", "n_trials", "timeout",
         "seed", "n_jobs", "sampler", "pruner", "space")
-SAMPLER_NAMES = ("tpe", "random", "grid", "qmc")
-PRUNER_NAMES = ("median", "percentile", "none")
+# YAML name -> class in tunecraft.samplers / tunecraft.pruners
+SAMPLERS = {"auto": "AutoSampler", "tpe": "TPESampler", "random": "RandomSampler",
+            "grid": "GridSampler", "qmc": "QMCSampler", "gp": "GPSampler",
+            "cmaes": "CmaEsSampler", "nsga2": "NSGAIISampler", "nsga3": "NSGAIIISampler"}
+PRUNERS = {"median": "MedianPruner", "percentile": "PercentilePruner", "none": "NopPruner",
+           "nop": "NopPruner", "threshold": "ThresholdPruner", "patient": "PatientPruner",
+           "smoothed": "SmoothedPruner", "curve": "CurveExtrapolationPruner",
+           "pareto": "ParetoPruner", "asha": "SuccessiveHalvingPruner",
+           "successive_halving": "SuccessiveHalvingPruner", "hyperband": "HyperbandPruner",
+           "pbt": "PopulationBasedTraining"}
+SAMPLER_NAMES = tuple(SAMPLERS)
+PRUNER_NAMES = tuple(n for n in PRUNERS if n != "nop")
 
 
 @dataclass(frozen=True)
@@ -49,7 +59,7 @@ class RunConfig:
 
     objective: str
     space: DeclaredSpace | None = None
-    sampler: PluginSpec = PluginSpec("tpe", {}, ("sampler",))
+    sampler: PluginSpec = PluginSpec("auto", {}, ("sampler",))
     pruner: PluginSpec = PluginSpec("median", {}, ("pruner",))
     storage: str | None = None
     study: str | None = None
@@ -151,7 +161,7 @@ def parse_run_config(data: Any, source: Source | None = None, *, path: str | Non
     return RunConfig(
         objective=objective,
         space=None if space is None else parse_space(space, source=src, path=("space",)),
-        sampler=parse_plugin(data.get("sampler", "tpe"), ("sampler",), src, "sampler",
+        sampler=parse_plugin(data.get("sampler", "auto"), ("sampler",), src, "sampler",
                              SAMPLER_NAMES),
         pruner=parse_plugin(data.get("pruner", "median"), ("pruner",), src, "pruner",
                             PRUNER_NAMES),

@@ -49,6 +49,7 @@ class WorkerSpec:
     max_retries: int
     catch: tuple[type[BaseException], ...]
     gc_after_trial: bool = False
+    constraints_func: Callable[..., Any] | None = None
     key: str = field(default_factory=new_token)
 
 
@@ -92,7 +93,7 @@ def pack(spec: WorkerSpec) -> bytes:
 
 def _unpicklable_part(spec: WorkerSpec) -> str:
     for name, part in (("objective", spec.objective), ("sampler", spec.sampler),
-                       ("pruner", spec.pruner)):
+                       ("pruner", spec.pruner), ("constraints_func", spec.constraints_func)):
         try:
             _Pickler(io.BytesIO()).dump(part)
         except Exception:
@@ -114,7 +115,8 @@ def _open(key: str, packed: WorkerSpec | bytes) -> tuple[
             spec = pickle.loads(packed) if isinstance(packed, bytes) else packed
             study = Study(spec.study_name, spec.storage, spec.sampler, spec.pruner,
                           heartbeat_interval=spec.heartbeat_interval,
-                          stale_grace=spec.lease_seconds, max_retries=spec.max_retries)
+                          stale_grace=spec.lease_seconds, max_retries=spec.max_retries,
+                          constraints_func=spec.constraints_func)
             _opened[key] = (study, spec.objective, spec.catch, spec.gc_after_trial)
         return _opened[key]
 

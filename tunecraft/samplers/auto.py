@@ -24,6 +24,7 @@ thresholds: see docs/samplers.md.
 
 from __future__ import annotations
 
+import logging
 import numbers
 from collections.abc import Mapping
 from typing import Any
@@ -34,6 +35,8 @@ from tunecraft.history import History
 from tunecraft.samplers.base import BaseSampler
 from tunecraft.samplers.priors import Prior
 from tunecraft.space import Categorical, Space
+
+logger = logging.getLogger("tunecraft")
 
 
 class AutoSampler(BaseSampler):
@@ -73,10 +76,20 @@ class AutoSampler(BaseSampler):
         self._samplers: dict[str, BaseSampler] = {}
 
     def _get(self, name: str) -> BaseSampler:
-        """The delegate called ``name``, built on first use (CMA-ES and the GP need extras)."""
+        """The delegate called ``name``, built on first use.
+
+        The GP needs the ``gp`` extra (SciPy) and CMA-ES the ``cmaes`` extra. Without them
+        the auto sampler is still the default of every study, so it uses TPE in their place
+        and says so once in the log.
+        """
         sampler = self._samplers.get(name)
         if sampler is None:
-            sampler = self._samplers[name] = self._build(name)
+            try:
+                sampler = self._build(name)
+            except ImportError as exc:
+                logger.info("AutoSampler uses TPE instead of %s: %s", name, exc)
+                sampler = self._get("tpe")
+            self._samplers[name] = sampler
         return sampler
 
     def _build(self, name: str) -> BaseSampler:

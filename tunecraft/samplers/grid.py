@@ -37,10 +37,14 @@ class GridSampler(BaseSampler):
             )
         grid: dict[str, tuple[Any, ...]] = {}
         for name, values in sorted(search_space.items()):
+            if isinstance(values, np.ndarray) and values.ndim == 1:
+                values = values.tolist()  # e.g. np.logspace(-3, 0, 4): Python scalars
             if isinstance(values, (str, bytes)) or not isinstance(values, Sequence):
                 raise ValueError(
-                    f"GridSampler values of {name!r} must be a list, got {values!r}"
+                    f"GridSampler values of {name!r} must be a list or 1-D array, got "
+                    f"{values!r}"
                 )
+            values = [v.item() if isinstance(v, np.generic) else v for v in values]
             try:
                 Categorical(tuple(values))  # reuses its checks: non-empty, scalars, distinct
             except ValueError as exc:

@@ -20,9 +20,11 @@ from tunecraft.study.study import Study
 
 
 def _default_sampler() -> BaseSampler:
-    from tunecraft.samplers.tpe import TPESampler
+    """AutoSampler: TPE for conditional, large or multi-objective spaces, the GP for small
+    numerical budgets, CMA-ES for long numerical runs (docs/samplers.md)."""
+    from tunecraft.samplers.auto import AutoSampler
 
-    return TPESampler()
+    return AutoSampler()
 
 
 def _check_sampler_pruner(sampler: object, pruner: object) -> None:
@@ -68,7 +70,7 @@ def create_study(
     Args:
         storage: None for in-memory; a path such as ``"tunecraft.db"`` (SQLite); or a URL
             (``sqlite:///...``, ``postgresql+psycopg://...``); or a Storage.
-        sampler: Proposes parameters; default multivariate TPE.
+        sampler: Proposes parameters; default AutoSampler (docs/samplers.md).
         pruner: Stops bad trials early; default MedianPruner.
         study_name: Unique within the storage; generated when None.
         direction: ``"minimize"`` (default) or ``"maximize"``.

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import time
 
+from tunecraft.record import FrozenTrial
 from tunecraft.trial import Trial
 
 
@@ -26,6 +27,11 @@ def quadratic(trial: Trial) -> float:
     x = trial.suggest_float("x", -2.0, 2.0)
     y = trial.suggest_int("y", 0, 9)
     return (x - 0.5) ** 2 + y
+
+
+def x_below_zero(trial: FrozenTrial) -> list[float]:
+    """A constraint for :func:`quadratic`: feasible when ``x <= 0`` (violation ``x``)."""
+    return [float(trial.params["x"])]
 
 
 def reporting(trial: Trial) -> float:

@@ -35,18 +35,18 @@ def handle(args: argparse.Namespace) -> int:
         out.print(f"No studies in {url}.")
         return 0
     table = Table(title=f"Studies in {url}")
-    for col in ("study", "direction", "trials", "complete", "pruned", "fail", "running",
-                "best value", "best trial", "started"):
-        table.add_column(col, justify="right" if col in ("trials", "complete", "pruned",
-                                                         "fail", "running", "best trial")
-                         else "left")
+    counted = ("trials", "complete", "pruned", "fail", "stale", "running", "best trial")
+    for col in ("study", "direction", "trials", "complete", "pruned", "fail", "stale",
+                "running", "best value", "best trial", "started"):
+        table.add_column(col, justify="right" if col in counted else "left")
     for s in summaries:
         best = s.best_trial
         running = s.state_counts[TrialState.RUNNING] + s.state_counts[TrialState.WAITING]
         table.add_row(
             s.study_name, ", ".join(d.value for d in s.directions), str(s.n_trials),
             str(s.state_counts[TrialState.COMPLETE]), str(s.state_counts[TrialState.PRUNED]),
-            str(s.state_counts[TrialState.FAIL]), str(running),
+            str(s.state_counts[TrialState.FAIL]), str(s.state_counts[TrialState.STALE]),
+            str(running),
             fmt_number(best.values[0]) if best is not None and best.values else "-",
             str(best.number) if best is not None else "-",
             s.datetime_start.strftime("%Y-%m-%d %H:%M") if s.datetime_start else "-",

@@ -21,7 +21,7 @@ from tunecraft.samplers.gp.optim import maximize
 from tunecraft.samplers.gp.transform import power_transform, standardize
 from tunecraft.samplers.priors import Prior, check_priors
 from tunecraft.samplers.random import RandomSampler
-from tunecraft.space import Categorical, Dim, Space, is_single
+from tunecraft.space import Dim, Space, is_single, single_value
 
 
 class GPSampler(BaseSampler):
@@ -115,7 +115,7 @@ class GPSampler(BaseSampler):
         todo: dict[str, Dim] = {}
         for name, dim in space.items():
             if is_single(dim):
-                out[name] = dim.choices[0] if isinstance(dim, Categorical) else dim.snap(dim.low)
+                out[name] = single_value(dim)
             else:
                 todo[name] = dim
                 if name in self.priors:
