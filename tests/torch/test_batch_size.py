@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import math
-from collections.abc import Iterator
 
 import pytest
 from hypothesis import given
@@ -23,14 +22,6 @@ HIDDEN = 48
 PARAMS = 64 * HIDDEN + HIDDEN + HIDDEN * 10 + 10
 # per sample: input (64 floats), ReLU output (HIDDEN), log-softmax (10), int64 target
 PER_SAMPLE = 4 * (64 + HIDDEN + 10) + 8
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread() -> Iterator[None]:
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def mlp() -> nn.Module:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -27,14 +26,6 @@ def data():
     x = torch.randn(256, 8, generator=g)
     return {"train": (x, (x[:, 0] > 0).long() + (x[:, 1] > 0).long())}
 '''
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread() -> Iterator[None]:
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def _write(folder: Path, config: str) -> Path:

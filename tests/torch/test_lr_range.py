@@ -19,15 +19,6 @@ from tunecraft.torch.lr_range import LRRangeResult, lr_range_test  # noqa: E402
 from tunecraft.torch.lr_rules import lr_sweep  # noqa: E402
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread() -> Any:
-    """Tiny models run fastest on one thread; more only contend on a shared 2-core box."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 @pytest.fixture(scope="module")
 def digits() -> TensorDataset:
     from sklearn.datasets import load_digits

@@ -3,7 +3,6 @@ the best trial's params rebuild a config that reproduces its score exactly."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -20,14 +19,6 @@ from tunecraft.torch.search_space import FixedParams, config_from_params, sugges
 
 SPACE: dict[str, Any] = {"batch_size": [32, 64], "schedule": ["constant", "cosine"],
                          "lr": (1e-3, 3e-1), "init": ["torch_default", "kaiming_uniform"]}
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread() -> Iterator[None]:
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def test_study_with_trainer_search_space_and_pruning() -> None:

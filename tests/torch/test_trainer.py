@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -32,14 +31,6 @@ class PruneAtStep(BasePruner):
     def decide(self, trial: FrozenTrial, history: History) -> Decision:
         last = trial.last_step
         return Decision.PRUNE if last is not None and last >= self.step else Decision.CONTINUE
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread() -> Iterator[None]:
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -21,14 +20,6 @@ Split = tuple[np.ndarray, np.ndarray]
 NET = MLPSpec(64, 10, depth=1, width=32)
 CONFIG = TrainConfig(lr=0.05, optimizer="sgd", batch_size=64, dropout=0.2,
                      init="kaiming_uniform", seed=3)
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread() -> Iterator[None]:
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.fixture(scope="module")

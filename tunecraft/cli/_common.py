@@ -26,6 +26,39 @@ class UsageError(TunecraftError):
     """Bad command-line usage, as one full line (``tunecraft CMD: error: ...``); exit 2."""
 
 
+def count_arg(text: str) -> int:
+    """An argparse ``type``: an integer >= 0 (a number of trials or retries)."""
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 0, got {text!r}") from None
+    if n < 0:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 0, got {n}")
+    return n
+
+
+def positive_int_arg(text: str) -> int:
+    """An argparse ``type``: an integer >= 1 (a page size or limit)."""
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {n}")
+    return n
+
+
+def seconds_arg(text: str) -> float:
+    """An argparse ``type``: a finite positive number of seconds (a timeout, lease, period)."""
+    try:
+        x = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number of seconds, got {text!r}") from None
+    if not 0 < x < float("inf"):  # also rejects NaN
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, got {text}")
+    return x
+
+
 def add_storage_option(parser: argparse.ArgumentParser) -> None:
     """``--storage URL`` on a subcommand, so it works before or after the command name."""
     parser.add_argument(

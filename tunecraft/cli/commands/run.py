@@ -14,30 +14,17 @@ import sys
 import traceback
 from typing import TYPE_CHECKING, Any
 
-from tunecraft.cli._common import add_storage_option, console, open_storage, storage_url
+from tunecraft.cli._common import (
+    add_storage_option,
+    console,
+    count_arg,
+    open_storage,
+    seconds_arg,
+    storage_url,
+)
 
 if TYPE_CHECKING:
     from tunecraft.config import PluginSpec, RunConfig
-
-
-def _count(text: str) -> int:
-    try:
-        n = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be an integer >= 0, got {text!r}") from None
-    if n < 0:
-        raise argparse.ArgumentTypeError(f"must be an integer >= 0, got {n}")
-    return n
-
-
-def _seconds(text: str) -> float:
-    try:
-        x = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a number of seconds, got {text!r}") from None
-    if not x > 0 or x == float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, got {text}")
-    return x
 
 
 def register(subparsers: argparse._SubParsersAction[Any]) -> None:
@@ -50,9 +37,9 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     add_storage_option(p)
     p.add_argument("--study", metavar="NAME", help="study name (default: config 'study', "
                                                    "else the config file name)")
-    p.add_argument("--n-trials", type=_count, metavar="N",
+    p.add_argument("--n-trials", type=count_arg, metavar="N",
                    help="total number of finished trials the study should reach")
-    p.add_argument("--timeout", type=_seconds, metavar="SECONDS",
+    p.add_argument("--timeout", type=seconds_arg, metavar="SECONDS",
                    help="stop starting trials after this many seconds (this invocation)")
     p.add_argument("--seed", type=int, help="sampler seed")
     p.add_argument("--sampler", metavar="SPEC",

@@ -13,6 +13,7 @@ from tunecraft.cli._common import (
     fmt_params,
     fmt_values,
     open_storage,
+    positive_int_arg,
     read_history,
     storage_url,
 )
@@ -20,21 +21,11 @@ from tunecraft.cli._common import (
 STATES = ("running", "complete", "pruned", "fail", "waiting")
 
 
-def _positive(text: str) -> int:
-    try:
-        n = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}") from None
-    if n < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {n}")
-    return n
-
-
 def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     p = subparsers.add_parser("trials", help="list the trials of a study",
                               description="List the trials of a study as a table.")
     p.add_argument("study", metavar="STUDY")
-    p.add_argument("--limit", type=_positive, metavar="N",
+    p.add_argument("--limit", type=positive_int_arg, metavar="N",
                    help="show only the last N trials (highest numbers)")
     p.add_argument("--state", action="append", metavar="STATE",
                    help=f"only trials in this state ({', '.join(STATES)}); repeat or "

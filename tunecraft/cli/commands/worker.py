@@ -14,27 +14,14 @@ import json
 import sys
 from typing import Any
 
-from tunecraft.cli._common import UsageError, add_storage_option, open_storage, storage_url
-
-
-def _positive(text: str) -> float:
-    try:
-        x = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a number of seconds, got {text!r}") from None
-    if not 0 < x < float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, got {text}")
-    return x
-
-
-def _count(text: str) -> int:
-    try:
-        n = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be an integer >= 0, got {text!r}") from None
-    if n < 0:
-        raise argparse.ArgumentTypeError(f"must be an integer >= 0, got {n}")
-    return n
+from tunecraft.cli._common import (
+    UsageError,
+    add_storage_option,
+    count_arg,
+    open_storage,
+    seconds_arg,
+    storage_url,
+)
 
 
 def register(subparsers: argparse._SubParsersAction[Any]) -> None:
@@ -47,21 +34,21 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
                     "--timeout passed, or Ctrl-C.")
     add_storage_option(p)
     p.add_argument("--study", metavar="NAME", required=True, help="the study to join")
-    p.add_argument("--n-trials", type=_count, metavar="N",
+    p.add_argument("--n-trials", type=count_arg, metavar="N",
                    help="results to record in this worker (a trial it loses to an expired "
                         "lease is replaced; default: until the study's total)")
-    p.add_argument("--timeout", type=_positive, metavar="SECONDS",
+    p.add_argument("--timeout", type=seconds_arg, metavar="SECONDS",
                    help="start no trial after this many seconds")
     p.add_argument("--objective", metavar="MODULE:FUNCTION",
                    help="the objective, when the study does not name one (or to override)")
     p.add_argument("--sampler", metavar="SPEC", help="as for tunecraft run")
     p.add_argument("--pruner", metavar="SPEC", help="as for tunecraft run")
     p.add_argument("--seed", type=int, help="sampler seed")
-    p.add_argument("--lease", type=_positive, default=60.0, metavar="SECONDS",
+    p.add_argument("--lease", type=seconds_arg, default=60.0, metavar="SECONDS",
                    help="how long a trial stays held without renewal (default 60)")
-    p.add_argument("--heartbeat", type=_positive, metavar="SECONDS",
+    p.add_argument("--heartbeat", type=seconds_arg, metavar="SECONDS",
                    help="lease renewal interval (default: a sixth of --lease)")
-    p.add_argument("--max-retries", type=_count, default=2, metavar="N",
+    p.add_argument("--max-retries", type=count_arg, default=2, metavar="N",
                    help="retries of a trial whose worker vanished (default 2)")
     p.set_defaults(handler=handle)
 
