@@ -9,7 +9,8 @@ trial; a third pruned half-way) in memory, then measures:
   time from navigation until every plot has drawn (``body[data-ready]``);
 - the dashboard (served by uvicorn on 127.0.0.1): ``/api/figures`` cold and cached,
   ``/api/trials`` (a page sorted by value), and the study page from navigation until every plot
-  has drawn, on a first visit and with plotly.js in the browser's cache.
+  has drawn: on a first visit, with plotly.js in the HTTP cache, and for a returning visitor
+  with a normal browser profile (V8's code cache).
 
 Writes a markdown table to ``benchmarks/results/issue-7.md`` (``--out``). Timings depend on the
 machine's load, which is recorded with them. The target is under 2 s for both pages.
@@ -97,6 +98,33 @@ def browser_ready(browser: Any, url: str, repeat: int, warm: bool = False) -> li
     return out
 
 
+def returning_visits(pw: Any, url: str, repeat: int) -> list[float]:
+    """Seconds from navigation until ``body[data-ready]`` for a returning visitor: a normal
+    (on-disk) browser profile that has opened the page twice before. Unlike the incognito
+    contexts of :func:`browser_ready`, such a profile keeps V8's code cache, so plotly.js is
+    neither parsed nor compiled again: this is what a user who keeps the dashboard open or
+    comes back to it sees."""
+    import tempfile
+
+    out = []
+    with tempfile.TemporaryDirectory() as profile:
+        context = pw.chromium.launch_persistent_context(
+            profile, executable_path=CHROMIUM, args=FLAGS, headless=True,
+            viewport={"width": 1400, "height": 900})
+        try:
+            for visit in range(2 + repeat):  # V8 caches code on a script's second load
+                page = context.new_page()
+                t0 = time.perf_counter()
+                page.goto(url)
+                page.wait_for_selector("body[data-ready='1']", timeout=120_000)
+                if visit >= 2:
+                    out.append(time.perf_counter() - t0)
+                page.close()
+        finally:
+            context.close()
+    return out
+
+
 def get(url: str) -> bytes:
     with urllib.request.urlopen(url, timeout=120) as r:
         body: bytes = r.read()
@@ -165,6 +193,10 @@ def main(argv: list[str] | None = None) -> int:
                 rows.append((f"**{label}**", f"**{statistics.median(times):.2f}** ({each})"))
         finally:
             browser.close()
+        times = returning_visits(pw, url, args.repeat)
+        each = ", ".join(f"{x:.2f}" for x in times)
+        rows.append(("**dashboard study page, returning visit (normal browser profile)**",
+                     f"**{statistics.median(times):.2f}** ({each})"))
     load1 = os.getloadavg()
     lines = [
         "# Issue #7: report and dashboard speed for a study of "
@@ -179,7 +211,12 @@ def main(argv: list[str] | None = None) -> int:
         f"{t_build:.0f}s. Times in seconds (median of {args.repeat}, each run in brackets).",
         "", "| what | seconds |", "|---|---|", *(f"| {a} | {b} |" for a, b in rows), "",
         "Target: the report and the dashboard's study page render in under 2 s. Browser "
-        "times include parsing plotly.js (4.8 MB), about half of the total on this machine.",
+        "times include parsing, compiling and running plotly.js (4.8 MB): about 1.3 s on "
+        "this machine, measured alone. The first three browser rows use fresh incognito "
+        "contexts (Playwright's default), which keep no compiled code between pages; the "
+        "last uses an on-disk profile, as a user's browser does, where V8's code cache "
+        "spares plotly.js's compilation from the third visit on. The offline report "
+        "inlines plotly.js, which no browser caches.",
         ""]
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text("\n".join(lines), encoding="utf-8")

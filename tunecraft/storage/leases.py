@@ -78,10 +78,17 @@ def _process_start_ticks(pid: int) -> str | None:
         return None
 
 
+_owner: tuple[int, str] | None = None  # (pid, identity), computed once per process
+
+
 def this_owner() -> str:
-    """Identity of the current process: host, pid and start time (guards against pid reuse)."""
+    """Identity of the current process: host, pid and start time (guards against pid reuse).
+    Computed once per process (a forked child has a new pid, so it computes its own)."""
+    global _owner
     pid = os.getpid()
-    return f"{socket.gethostname()}:{pid}:{_process_start_ticks(pid) or '?'}"
+    if _owner is None or _owner[0] != pid:
+        _owner = (pid, f"{socket.gethostname()}:{pid}:{_process_start_ticks(pid) or '?'}")
+    return _owner[1]
 
 
 def owner_is_dead(owner: str | None) -> bool:
