@@ -131,6 +131,16 @@ def test_read_only_and_locked_down(client: Client, storage: InMemoryStorage) -> 
     assert storage.study_names() == ["demo", XSS]
 
 
+def test_pages_and_files_answer_head_without_a_body(client: Client) -> None:
+    for path in ("/", "/study", "/static/dashboard.js", "/static/plotly.min.js"):
+        get = client.get(path)
+        head = client.call("head", path)
+        assert (head.status_code, head.content) == (200, b""), path
+        assert head.headers["content-type"] == get.headers["content-type"]
+        assert head.headers["content-length"] == str(len(get.content))
+    assert client.call("head", "/static/nothing.js").status_code == 404
+
+
 def test_host_check_blocks_dns_rebinding(storage: InMemoryStorage) -> None:
     app = create_app(storage, allowed_hosts=["127.0.0.1", "localhost"])
     with serve(app) as base:

@@ -272,3 +272,28 @@ def test_throughput_benchmark_runs_and_reports(tmp_path: Path) -> None:
     assert "| tunecraft-sqlite |" in text and "| optuna-rdb-sqlite |" in text
     assert "tunecraft / Optuna RDB on sqlite, by processes: 1: x" in text
     assert "sqlite, 8 processes" not in text  # no 8-process figure, no verdict on it
+
+
+def test_a_long_lived_worker_keeps_a_bounded_number_of_studies_open() -> None:
+    from tunecraft.execution import worker
+    from tunecraft.storage import InMemoryStorage
+
+    storage = InMemoryStorage()
+    tunecraft.create_study(storage=storage, study_name="s")
+    specs = [worker.WorkerSpec(storage, "s", objectives.quadratic, RandomSampler(), NopPruner(),
+                               heartbeat_interval=1.0, lease_seconds=5.0, max_retries=0,
+                               catch=()) for _ in range(worker.MAX_OPEN_STUDIES + 3)]
+    before = dict(worker._opened)
+    worker._opened.clear()
+    try:
+        first = worker._open(specs[0].key, specs[0])
+        assert worker._open(specs[0].key, specs[0]) is first  # built once per key
+        for spec in specs[1:]:
+            worker._open(spec.key, spec)
+            worker._open(specs[0].key, specs[0])  # in use: kept however many others come
+        assert len(worker._opened) == worker.MAX_OPEN_STUDIES
+        assert specs[0].key in worker._opened and specs[1].key not in worker._opened
+        assert list(worker._opened)[-1] == specs[0].key
+    finally:
+        worker._opened.clear()
+        worker._opened.update(before)

@@ -84,10 +84,11 @@ def create_app(storage: Storage, *, refresh_seconds: float = 2.0,
             return HTMLResponse(body, headers={"Cache-Control": "no-cache"})
         return handler
 
+    # pages and files answer HEAD too (link checkers, ``curl -I``); the server sends no body
     for route, name in _PAGES.items():
-        app.get(route, include_in_schema=False)(page(name))
+        app.api_route(route, methods=["GET", "HEAD"], include_in_schema=False)(page(name))
 
-    @app.get("/static/{name}", include_in_schema=False)
+    @app.api_route("/static/{name}", methods=["GET", "HEAD"], include_in_schema=False)
     def static(name: str) -> Response:
         if name not in static_cache:
             if name == "plotly.min.js":

@@ -16,6 +16,7 @@ import pickle
 import threading
 import time
 import traceback
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -102,22 +103,30 @@ def _unpicklable_part(spec: WorkerSpec) -> str:
 
 
 _open_lock = threading.Lock()
-_opened: dict[str, tuple[Study, Callable[..., Any], tuple[type[BaseException], ...], bool]] = {}
+_Opened = tuple["Study", Callable[..., Any], tuple[type[BaseException], ...], bool]
+_opened: OrderedDict[str, _Opened] = OrderedDict()
+MAX_OPEN_STUDIES = 8
+"""How many optimize calls' studies a long-lived worker (a Dask or Ray worker serving many
+calls) keeps open; the least recently used one is dropped, and its storage's connections close
+once no running task holds it."""
 
 
-def _open(key: str, packed: WorkerSpec | bytes) -> tuple[
-        Study, Callable[..., Any], tuple[type[BaseException], ...], bool]:
+def _open(key: str, packed: WorkerSpec | bytes) -> _Opened:
     """The worker's Study for this spec, built once per process (or thread pool)."""
     from tunecraft.study.study import Study
 
     with _open_lock:
-        if key not in _opened:
-            spec = pickle.loads(packed) if isinstance(packed, bytes) else packed
-            study = Study(spec.study_name, spec.storage, spec.sampler, spec.pruner,
-                          heartbeat_interval=spec.heartbeat_interval,
-                          stale_grace=spec.lease_seconds, max_retries=spec.max_retries,
-                          constraints_func=spec.constraints_func)
-            _opened[key] = (study, spec.objective, spec.catch, spec.gc_after_trial)
+        if key in _opened:
+            _opened.move_to_end(key)
+            return _opened[key]
+        spec = pickle.loads(packed) if isinstance(packed, bytes) else packed
+        study = Study(spec.study_name, spec.storage, spec.sampler, spec.pruner,
+                      heartbeat_interval=spec.heartbeat_interval,
+                      stale_grace=spec.lease_seconds, max_retries=spec.max_retries,
+                      constraints_func=spec.constraints_func)
+        _opened[key] = (study, spec.objective, spec.catch, spec.gc_after_trial)
+        while len(_opened) > MAX_OPEN_STUDIES:
+            _opened.popitem(last=False)
         return _opened[key]
 
 
