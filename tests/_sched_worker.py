@@ -32,12 +32,13 @@ from tunecraft.pruners import (  # noqa: E402
     SmoothedPruner,
     SuccessiveHalvingPruner,
     ThresholdPruner,
+    WilcoxonPruner,
 )
 from tunecraft.samplers import RandomSampler, TPESampler  # noqa: E402
 
 STEPS = 9
 KINDS = ("median", "percentile", "threshold", "patient", "smoothed", "curve", "sh", "hyperband",
-         "sh-pause", "bohb-pause", "pbt", "pareto")
+         "sh-pause", "bohb-pause", "pbt", "pareto", "wilcoxon")
 
 
 def pruner_for(kind: str, seed: int) -> BasePruner:
@@ -54,6 +55,7 @@ def pruner_for(kind: str, seed: int) -> BasePruner:
         "bohb-pause": lambda: HyperbandPruner(1, STEPS, 3, pause=True),
         "pbt": lambda: PopulationBasedTraining(4, 3, max_resource=STEPS, seed=seed),
         "pareto": lambda: ParetoPruner(n_startup_trials=3),
+        "wilcoxon": lambda: WilcoxonPruner(0.1),
     }
     return pruners[kind]()
 

@@ -318,6 +318,7 @@ def test_every_builtin_sampler_name_builds(tmp_path: Path, name: str, cls: str) 
     ("{name: patient, wrapped: median, patience: 2}", "PatientPruner"),
     ("{name: smoothed, wrapped: {name: percentile, percentile: 25}, window: 3}",
      "SmoothedPruner"),
+    ("{name: wilcoxon, p_threshold: 0.05}", "WilcoxonPruner"),
 ])
 def test_scheduler_pruner_names_build(tmp_path: Path, spec: str, cls: str) -> None:
     from tunecraft.config.build import build_pruner

@@ -38,7 +38,7 @@ PRUNERS = {"median": "MedianPruner", "percentile": "PercentilePruner", "none": "
            "smoothed": "SmoothedPruner", "curve": "CurveExtrapolationPruner",
            "pareto": "ParetoPruner", "asha": "SuccessiveHalvingPruner",
            "successive_halving": "SuccessiveHalvingPruner", "hyperband": "HyperbandPruner",
-           "pbt": "PopulationBasedTraining"}
+           "pbt": "PopulationBasedTraining", "wilcoxon": "WilcoxonPruner"}
 SAMPLER_NAMES = tuple(SAMPLERS)
 PRUNER_NAMES = tuple(n for n in PRUNERS if n != "nop")
 

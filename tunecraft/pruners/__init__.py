@@ -1,8 +1,9 @@
 """Pruners and schedulers stop unpromising trials early, from their reports and the history.
 
 Pruners decide from curves (median, percentile, threshold, patience, smoothing, learning-curve
-extrapolation, Pareto dominance); schedulers also assign brackets, pause trials and resume
-them (successive halving / ASHA, Hyperband, population-based training). See docs/pruning.md.
+extrapolation, Pareto dominance) or from paired per-instance scores (Wilcoxon); schedulers also
+assign brackets, pause trials and resume them (successive halving / ASHA, Hyperband,
+population-based training). See docs/pruning.md.
 """
 
 from tunecraft.pruners.base import BasePruner, Budget, Decision, NopPruner, Resume
@@ -16,11 +17,12 @@ from tunecraft.pruners.pbt import PopulationBasedTraining, params_at, pbt_schedu
 from tunecraft.pruners.smoothing import SmoothedPruner
 from tunecraft.pruners.successive_halving import SuccessiveHalvingPruner
 from tunecraft.pruners.threshold import ThresholdPruner
+from tunecraft.pruners.wilcoxon import WilcoxonPruner
 
 __all__ = [
     "BasePruner", "Budget", "CurveExtrapolationPruner", "Decision", "HyperbandBracket",
     "HyperbandPruner", "MedianPruner", "NopPruner", "ParetoPruner", "PatientPruner",
     "PercentilePruner", "PopulationBasedTraining", "Resume", "ResumeInfo", "SmoothedPruner",
-    "SuccessiveHalvingPruner", "ThresholdPruner", "hyperband_brackets", "params_at",
-    "pbt_schedule",
+    "SuccessiveHalvingPruner", "ThresholdPruner", "WilcoxonPruner", "hyperband_brackets",
+    "params_at", "pbt_schedule",
 ]
