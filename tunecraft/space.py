@@ -331,6 +331,19 @@ def single_value(dim: Dim) -> Any:
     return dim.choices[0] if isinstance(dim, Categorical) else dim.snap(dim.low)
 
 
+def split_constants(space: Space) -> tuple[dict[str, Any], dict[str, Dim]]:
+    """``space`` split into the values of its constant dimensions (``is_single``), which a
+    sampler sets without modelling, and the dimensions left to sample."""
+    constants: dict[str, Any] = {}
+    rest: dict[str, Dim] = {}
+    for name, dim in space.items():
+        if is_single(dim):
+            constants[name] = single_value(dim)
+        else:
+            rest[name] = dim
+    return constants, rest
+
+
 def grid_values(dim: Dim) -> tuple[Hashable, ...]:
     """All legal values of a finite dimension (Int, stepped Float, Categorical)."""
     if isinstance(dim, Categorical):

@@ -21,7 +21,7 @@ from tunecraft.samplers.gp.optim import maximize
 from tunecraft.samplers.gp.transform import power_transform, standardize
 from tunecraft.samplers.priors import Prior, check_priors
 from tunecraft.samplers.random import RandomSampler
-from tunecraft.space import Dim, Space, is_single, single_value
+from tunecraft.space import Dim, Space, is_single, split_constants
 
 
 class GPSampler(BaseSampler):
@@ -111,15 +111,10 @@ class GPSampler(BaseSampler):
     def sample(
         self, space: Space, history: History, rng: np.random.Generator, number: int
     ) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        todo: dict[str, Dim] = {}
-        for name, dim in space.items():
-            if is_single(dim):
-                out[name] = single_value(dim)
-            else:
-                todo[name] = dim
-                if name in self.priors:
-                    self.priors[name].check(name, dim)
+        out, todo = split_constants(space)
+        for name, dim in todo.items():
+            if name in self.priors:
+                self.priors[name].check(name, dim)
         if todo:
             with single_thread():
                 out.update(self._sample(todo, history, rng, number))

@@ -22,7 +22,7 @@ from tunecraft.samplers.tpe._split import (
     split,
 )
 from tunecraft.samplers.tpe.parzen import ParzenEstimator
-from tunecraft.space import Categorical, Dim, Space, is_single, single_value
+from tunecraft.space import Categorical, Dim, Space, split_constants
 
 
 class TPESampler(BaseSampler):
@@ -192,13 +192,7 @@ class TPESampler(BaseSampler):
     def sample(
         self, space: Space, history: History, rng: np.random.Generator, number: int
     ) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        todo: dict[str, Dim] = {}
-        for name, dim in space.items():
-            if is_single(dim):
-                out[name] = single_value(dim)
-            else:
-                todo[name] = dim
+        out, todo = split_constants(space)
         if todo:
             table = self._table_of(history)
             if table.n_finished() < self.n_startup_trials:
