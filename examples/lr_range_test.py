@@ -80,7 +80,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"  {rule:<9} suggests lr = {lr:.3g}")
     result.plot(args.plot)
     print(f"plot saved to {args.plot}")
-    low, high = lr_bounds_from_range_test(result, rule="valley")
+    low, high = lr_bounds_from_range_test(result)  # the default rule, minimum/3
     print(f"search range for a study: trial.suggest_float('lr', {low:.3g}, {high:.3g}, "
           "log=True)")
 

@@ -116,7 +116,10 @@ def test_records_the_planned_sweep(digits: TensorDataset, mode: str) -> None:
 def test_stops_when_the_loss_diverges_or_turns_nan(digits: TensorDataset) -> None:
     diverged = lr_range_test(mlp(), nn.CrossEntropyLoss(), loader(digits), end_lr=1e4)
     assert diverged.stop_reason == "diverged" and len(diverged.lrs) < 100
-    assert diverged.smoothed[-1] > 4.0 * min(diverged.smoothed)
+    # since issue #14 the stop reads the raw loss: its running median of 5 passed 4x its low
+    raw = np.asarray(diverged.losses)
+    medians = [np.median(raw[i - 4:i + 1]) for i in range(4, len(raw))]
+    assert medians[-1] > 4.0 * min(medians[:-1])
 
     def nan_after_lr(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         loss = nn.functional.cross_entropy(out, y)
@@ -151,7 +154,8 @@ def test_plot_writes_a_png(digits: TensorDataset, tmp_path: Path) -> None:
     ax = result.plot(path)
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert ax.get_xscale() == "log"
-    assert any("steepest" in t.get_text() for t in ax.get_legend().get_texts())
+    # the default markers are the default rule (minimum/3 since issue #14) and valley
+    assert any("minimum/3" in t.get_text() for t in ax.get_legend().get_texts())
 
 
 def _torch_lr_finder(model: nn.Module, data: DataLoader, **kwargs: Any) -> dict[str, list[float]]:
@@ -169,17 +173,24 @@ def test_raw_losses_match_torch_lr_finder_bit_for_bit(digits: TensorDataset) -> 
     theirs = _torch_lr_finder(mlp(), loader(digits), smooth_f=0.0, diverge_th=5)
     ours = lr_range_test(mlp(), nn.CrossEntropyLoss(), loader(digits), smooth_beta=0.0,
                          diverge_factor=5.0)
-    assert list(ours.lrs) == theirs["lr"]
-    assert list(ours.losses) == theirs["loss"]
+    n = len(theirs["lr"])
+    assert list(ours.lrs[:n]) == theirs["lr"]
+    assert list(ours.losses[:n]) == theirs["loss"]
+    # their stop compares each raw loss with 5x the best; ours (since issue #14) a running
+    # median of 5, which ignores one or two wild batches and so fires up to 3 steps later
+    assert n <= len(ours.lrs) <= n + 3
 
 
-def test_defaults_agree_with_torch_lr_finder_within_a_factor_of_two(
+def test_the_default_stops_before_and_suggests_below_torch_lr_finder(
         digits: TensorDataset) -> None:
     theirs = _torch_lr_finder(mlp(), loader(digits))  # smooth_f=0.05 (no debias), diverge 5
-    ours = lr_range_test(mlp(), nn.CrossEntropyLoss(), loader(digits))  # beta .98, diverge 4
-    n = min(len(ours.smoothed), len(theirs["loss"])) - 5
-    ratio = np.asarray(ours.smoothed[10:n]) / np.asarray(theirs["loss"][10:n])
-    assert np.all((ratio > 0.5) & (ratio < 2.0))
+    ours = lr_range_test(mlp(), nn.CrossEntropyLoss(), loader(digits))
+    # Before issue #14 our EMA (beta .98, debiased) agreed with theirs within 2x. It lagged
+    # the raw loss by tens of iterations, and their steepest pick sits on the falling side of
+    # the divergence peak; the zero-lag curve stops sooner and the default rule picks well
+    # below that edge (see benchmarks/results/issue-14.md).
+    assert len(ours.lrs) <= len(theirs["lr"]) + 3
     lrs, losses = np.asarray(theirs["lr"][10:-5]), np.asarray(theirs["loss"][10:-5])
     their_steepest = lrs[int(np.argmin(np.gradient(losses)))]  # torch-lr-finder's plot()
-    assert 0.5 <= ours.suggestion("steepest") / their_steepest <= 2.0
+    assert ours.suggestion() < their_steepest
+    assert ours.suggestion() == ours.suggestion("minimum/3")

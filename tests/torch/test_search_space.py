@@ -140,7 +140,10 @@ def test_train_config_validates_and_round_trips() -> None:
     assert TrainConfig.from_dict(cfg.to_dict()) == cfg
     for bad, match in [({"lr": 0.0}, "lr"), ({"batch_size": 0}, "batch_size"),
                        ({"schedule": "zigzag"}, "schedule"), ({"init": "zeros"}, "init"),
-                       ({"metric": "f1"}, "metric"), ({"patience": 0}, "patience"),
+                       # since issue #14 metric may name a fit(metrics=...) entry ("f1"
+                       # is valid); an empty name or a bad direction is not
+                       ({"metric": ""}, "metric"), ({"direction": "up"}, "direction"),
+                       ({"patience": 0}, "patience"),
                        ({"schedule_params": {"warmup_steps": 5}}, "warmup_pct")]:
         with pytest.raises(ValueError, match=match):
             TrainConfig(**bad)

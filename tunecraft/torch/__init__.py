@@ -13,9 +13,11 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from tunecraft.torch._seed import seed_everything
     from tunecraft.torch.batch_size import find_max_batch_size, scale_lr
+    from tunecraft.torch.callbacks import Callback, TrainState
     from tunecraft.torch.diagnostics import InitReport, LayerStats, init_report
     from tunecraft.torch.init import LSUVLayer, gain, initialize, lsuv
     from tunecraft.torch.lr_range import LRRangeResult, lr_bounds_from_range_test, lr_range_test
+    from tunecraft.torch.metrics import Metric
     from tunecraft.torch.optimizers import (
         OptimizerConfig,
         make_optimizer,
@@ -25,6 +27,7 @@ if TYPE_CHECKING:
     from tunecraft.torch.plateau import PlateauState, ReduceOnPlateau
     from tunecraft.torch.regularization import (
         EarlyStopping,
+        ModelSpaceMismatch,
         RegularizationConfig,
         StopRule,
         StopState,
@@ -65,8 +68,11 @@ _LAZY: dict[str, str] = {
     **dict.fromkeys(("LSUVLayer", "gain", "initialize", "lsuv"), "init"),
     **dict.fromkeys(("InitReport", "LayerStats", "init_report"), "diagnostics"),
     **dict.fromkeys((
-        "EarlyStopping", "RegularizationConfig", "StopRule", "StopState", "clip_gradients",
-        "make_loss", "set_dropout", "suggest_regularization"), "regularization"),
+        "EarlyStopping", "ModelSpaceMismatch", "RegularizationConfig", "StopRule", "StopState",
+        "clip_gradients", "make_loss", "set_dropout", "suggest_regularization"),
+        "regularization"),
+    **dict.fromkeys(("Callback", "TrainState"), "callbacks"),
+    "Metric": "metrics",
     "seed_everything": "_seed",
     # LR range test, batch size, trainer, ready search space
     **dict.fromkeys(("LRRangeResult", "lr_bounds_from_range_test", "lr_range_test"),
@@ -77,11 +83,11 @@ _LAZY: dict[str, str] = {
 }
 
 __all__ = [
-    "EarlyStopping", "Evaluation", "FitResult", "InitReport", "LRRangeResult", "LSUVLayer",
-    "LayerStats", "OptimizerConfig", "PlateauState", "ReduceOnPlateau", "RegularizationConfig",
-    "Schedule", "StopRule", "StopState", "TrainConfig", "clip_gradients", "constant", "cosine",
-    "cosine_restarts", "cycled_momentum", "evaluate", "exponential", "find_max_batch_size",
-    "fit", "gain",
+    "Callback", "EarlyStopping", "Evaluation", "FitResult", "InitReport", "LRRangeResult",
+    "LSUVLayer", "LayerStats", "Metric", "ModelSpaceMismatch", "OptimizerConfig", "PlateauState",
+    "ReduceOnPlateau", "RegularizationConfig", "Schedule", "StopRule", "StopState",
+    "TrainConfig", "TrainState", "clip_gradients", "constant", "cosine", "cosine_restarts",
+    "cycled_momentum", "evaluate", "exponential", "find_max_batch_size", "fit", "gain",
     "init_report", "initialize", "linear_decay", "lr_bounds_from_range_test", "lr_range_test",
     "lsuv", "make_loss", "make_optimizer", "multi_step", "one_cycle", "param_groups", "polynomial",
     "scale_lr", "schedule_from_config", "seed_everything", "set_dropout", "step_decay",

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 from tunecraft._imports import require
-from tunecraft.torch.lr_range import move_to, split_batch
+from tunecraft.torch.lr_range import move_to
 
 if TYPE_CHECKING:
     import torch
@@ -62,7 +62,8 @@ class TensorBatches:
 
 
 class LoaderBatches:
-    """A DataLoader's ``(inputs, targets)`` batches, moved to ``device``."""
+    """A DataLoader's batches, moved to ``device`` as they are (tensors inside tuples, lists
+    and mappings, and any object with a ``.to`` method); ``fit``'s ``unpack`` reads them."""
 
     def __init__(self, loader: Iterable[Any], device: torch.device) -> None:
         self.loader = loader
@@ -77,10 +78,9 @@ class LoaderBatches:
                 "to lay out the learning-rate schedule (use a map-style Dataset)"
             ) from None
 
-    def __iter__(self) -> Iterator[tuple[Any, Any]]:
+    def __iter__(self) -> Iterator[Any]:
         for batch in self.loader:
-            x, y = split_batch(batch)
-            yield move_to(x, self.device), move_to(y, self.device)
+            yield move_to(batch, self.device)
 
 
 def as_batches(data: Any, batch_size: int, *, shuffle: bool, generator: torch.Generator | None,

@@ -1,19 +1,18 @@
 """Find the largest batch that fits in memory (Lightning's ``scale_batch_size``), and rescale the
 learning rate when the batch size changes (linear rule of Goyal et al., square-root rule for Adam).
 
-Out-of-memory is detected in three ways: a CUDA ``OutOfMemoryError``, torch's CPU allocator
-failing, or a memory cap (``memory_limit_bytes``) exceeded by the measured peak. On CUDA the peak
-is ``torch.cuda.max_memory_allocated`` over the step. On CPU torch exposes no allocator statistics
-and process RSS is too noisy to bisect on (the allocator caches freed blocks, and ``ru_maxrss``
-can never go down), so the peak is *estimated*: parameters + gradients + optimizer state + the
-batch + every tensor autograd saves for the backward pass (counted once per storage, through
-``saved_tensors_hooks``). That estimate is exact for what grows with the batch, deterministic, and
-makes the search testable on CPU.
+A size does not fit when any allocator fails during its steps (CUDA, the CPU allocator,
+oneDNN primitives, MPS: see :mod:`tunecraft.torch._memory`) or when its measured peak exceeds
+``memory_limit_bytes``. Memory of every attempt is released before the next (references
+dropped, the device cache emptied, the C heap trimmed), and the size finally recommended is run
+again to confirm that it trains in this process. The peak of a step is measured: on CUDA with
+``torch.cuda.max_memory_allocated``; on Linux CPUs from the process's resident-memory
+high-water mark (reset before each step), counting the model's weights and buffers; elsewhere
+it is *estimated* by :func:`step_memory_bytes` (a lower bound: see its docstring).
 """
 
 from __future__ import annotations
 
-import gc
 import math
 import time
 from collections.abc import Callable
@@ -22,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from tunecraft._imports import require
 from tunecraft.torch import _restore
+from tunecraft.torch._memory import RssMeter, available_bytes, is_oom, release_memory
 from tunecraft.torch.lr_range import model_device, move_to
 
 if TYPE_CHECKING:
@@ -33,12 +33,14 @@ __all__ = ["BatchSizeResult", "BatchSizeTrial", "find_max_batch_size", "scale_lr
 
 @dataclass(frozen=True, slots=True)
 class BatchSizeTrial:
-    """One batch size tried: whether it fit, its throughput and its (estimated) peak bytes."""
+    """One batch size tried: whether it fit, its throughput and its peak bytes (see
+    :attr:`BatchSizeResult.measure`; None when it did not fit)."""
 
     batch_size: int
     fits: bool
     samples_per_s: float | None
     peak_bytes: int | None
+    error: str | None = None  # why it did not fit: the allocator's message, or the cap
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,11 +49,15 @@ class BatchSizeResult:
 
     Attributes:
         max_batch_size: The recommended size: the largest that fit, less ``margin`` when an
-            out-of-memory boundary was bisected (binsearch mode).
+            out-of-memory boundary was bisected (binsearch mode), run again at the end to
+            confirm it (lowered further if that run failed).
         largest_fit: The largest size that ran without running out of memory.
-        trials: Every size tried, in order.
+        trials: Every size tried, in order (the confirmation runs last).
         mode, margin, memory_limit_bytes: The settings used.
-        measure: ``"cuda-peak"`` (allocator statistics) or ``"estimate"`` (CPU; see module doc).
+        measure: ``"cuda-peak"`` (``max_memory_allocated``), ``"rss-peak"`` (CPU on Linux:
+            resident high-water mark of each step, plus the weights and buffers that were
+            already resident) or ``"estimate"`` (:func:`step_memory_bytes`).
+        confirmed: Whether ``max_batch_size`` trained again without running out of memory.
     """
 
     max_batch_size: int
@@ -61,6 +67,7 @@ class BatchSizeResult:
     margin: float
     memory_limit_bytes: int | None
     measure: str
+    confirmed: bool = True
 
     @property
     def throughput(self) -> dict[int, float]:
@@ -70,20 +77,12 @@ class BatchSizeResult:
 
 
 class _OutOfMemory(Exception):
-    """A step needed more memory than the cap allows (or the allocator failed)."""
-
-
-_OOM_TEXT = ("out of memory", "can't allocate memory", "not enough memory",
-             "CUDNN_STATUS_NOT_SUPPORTED", "CUDNN_STATUS_ALLOC_FAILED")
+    """A step needed more memory than the cap allows."""
 
 
 def _is_oom(exc: BaseException) -> bool:
-    require("torch")
-    import torch
-
-    if isinstance(exc, (torch.cuda.OutOfMemoryError, MemoryError)):
-        return True
-    return isinstance(exc, RuntimeError) and any(s in str(exc) for s in _OOM_TEXT)
+    """Kept for callers of the old private name; see :func:`tunecraft.torch._memory.is_oom`."""
+    return is_oom(exc)
 
 
 def scale_lr(lr: float, old_batch: int, new_batch: int,
@@ -121,7 +120,10 @@ def step_memory_bytes(model: torch.nn.Module, loss_fn: Callable[[Any, Any], torc
 
     Counts parameters, their gradients, the optimizer's state tensors, the batch, and each
     storage autograd saves for backward (once, excluding storages of parameters and buffers).
-    Leaves gradients in ``.grad``; callers that care restore them.
+    A lower bound of the real peak: temporaries freed inside the step, the backward pass's
+    own buffers, oneDNN workspaces and allocator overhead are not seen (on an MLP and a CNN
+    the measured peak was 2.6-3.7 times this), so :func:`find_max_batch_size` uses it only
+    where it cannot measure. Leaves gradients in ``.grad``; callers that care restore them.
     """
     require("torch")
     import torch
@@ -161,6 +163,27 @@ def step_memory_bytes(model: torch.nn.Module, loss_fn: Callable[[Any, Any], torc
     return total + sum(seen.values())
 
 
+
+
+def _check(start: int, max_size: int, steps_per_trial: int, max_trials: int, mode: str,
+           margin: float, memory_limit_bytes: int | None) -> None:
+    for name, v, low in (("start", start, 1), ("max_size", max_size, 1),
+                         ("steps_per_trial", steps_per_trial, 1), ("max_trials", max_trials, 1)):
+        if isinstance(v, bool) or not isinstance(v, int) or v < low:
+            raise ValueError(f"{name}={v!r} must be an integer >= {low}")
+    if start > max_size:
+        raise ValueError(f"start={start} must not exceed max_size={max_size}")
+    if mode not in ("binsearch", "power"):
+        raise ValueError(f"mode={mode!r} must be 'binsearch' or 'power'")
+    if not (isinstance(margin, (int, float)) and 0.0 <= margin < 1.0):
+        raise ValueError(f"margin={margin!r} must be in [0, 1)")
+    if memory_limit_bytes is not None and (
+            isinstance(memory_limit_bytes, bool) or not isinstance(memory_limit_bytes, int)
+            or memory_limit_bytes < 1):
+        raise ValueError(f"memory_limit_bytes={memory_limit_bytes!r} must be a positive int "
+                         "(bytes), or None for no budget")
+
+
 def find_max_batch_size(
     model: torch.nn.Module,
     make_batch: Callable[[int], tuple[Any, Any]],
@@ -175,6 +198,7 @@ def find_max_batch_size(
     max_trials: int = 25,
     device: str | torch.device | None = None,
     memory_limit_bytes: int | None = None,
+    measure: Literal["auto", "estimate"] = "auto",
 ) -> BatchSizeResult:
     """The largest batch size that trains without running out of memory (Lightning defaults).
 
@@ -182,7 +206,10 @@ def find_max_batch_size(
     mode stops there and keeps the last size that fit; ``binsearch`` bisects between the last
     fit and the first failure until they are 1 apart, then takes ``margin`` (5%) off for
     headroom. Each size runs ``steps_per_trial`` steps on ``make_batch(size)``; throughput is
-    timed over the steps after the first. The model, ``optimizer`` and the RNGs are restored.
+    timed over the steps after the first. Memory is released after every size, and the size
+    recommended is rehearsed at the end: the model and optimizer restored, then at least 5
+    steps; if that fails it is lowered (to 90%, 75%, 50%, ... of it) until one runs. The
+    model, ``optimizer`` and the RNGs are restored.
 
     Args:
         model: The network; with ``device`` set it is moved there first (and stays).
@@ -190,8 +217,12 @@ def find_max_batch_size(
         loss_fn: ``loss_fn(outputs, targets) -> scalar tensor``.
         optimizer: Stepped each step so that its state counts (default: SGD with lr 0, which
             keeps no state and never changes the weights).
-        memory_limit_bytes: Treat a step whose peak exceeds this as out of memory: a budget
-            below the device's size, and the way to test the search on CPU.
+        memory_limit_bytes: Treat a step whose measured peak (weights, gradients, optimizer
+            state, batch and activations; see :attr:`BatchSizeResult.measure`) exceeds this
+            as out of memory: a budget below the device's size.
+        measure: ``"auto"`` measures the peak where it can (CUDA, Linux CPUs);
+            ``"estimate"`` always uses :func:`step_memory_bytes` (deterministic, a lower
+            bound: for tests of the search itself, not for a real budget).
 
     Raises:
         RuntimeError: when even ``start`` does not fit.
@@ -199,44 +230,28 @@ def find_max_batch_size(
     require("torch")
     import torch
 
-    for name, v, low in (("start", start, 1), ("max_size", max_size, 1),
-                         ("steps_per_trial", steps_per_trial, 1), ("max_trials", max_trials, 1)):
-        if isinstance(v, bool) or not isinstance(v, int) or v < low:
-            raise ValueError(f"{name}={v!r} must be an integer >= {low}")
-    if start > max_size:
-        raise ValueError(f"start={start} must not exceed max_size={max_size}")
-    if mode not in ("binsearch", "power"):
-        raise ValueError(f"mode={mode!r} must be 'binsearch' or 'power'")
-    if not (isinstance(margin, (int, float)) and 0.0 <= margin < 1.0):
-        raise ValueError(f"margin={margin!r} must be in [0, 1)")
-    if memory_limit_bytes is not None and (
-            isinstance(memory_limit_bytes, bool) or not isinstance(memory_limit_bytes, int)
-            or memory_limit_bytes < 1):
-        raise ValueError(f"memory_limit_bytes={memory_limit_bytes!r} must be a positive int")
+    _check(start, max_size, steps_per_trial, max_trials, mode, margin, memory_limit_bytes)
+    if measure not in ("auto", "estimate"):
+        raise ValueError(f"measure={measure!r} must be 'auto' or 'estimate'")
     if device is not None:
         model.to(device)
     dev = model_device(model)
-    cuda = dev.type == "cuda"
     opt = optimizer if optimizer is not None else torch.optim.SGD(model.parameters(), lr=0.0)
     snap = _restore.take(model, optimizer)
+    opt.zero_grad(set_to_none=True)
+    meter = _Meter(dev, estimate=measure == "estimate")
     trials: list[BatchSizeTrial] = []
 
-    def run(size: int) -> bool:
-        try:
-            speed, peak = _probe(model, make_batch, loss_fn, opt, size, dev, steps_per_trial,
-                                 memory_limit_bytes)
-        except Exception as exc:
-            if not (isinstance(exc, _OutOfMemory) or _is_oom(exc)):
-                raise
-            trials.append(BatchSizeTrial(size, False, None, None))
-            gc.collect()
-            if cuda:
-                torch.cuda.empty_cache()
+    def run(size: int, steps: int = steps_per_trial) -> bool:
+        predicted = meter.too_big(size, trials)
+        if predicted is not None:  # on CPU, never run into the wall (see _Meter.too_big)
+            trials.append(BatchSizeTrial(size, False, None, None, predicted))
             return False
-        finally:
-            opt.zero_grad(set_to_none=True)
-        trials.append(BatchSizeTrial(size, True, speed, peak))
-        return True
+        speed, peak, error = _attempt(model, make_batch, loss_fn, opt, size, dev, steps,
+                                      memory_limit_bytes, meter)
+        release_memory(dev)  # after the attempt's frames (and any traceback) are gone
+        trials.append(BatchSizeTrial(size, error is None, speed, peak, error))
+        return error is None
 
     try:
         if not run(start):
@@ -262,23 +277,142 @@ def find_max_batch_size(
         best = low
         if mode == "binsearch" and high is not None:
             best = max(1, int(low * (1.0 - margin)))
+        # A rehearsal of the caller's training: from the restored model and optimizer (whose
+        # state is then allocated afresh, in whatever room the failed attempts left), for
+        # at least 5 steps (the C heap's fragmentation grows over a size's first steps).
+        def rehearse(size: int) -> bool:
+            _restore.restore(snap, model, optimizer)
+            opt.zero_grad(set_to_none=True)
+            release_memory(dev)
+            return run(size, max(5, steps_per_trial))
+
+        confirmed = rehearse(best)
+        top = best
+        for factor in (0.9, 0.75, 0.5, 0.25, 0.125, 0.0625):  # then back off quickly
+            if confirmed or best <= 1:
+                break
+            best = max(1, min(best - 1, int(top * factor)))
+            confirmed = rehearse(best)
     finally:
+        opt.zero_grad(set_to_none=True)
         _restore.restore(snap, model, optimizer)
+        release_memory(dev)
     return BatchSizeResult(
         max_batch_size=best, largest_fit=low, trials=tuple(trials), mode=mode,
-        margin=float(margin), memory_limit_bytes=memory_limit_bytes,
-        measure="cuda-peak" if cuda else "estimate",
+        margin=float(margin), memory_limit_bytes=memory_limit_bytes, measure=meter.kind,
+        confirmed=confirmed,
     )
+
+
+class _Meter:
+    """Measures the peak bytes of one training step on the model's device."""
+
+    def __init__(self, dev: torch.device, *, estimate: bool) -> None:
+        self.dev = dev
+        self.rss = RssMeter()
+        self.base = self.static = 0
+        if estimate:
+            self.kind = "estimate"
+        elif dev.type == "cuda":
+            self.kind = "cuda-peak"
+        elif dev.type == "cpu" and self.rss.available:
+            self.kind = "rss-peak"
+        else:
+            self.kind = "estimate"
+
+    def too_big(self, size: int, trials: list[BatchSizeTrial]) -> str | None:
+        """Why ``size`` would not fit, predicted before running it, or None.
+
+        On CPU running out of memory rarely raises: the kernel's OOM killer ends the
+        process, and under an address-space cap oneDNN leaks what a failed primitive
+        allocated, so every failure leaves less room. So a size is skipped when the memory
+        it would add, extrapolated linearly from the two largest sizes that fit, exceeds 80%
+        of what the process can still take (:func:`~tunecraft.torch._memory.available_bytes`).
+        """
+        if self.kind != "rss-peak":
+            return None
+        fits = sorted((t.batch_size, t.peak_bytes) for t in trials
+                      if t.fits and t.peak_bytes is not None and t.batch_size < size)
+        room = available_bytes()
+        if len(fits) < 2 or room is None:
+            return None
+        (s1, p1), (s2, p2) = fits[-2], fits[-1]
+        slope = max(0.0, (p2 - p1) / (s2 - s1)) if s2 > s1 else 0.0
+        # what the size adds to the process now: its peak less what is resident already
+        adds = p2 - self.static + slope * (size - s2)
+        if adds <= 0.8 * (room + max(0, self.rss.rss() - self.base)):
+            return None
+        return (f"predicted: adds {adds / 2**20:.0f} MiB, more than 80% of the "
+                f"{room / 2**20:.0f} MiB this process can still take")
+
+    def start(self, model: torch.nn.Module, opt: torch.optim.Optimizer) -> None:
+        """Before an attempt (memory released): what is resident and belongs to training.
+
+        The resident size now is the base: later growth that outlives a step (allocator
+        caches, oneDNN's primitive cache) belongs to no step. The weights, buffers and the
+        optimizer's state are resident already and are added back, so that the peak counts
+        what CUDA's ``max_memory_allocated`` counts.
+        """
+        if self.kind != "rss-peak":
+            return
+        self.base = self.rss.rss()
+        resident = [*model.parameters(), *model.buffers()]
+        resident += [v for st in opt.state.values() for v in st.values()
+                     if hasattr(v, "untyped_storage")]
+        storages = {t.untyped_storage().data_ptr(): int(t.untyped_storage().nbytes())
+                    for t in resident if t.device.type == "cpu"}
+        self.static = sum(storages.values())
+
+    def step(self, model: torch.nn.Module, loss_fn: Callable[[Any, Any], torch.Tensor],
+             opt: torch.optim.Optimizer, inputs: Any, targets: Any) -> int:
+        """Run one training step; its peak bytes."""
+        import torch
+
+        if self.kind == "estimate":
+            peak = step_memory_bytes(model, loss_fn, inputs, targets, opt)
+            opt.step()
+            return peak
+        if self.kind == "cuda-peak":
+            torch.cuda.reset_peak_memory_stats(self.dev)
+        else:
+            self.rss.reset()
+        loss = loss_fn(model(inputs), targets)
+        torch.autograd.backward(loss)
+        opt.step()
+        del loss
+        if self.kind == "cuda-peak":
+            return int(torch.cuda.max_memory_allocated(self.dev))
+        return self.static + max(0, self.rss.peak() - self.base)
+
+
+def _attempt(model: torch.nn.Module, make_batch: Callable[[int], tuple[Any, Any]],
+             loss_fn: Callable[[Any, Any], torch.Tensor], opt: torch.optim.Optimizer,
+             size: int, dev: torch.device, steps: int, cap: int | None,
+             meter: _Meter) -> tuple[float | None, int | None, str | None]:
+    """``(samples per second, peak bytes, None)`` of ``steps`` steps at ``size``, or
+    ``(None, None, why)`` when an allocator failed or the peak exceeded ``cap``; any other
+    error propagates. Returning (not raising) lets the failed step's frames go at once."""
+    try:
+        speed, peak = _probe(model, make_batch, loss_fn, opt, size, dev, steps, cap, meter)
+    except Exception as exc:
+        if not (isinstance(exc, _OutOfMemory) or is_oom(exc)):
+            raise
+        lines = str(exc).strip().splitlines()
+        return None, None, f"{type(exc).__name__}: {lines[0] if lines else ''}"[:200]
+    finally:
+        opt.zero_grad(set_to_none=True)
+    return speed, peak, None
 
 
 def _probe(model: torch.nn.Module, make_batch: Callable[[int], tuple[Any, Any]],
            loss_fn: Callable[[Any, Any], torch.Tensor], opt: torch.optim.Optimizer,
-           size: int, dev: torch.device, steps: int, cap: int | None) -> tuple[float, int]:
+           size: int, dev: torch.device, steps: int, cap: int | None,
+           meter: _Meter) -> tuple[float, int]:
     """Run ``steps`` training steps at ``size``: (samples per second, peak bytes)."""
-    require("torch")
     import torch
 
     cuda = dev.type == "cuda"
+    meter.start(model, opt)
     inputs, targets = make_batch(size)
     inputs, targets = move_to(inputs, dev), move_to(targets, dev)
     model.train()
@@ -290,15 +424,7 @@ def _probe(model: torch.nn.Module, make_batch: Callable[[int], tuple[Any, Any]],
                 torch.cuda.synchronize(dev)
             started = time.perf_counter()
         opt.zero_grad(set_to_none=True)
-        if cuda:
-            torch.cuda.reset_peak_memory_stats(dev)
-            loss = loss_fn(model(inputs), targets)
-            torch.autograd.backward(loss)
-            opt.step()
-            peak = max(peak, int(torch.cuda.max_memory_allocated(dev)))
-        else:
-            peak = max(peak, step_memory_bytes(model, loss_fn, inputs, targets, opt))
-            opt.step()
+        peak = max(peak, meter.step(model, loss_fn, opt, inputs, targets))
         if cap is not None and peak > cap:
             raise _OutOfMemory(f"step at batch size {size} needs {peak} bytes > {cap}")
     if cuda:

@@ -28,6 +28,8 @@ def move_to(obj: Any, device: torch.device) -> Any:
     """Move a tensor, or tensors nested in tuples/lists/dicts, to ``device``."""
     if hasattr(obj, "to"):
         return obj.to(device)
+    if isinstance(obj, tuple) and hasattr(obj, "_fields"):  # a namedtuple
+        return type(obj)(*(move_to(o, device) for o in obj))
     if isinstance(obj, (tuple, list)):
         return type(obj)(move_to(o, device) for o in obj)
     if isinstance(obj, dict):
@@ -104,7 +106,7 @@ def lr_range_test(
     end_lr: float = 10.0,
     num_iter: int = 100,
     mode: Mode = "exp",
-    smooth_beta: float = 0.98,
+    smooth_beta: float = 0.5,
     diverge_factor: float | None = 4.0,
     val_loader: Iterable[Any] | None = None,
     accumulation_steps: int = 1,
@@ -126,14 +128,18 @@ def lr_range_test(
             a factory called with ``model.parameters()``.
         start_lr, end_lr, num_iter, mode: The sweep; ``exp`` is geometric (the default of
             fastai and torch-lr-finder), ``linear`` is Smith's original.
-        smooth_beta: Debiased EMA factor for the smoothed curve (fastai: 0.98).
-        diverge_factor: Stop when the smoothed loss exceeds this multiple of its best (fastai
-            and Lightning: 4; torch-lr-finder: 5). ``None`` runs all iterations.
+        smooth_beta: Factor of the zero-lag (symmetric exponential) smoothing the rules read:
+            a point ``d`` iterations away weighs ``smooth_beta ** d`` (0.5: about 3 points;
+            fastai's one-sided EMA of 0.98 lags ~49 iterations).
+        diverge_factor: Stop when the running median of 5 raw losses exceeds this multiple of
+            its lowest (fastai and Lightning compare their smoothed loss with 4x its best;
+            torch-lr-finder 5x). ``None`` runs all iterations.
         val_loader: Optional loader whose mean loss replaces the training loss.
         accumulation_steps: Mini-batches per optimizer step (gradient accumulation).
 
     Returns:
-        A frozen :class:`LRRangeResult`; ``result.suggestion("valley")`` picks a rate.
+        A frozen :class:`LRRangeResult`; ``result.suggestion()`` picks a rate with the
+        default rule ``minimum/3`` (see :mod:`tunecraft.torch.lr_rules`).
     """
     require("torch")
     import torch

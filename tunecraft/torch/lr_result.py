@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 
 from tunecraft._imports import require
-from tunecraft.torch.lr_rules import RULES, DebiasedEMA, Mode, lr_sweep, suggest
+from tunecraft.torch.lr_rules import DEFAULT_RULE, RULES, Mode, RawStop, lr_sweep, suggest, trend
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -33,9 +33,12 @@ class LRRangeResult:
         lrs: The learning rate of each iteration.
         losses: The raw loss of each iteration (training loss, or validation loss when a
             validation loader was given).
-        smoothed: The debiased exponential moving average of ``losses`` (fastai's Recorder).
-        stop_reason: ``"completed"`` (all ``num_iter`` ran), ``"diverged"`` (smoothed loss above
-            ``diverge_factor`` times its best) or ``"nan"`` (a non-finite loss).
+        smoothed: The zero-lag curve the rules read (:func:`~tunecraft.torch.lr_rules.trend`:
+            losses capped at ``diverge_factor`` times their best running median, then a
+            symmetric exponential kernel of factor ``smooth_beta``; NaN from a NaN on).
+        stop_reason: ``"completed"`` (all ``num_iter`` ran), ``"diverged"`` (the running
+            median of 5 raw losses above ``diverge_factor`` times its lowest) or ``"nan"``
+            (a non-finite loss).
         start_lr, end_lr, num_iter, mode, smooth_beta, diverge_factor: The settings used.
     """
 
@@ -47,26 +50,28 @@ class LRRangeResult:
     end_lr: float
     num_iter: int
     mode: Mode = "exp"
-    smooth_beta: float = 0.98
+    smooth_beta: float = 0.5
     diverge_factor: float | None = 4.0
 
     def _skips(self, skip_start: int | None, skip_end: int) -> tuple[int, int]:
         return (self.num_iter // 10 if skip_start is None else skip_start), skip_end
 
-    def suggestion(self, rule: str = "steepest", *, skip_start: int | None = None,
-                   skip_end: int = 5) -> float:
+    def suggestion(self, rule: str = DEFAULT_RULE, *, skip_start: int | None = None,
+                   skip_end: int = 2) -> float:
         """A learning rate picked from the smoothed curve by ``rule``.
 
-        Rules: ``steepest`` (fastest fall of the loss per unit of log LR), ``valley`` (fastai's
-        default: inside the longest decreasing stretch), ``minimum`` (LR of the lowest loss / 10)
-        and ``slide`` (fastai's interval slide). Like fastai, the first ``num_iter // 10`` and
-        the last 5 points are ignored (``skip_start``/``skip_end``), and the curve is cut at
-        its first NaN. Raises ValueError when too few points remain.
+        Rules: ``minimum/3`` (the default: the LR of the lowest loss / 3), ``steepest``
+        (fastest fall of the loss per unit of log LR), ``valley`` (fastai's: inside the
+        longest decreasing stretch), ``minimum`` (fastai's: LR of the lowest loss / 10) and
+        ``slide`` (fastai's interval slide). The first ``num_iter // 10`` points are ignored
+        (fastai's ``skip_start``), and the last 2 (``skip_end``: the stop fires one or two
+        points into a blow-up; fastai skips 5 of its lagging curve). The curve is cut at its
+        first NaN. Raises ValueError when too few points remain.
         """
         start, end = self._skips(skip_start, skip_end)
         return suggest(rule, self.lrs, self.smoothed, skip_start=start, skip_end=end)
 
-    def suggestions(self, *, skip_start: int | None = None, skip_end: int = 5
+    def suggestions(self, *, skip_start: int | None = None, skip_end: int = 2
                     ) -> dict[str, float]:
         """Every rule's suggestion, by rule name (rules that lack points are left out)."""
         out: dict[str, float] = {}
@@ -78,7 +83,7 @@ class LRRangeResult:
         return out
 
     def plot(self, path: str | PathLike[str] | None = None, ax: Axes | None = None, *,
-             rules: tuple[str, ...] = ("steepest", "valley")) -> Axes:
+             rules: tuple[str, ...] = (DEFAULT_RULE, "valley")) -> Axes:
         """Draw loss against learning rate (log axis for an exponential sweep).
 
         The raw losses are drawn faint, the smoothed curve solid, each of ``rules`` as a marker.
@@ -95,7 +100,7 @@ class LRRangeResult:
         ax.plot(lrs, self.losses, color="tab:blue", alpha=0.25, lw=1, label="loss")
         ax.plot(lrs, self.smoothed, color="tab:blue", lw=2, label="smoothed loss")
         found = self.suggestions()
-        markers: dict[str, str] = dict(zip(RULES, ("o", "s", "^", "D"), strict=True))
+        markers: dict[str, str] = dict(zip(RULES, ("*", "o", "s", "^", "D"), strict=True))
         for rule in rules:
             if rule in found:
                 lr = found[rule]
@@ -127,57 +132,55 @@ def run_range_test(
     end_lr: float = 10.0,
     num_iter: int = 100,
     mode: Mode = "exp",
-    smooth_beta: float = 0.98,
+    smooth_beta: float = 0.5,
     diverge_factor: float | None = 4.0,
 ) -> LRRangeResult:
     """Sweep the learning rate, calling ``step(lr) -> loss`` once per iteration.
 
-    Stops early when the loss is NaN/inf (``"nan"``) or when the smoothed loss exceeds
-    ``diverge_factor`` times the best smoothed loss so far (``"diverged"``; fastai and Lightning
-    use 4, torch-lr-finder 5; ``None`` never stops). The stopping point is kept in the record.
-    Losses are assumed positive (as cross-entropy and MSE are).
+    Stops early when the loss is NaN/inf (``"nan"``) or when the running median of the last
+    5 raw losses exceeds ``diverge_factor`` times its lowest value so far (``"diverged"``;
+    see :class:`~tunecraft.torch.lr_rules.RawStop`; ``None`` never stops). The stopping
+    point is kept in the record. Losses are assumed positive (as cross-entropy and MSE are).
     """
     sweep = lr_sweep(start_lr, end_lr, num_iter, mode)
     if diverge_factor is not None and not (
             isinstance(diverge_factor, (int, float)) and not isinstance(diverge_factor, bool)
             and diverge_factor > 1.0):
         raise ValueError(f"diverge_factor={diverge_factor!r} must be a number > 1, or None")
-    ema = DebiasedEMA(smooth_beta)
+    if isinstance(smooth_beta, bool) or not isinstance(smooth_beta, (int, float)) or not (
+            0.0 <= smooth_beta < 1.0):
+        raise ValueError(f"smooth_beta={smooth_beta!r} must be in [0, 1); 0 turns smoothing "
+                         "off")
+    stop = RawStop(diverge_factor)
     lrs: list[float] = []
     raw: list[float] = []
-    smoothed: list[float] = []
-    best = math.inf
     reason: StopReason = "completed"
     for lr in sweep:
         loss = float(step(float(lr)))
         lrs.append(float(lr))
         raw.append(loss)
-        if not math.isfinite(loss):
-            smoothed.append(math.nan)
-            reason = "nan"
+        if stop.update(loss):
+            reason = "diverged" if math.isfinite(loss) else "nan"
             break
-        value = ema.update(loss)
-        smoothed.append(value)
-        best = min(best, value)
-        if diverge_factor is not None and value > diverge_factor * best:
-            reason = "diverged"
-            break
+    smoothed = trend(raw, smooth_beta, diverge_factor)
     return LRRangeResult(
-        lrs=tuple(lrs), losses=tuple(raw), smoothed=tuple(smoothed), stop_reason=reason,
-        start_lr=float(start_lr), end_lr=float(end_lr), num_iter=num_iter, mode=mode,
-        smooth_beta=float(smooth_beta),
+        lrs=tuple(lrs), losses=tuple(raw), smoothed=tuple(float(v) for v in smoothed),
+        stop_reason=reason, start_lr=float(start_lr), end_lr=float(end_lr), num_iter=num_iter,
+        mode=mode, smooth_beta=float(smooth_beta),
         diverge_factor=None if diverge_factor is None else float(diverge_factor),
     )
 
 
-def lr_bounds_from_range_test(result: LRRangeResult, *, rule: str = "steepest",
+def lr_bounds_from_range_test(result: LRRangeResult, *, rule: str = DEFAULT_RULE,
                               widen: float = 10.0) -> tuple[float, float]:
     """A ``(low, high)`` learning-rate range for a log-scaled search dimension.
 
-    Centred on ``result.suggestion(rule)``: ``low = s / widen`` and ``high = s * widen``, except
-    that ``high`` stops at the LR of the lowest smoothed loss when that lies above ``s`` (past
-    it the loss climbs toward divergence). Both ends stay inside the LRs the test covered. Use
-    it as ``trial.suggest_float("lr", low, high, log=True)`` instead of a blind ``1e-6..1``.
+    ``low = s / widen`` and ``high = min(s * widen, m)`` around ``s = result.suggestion(rule)``,
+    where ``m`` is the LR of the lowest smoothed loss: past it the loss climbs toward
+    divergence, so the range never reaches into the divergent zone. With the default rule
+    ``s = m / 3``, the default range is ``m / 30 .. m``. Both ends stay inside the LRs the test
+    covered. Use it as ``trial.suggest_float("lr", low, high, log=True)`` instead of a blind
+    ``1e-6..1``.
     """
     if isinstance(widen, bool) or not isinstance(widen, (int, float)) or not widen > 1.0:
         raise ValueError(f"widen={widen!r} must be a number > 1 (e.g. 10: a decade each side)")
@@ -186,7 +189,7 @@ def lr_bounds_from_range_test(result: LRRangeResult, *, rule: str = "steepest",
     finite = np.isfinite(smoothed)
     lrs = np.asarray(result.lrs)
     lr_best = float(lrs[finite][int(np.argmin(smoothed[finite]))])
-    high = min(s * widen, lr_best) if lr_best > s else s * widen
+    high = min(s * widen, max(lr_best, s))
     low = max(s / widen, result.lrs[0])
     high = min(high, result.lrs[-1])
     if not high > low:
@@ -195,4 +198,3 @@ def lr_bounds_from_range_test(result: LRRangeResult, *, rule: str = "steepest",
             "run it over a wider start_lr..end_lr or use a larger widen"
         )
     return float(low), float(high)
-

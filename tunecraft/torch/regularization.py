@@ -13,13 +13,33 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from tunecraft._imports import require
+from tunecraft.exceptions import IncompatibleSpace
 from tunecraft.torch._types import SuggestTrial, search_float
 
 if TYPE_CHECKING:
     from torch import Tensor, nn
 
-__all__ = ["EarlyStopping", "RegularizationConfig", "StopRule", "StopState", "clip_gradients",
-           "make_loss", "set_dropout", "suggest_regularization"]
+__all__ = ["EarlyStopping", "ModelSpaceMismatch", "RegularizationConfig", "StopRule",
+           "StopState", "clip_gradients", "has_dropout", "make_loss", "set_dropout",
+           "suggest_regularization"]
+
+
+class ModelSpaceMismatch(IncompatibleSpace):
+    """The search space sets a knob the model does not have (a dropout rate for a model
+    without dropout modules).
+
+    An :class:`~tunecraft.exceptions.IncompatibleSpace`: every trial would fail the same way,
+    so ``study.optimize`` stops at the first one (even with ``catch=(Exception,)``) instead of
+    recording a FAIL per trial.
+    """
+
+
+def has_dropout(model: nn.Module) -> bool:
+    """Whether ``model`` has a dropout module whose rate :func:`set_dropout` would set."""
+    require("torch")
+    from torch import nn
+
+    return any(isinstance(m, nn.modules.dropout._DropoutNd) for m in model.modules())
 
 
 def set_dropout(model: nn.Module, p: float) -> int:

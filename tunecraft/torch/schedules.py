@@ -186,9 +186,14 @@ class CosineRestarts:
 class OneCycle:
     """1cycle (Smith 2018, fastai defaults): cosine up from ``1/div`` to 1, then down.
 
-    The peak (1, i.e. the base lr is the maximum lr) is at ``t = pct_start * total_steps``; the
-    end value ``1/div_final`` is reached at ``t = total_steps``. ``momentum()`` gives the matching
-    momentum cycle ``moms[0] -> moms[1] -> moms[2]`` for :func:`to_torch`.
+    The phases end on the steps of ``torch.optim.lr_scheduler.OneCycleLR``: the peak (1, i.e.
+    the base lr is the maximum lr) is at ``t = pct_start * total_steps - 1`` and the end value
+    ``1/div_final`` at ``t = total_steps - 1``, the last of ``total_steps`` optimizer steps
+    (held afterwards, where torch raises). With ``div = div_factor`` and ``div_final =
+    div_factor * final_div_factor`` it equals ``OneCycleLR(optimizer, max_lr, total_steps,
+    pct_start, anneal_strategy="cos", div_factor, final_div_factor)`` step for step, and
+    ``momentum()`` with ``moms = (max_momentum, base_momentum, max_momentum)`` equals its
+    momentum cycle (tested over a grid of settings); :meth:`from_torch` does the conversion.
     """
 
     total_steps: int
@@ -214,6 +219,14 @@ class OneCycle:
         """The momentum schedule (absolute values) that mirrors this learning-rate cycle."""
         return CycledMomentum(self.total_steps, self.pct_start, self.moms)
 
+    @classmethod
+    def from_torch(cls, total_steps: int, *, pct_start: float = 0.3, div_factor: float = 25.0,
+                   final_div_factor: float = 1e4, base_momentum: float = 0.85,
+                   max_momentum: float = 0.95) -> OneCycle:
+        """The schedule of ``OneCycleLR`` with these (torch's default) parameters."""
+        return cls(total_steps, div_factor, div_factor * final_div_factor, pct_start,
+                   (max_momentum, base_momentum, max_momentum))
+
 
 @dataclass(frozen=True, slots=True)
 class CycledMomentum:
@@ -236,12 +249,15 @@ class CycledMomentum:
 
 
 def _two_phase(t: int, total: int, pct: float, start: float, mid: float, end: float) -> float:
-    peak = pct * total
-    if t >= total:
+    """OneCycleLR's two cosine phases: ``start -> mid`` until step ``pct * total - 1``, then
+    ``mid -> end`` until step ``total - 1`` (torch's ``_schedule_phases``, float end steps)."""
+    peak = pct * total - 1.0
+    last = total - 1.0
+    if t >= last:
         return end
     if t <= peak:
-        return _anneal_cos(start, mid, t / peak)
-    return _anneal_cos(mid, end, (t - peak) / (total - peak))
+        return _anneal_cos(start, mid, t / peak) if peak > 0 else mid
+    return _anneal_cos(mid, end, (t - peak) / (last - peak))
 
 
 @dataclass(frozen=True, slots=True)

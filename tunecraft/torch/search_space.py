@@ -126,7 +126,8 @@ def suggest_training_config(
     patience: int | None = None,
     min_delta: float = 0.0,
     seed: int = 0,
-    metric: Literal["accuracy", "loss"] = "accuracy",
+    metric: str = "accuracy",
+    model: Any = None,
 ) -> TrainConfig:
     """Ask ``trial`` for a full :class:`TrainConfig`; keywords fix or narrow each knob.
 
@@ -144,7 +145,12 @@ def suggest_training_config(
             for ``base_batch_size`` and the config's ``lr`` is scaled to the chosen batch size
             (:func:`~tunecraft.torch.batch_size.scale_lr`).
         patience, min_delta, seed, metric: Copied into the config (not searched).
+        model: The model (an ``nn.Module``, or the factory given to ``fit``, called once with
+            a default config to look inside): when it has no dropout module, ``reg_dropout``
+            is not asked (dropout 0) instead of every trial failing in ``fit``.
     """
+    if model is not None and _float_range("dropout", dropout) and not _has_dropout(model):
+        dropout = None
     sizes = _choices("batch_size", batch_size)
     batch = int(batch_size) if sizes is None else int(  # type: ignore[arg-type]
         trial.suggest_categorical("batch_size", sizes))
@@ -182,6 +188,14 @@ def suggest_training_config(
         init=scheme, label_smoothing=reg.label_smoothing, grad_clip=reg.max_grad_norm,
         patience=patience, min_delta=min_delta, seed=seed, metric=metric,
     )
+
+
+def _has_dropout(model: Any) -> bool:
+    """Whether a model, or the model a factory builds from a default config, has dropout."""
+    from tunecraft.torch.regularization import has_dropout
+
+    built = model if hasattr(model, "modules") else model(TrainConfig())
+    return has_dropout(built)
 
 
 def config_from_params(params: Mapping[str, Any], **space: Any) -> TrainConfig:
@@ -263,6 +277,7 @@ def training_space(
     grad_clip: float | tuple[float, float] | None = (0.1, 10.0),
     init: str | Sequence[str] = INIT_CHOICES,
     mlp: Mapping[str, Any] | None = None,
+    model: Any = None,
 ) -> dict[str, Any]:
     """The space of :func:`suggest_training_config` as a declared-space mapping.
 
@@ -271,6 +286,8 @@ def training_space(
     block) yields params that :func:`config_from_params` turns into the same config. ``mlp``
     adds :func:`suggest_mlp`'s parameters (its keywords, e.g. ``{"depth": (1, 2)}``).
     """
+    if model is not None and _float_range("dropout", dropout) and not _has_dropout(model):
+        dropout = None
     out: dict[str, Any] = {}
     sizes = _choices("batch_size", batch_size)
     if sizes is not None:

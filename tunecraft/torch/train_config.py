@@ -53,8 +53,11 @@ class TrainConfig:
         patience: Early-stopping patience in epochs (None = train all epochs).
         min_delta: Smallest change of the metric that counts as an improvement.
         seed: Seeds torch, numpy and ``random``, and the batch order.
-        metric: ``accuracy`` (maximised) or ``loss`` (minimised) on the validation data; what
-            is reported to the trial, early-stopped on, and returned as ``best_metric``.
+        metric: What is reported to the trial, early-stopped on, and returned as
+            ``best_metric``: ``accuracy`` or ``loss`` on the validation data, or the name of
+            one of the metrics given to ``fit(metrics=...)``.
+        direction: ``max`` or ``min`` for ``metric``; None infers it (``accuracy``: max,
+            ``loss``: min, other names from their wording, e.g. ``f1`` max, ``mae`` min).
     """
 
     lr: float = 1e-3
@@ -76,7 +79,8 @@ class TrainConfig:
     patience: int | None = None
     min_delta: float = 0.0
     seed: int = 0
-    metric: Literal["accuracy", "loss"] = "accuracy"
+    metric: str = "accuracy"
+    direction: Literal["max", "min"] | None = None
 
     def __post_init__(self) -> None:
         if isinstance(self.batch_size, bool) or not isinstance(self.batch_size, int) or (
@@ -112,8 +116,11 @@ class TrainConfig:
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) or not (
                 0 <= self.seed < 2**32):
             raise ValueError(f"seed={self.seed!r} must be an integer in [0, 2**32)")
-        if self.metric not in METRICS:
-            raise ValueError(f"metric={self.metric!r} must be 'accuracy' or 'loss'")
+        if not isinstance(self.metric, str) or not self.metric:
+            raise ValueError(f"metric={self.metric!r} must be 'accuracy', 'loss' or the name "
+                             "of a metric given to fit(metrics=...)")
+        if self.direction not in (None, "max", "min"):
+            raise ValueError(f"direction={self.direction!r} must be 'max', 'min' or None")
 
     def optimizer_config(self) -> OptimizerConfig:
         """The optimizer part, for :func:`~tunecraft.torch.optimizers.make_optimizer`."""
@@ -122,8 +129,14 @@ class TrainConfig:
 
     @property
     def mode(self) -> Literal["min", "max"]:
-        """``max`` for accuracy, ``min`` for loss: the direction of the study to use."""
-        return "max" if self.metric == "accuracy" else "min"
+        """The direction of the study to use: ``direction``, or inferred from ``metric``
+        (``max`` for accuracy, ``min`` for loss; see
+        :func:`~tunecraft.torch.metrics.infer_direction`)."""
+        if self.direction is not None:
+            return self.direction
+        from tunecraft.torch.metrics import infer_direction
+
+        return infer_direction(self.metric)
 
     def replace(self, **changes: Any) -> TrainConfig:
         """A copy with some fields changed (validated again)."""

@@ -4,54 +4,64 @@ Builds the optimizer (:func:`~tunecraft.torch.optimizers.make_optimizer`), the p
 schedule with warm-up (:func:`~tunecraft.torch.schedules.schedule_from_config` +
 :func:`~tunecraft.torch.schedules.to_torch`), the loss with label smoothing, gradient clipping
 and early stopping from the torch toolkit; reports the validation metric to the trial after
-every epoch and raises :class:`~tunecraft.TrialPruned` when the pruner says stop. On CUDA it
-trains in mixed precision (float16 autocast with a GradScaler); on CPU, the same config and seed
-give bit-identical metrics.
+every epoch and raises the trial's pruning exception when its pruner says stop. Batches of any
+shape go through the ``unpack``/``forward`` hooks of :mod:`tunecraft.torch.batches`; metrics,
+callbacks, gradient accumulation, float16/bfloat16 autocast, any loss and user optimizer or
+scheduler factories are keywords. On CPU, the same config and seed give bit-identical metrics.
+
+A run whose loss turns NaN/inf stops at once and never hands NaN to the study: its
+``best_metric`` is the best finite epoch's value, or, when it diverged before any, the
+untrained model's (see :func:`fit`).
 """
 
 from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from tunecraft._imports import require
-from tunecraft.exceptions import TrialPruned
 from tunecraft.pruners.base import Decision
 from tunecraft.torch._data import Data, as_batches
+from tunecraft.torch._fit_setup import (
+    build_model,
+    direction_of,
+    make_hooks,
+    make_optimization,
+    make_precision,
+)
+from tunecraft.torch._loop import Guard, Hooks, Precision, evaluate_batches, train_epoch
 from tunecraft.torch._seed import seed_everything
-from tunecraft.torch.init import initialize
-from tunecraft.torch.optimizers import make_optimizer
-from tunecraft.torch.regularization import EarlyStopping, clip_gradients, make_loss, set_dropout
-from tunecraft.torch.resume import dumps, loads, make_schedule, restore
-from tunecraft.torch.schedules import to_torch
+from tunecraft.torch._trial import TrialAdapter
+from tunecraft.torch.callbacks import Callback, TrainState
+from tunecraft.torch.metrics import as_metrics
+from tunecraft.torch.regularization import EarlyStopping
+from tunecraft.torch.resume import dumps, loads, restore
 from tunecraft.torch.train_config import TrainConfig
 
 if TYPE_CHECKING:
     import torch
 
-    from tunecraft.trial import Trial
-
 __all__ = ["EpochStats", "Evaluation", "FitResult", "TrainConfig", "evaluate", "fit"]
 
-LossKind = Literal["cross_entropy", "bce_with_logits", "mse"]
-_ACTIVATIONS = {"ReLU": "relu", "Tanh": "tanh", "Sigmoid": "sigmoid", "GELU": "gelu",
-                "SiLU": "silu", "SELU": "selu", "LeakyReLU": "leaky_relu"}
+LossKind = Literal["cross_entropy", "bce_with_logits", "mse", "model"]
+LossArg = Any  # LossKind | None | a loss module / callable (outputs, targets) -> tensor
 
 
 @dataclass(frozen=True, slots=True)
 class EpochStats:
-    """One epoch: mean training loss, validation loss and accuracy, and the learning rate at
-    its end (``val_accuracy`` is None for ``loss="mse"``; without ``val`` data, ``val_loss`` is
-    NaN and ``val_accuracy`` None)."""
+    """One epoch: mean training loss, validation loss and accuracy, the learning rate at its
+    end and the user metrics (``val_accuracy`` is None when accuracy does not apply, e.g.
+    ``loss="mse"``; without ``val`` data, ``val_loss`` is NaN and ``val_accuracy`` None)."""
 
     epoch: int
     train_loss: float
     val_loss: float
     val_accuracy: float | None
     lr: float
+    metrics: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -59,18 +69,22 @@ class FitResult:
     """What :func:`fit` returns.
 
     Attributes:
-        model: The trained model, holding the weights of its best epoch.
-        metric: The config's metric (``accuracy`` or ``loss``).
-        best_metric: Its best validation value (NaN when no epoch gave a finite one); return it
-            from the objective.
+        model: The trained model, holding the weights of its best epoch (the untrained
+            weights when the run diverged before any finite epoch).
+        metric: The monitored metric's name (``config.metric``).
+        best_metric: Its best validation value; return it from the objective. Finite for a
+            run that diverged (see :func:`fit`); NaN only without validation data.
         best_epoch: The epoch (1-based) of ``best_metric``; 0 when there is none.
         epochs: Epochs run.
-        stop_reason: ``max_epochs``, ``early_stopping`` or ``diverged`` (a NaN/inf metric).
+        stop_reason: ``max_epochs``, ``early_stopping``, ``diverged`` or ``callback``.
         history: Per-epoch statistics.
-        device: Where it trained; ``mixed_precision``: whether float16 autocast was on.
+        device: Where it trained; ``mixed_precision``: whether autocast was on.
         seconds: Wall-clock time of the run.
         resumed_at: Epochs loaded from the checkpoint of a paused trial (0: trained from the
             start); ``epochs - resumed_at`` were trained in this call.
+        precision: ``fp32``, ``fp16`` or ``bf16``.
+        direction: ``max`` or ``min``: how ``best_metric`` is compared.
+        diverged: Why the run stopped as diverged (None when it did not).
     """
 
     model: Any
@@ -84,6 +98,9 @@ class FitResult:
     mixed_precision: bool
     seconds: float
     resumed_at: int = 0
+    precision: str = "fp32"
+    direction: str = "max"
+    diverged: str | None = None
 
 
 def resolve_device(device: str | torch.device) -> torch.device:
@@ -96,18 +113,9 @@ def resolve_device(device: str | torch.device) -> torch.device:
     return torch.device(device)
 
 
-def _nonlinearity(model: torch.nn.Module) -> tuple[str, float | None]:
-    """The gain name of the model's first activation module (``linear`` if none)."""
-    for module in model.modules():
-        name = _ACTIVATIONS.get(type(module).__name__)
-        if name is not None:
-            return name, getattr(module, "negative_slope", None)
-    return "linear", None
-
-
-def _check_epochs(max_epochs: int) -> None:
-    if isinstance(max_epochs, bool) or not isinstance(max_epochs, int) or max_epochs < 1:
-        raise ValueError(f"max_epochs={max_epochs!r} must be a positive integer")
+def _check_int(name: str, value: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{name}={value!r} must be a positive integer")
 
 
 def fit(
@@ -115,61 +123,96 @@ def fit(
     train: Data,
     val: Data | None,
     config: TrainConfig,
-    trial: Trial | None = None,
+    trial: Any = None,
     *,
     max_epochs: int = 20,
     device: str | torch.device = "auto",
-    loss: LossKind = "cross_entropy",
-    mixed_precision: bool | None = None,
+    loss: LossArg = None,
+    mixed_precision: bool | Literal["fp16", "bf16"] | None = None,
     checkpoints: bool = True,
     horizon: Literal["max_epochs", "rungs"] = "max_epochs",
+    metrics: Mapping[str, Any] | None = None,
+    unpack: Callable[[Any], tuple[Any, Any]] | None = None,
+    forward: Callable[[torch.nn.Module, Any], Any] | None = None,
+    callbacks: Sequence[Callback] = (),
+    accumulation_steps: int = 1,
+    optimizer: Callable[[torch.nn.Module, TrainConfig], torch.optim.Optimizer] | None = None,
+    scheduler: Callable[[torch.optim.Optimizer, int, TrainConfig], Any] | None = None,
+    diverge_factor: float | None = 100.0,
 ) -> FitResult:
     """Train a fresh model with ``config``; report to and obey ``trial`` every epoch.
 
-    Steps: seed everything with ``config.seed``; build the model with
-    ``model_factory(config)``; set every dropout module to ``config.dropout``; initialise
-    Linear/Conv weights with ``config.init`` (gain of the model's first activation); train for
-    up to ``max_epochs`` epochs, stepping the schedule after every batch; after each epoch,
-    evaluate on ``val``, call ``trial.report(metric, epoch)`` and raise TrialPruned if
-    ``trial.should_prune()``; stop early after ``config.patience`` epochs without improvement,
-    or at once when the metric is NaN/inf. The returned model holds its best epoch's weights.
+    Seeds everything with ``config.seed``; builds the model with ``model_factory(config)``,
+    sets its dropout rates and initialises it (``config.init``); trains up to ``max_epochs``
+    epochs, stepping the schedule after every optimizer step; after each epoch evaluates on
+    ``val``, reports the monitored metric (``config.metric``) to the trial and stops when its
+    pruner says so, or after ``config.patience`` epochs without improvement. The returned
+    model holds its best epoch's weights. With ``val=None`` it trains exactly
+    ``max_epochs`` epochs (a final refit; no trial, no patience).
 
-    With ``val=None`` it trains for exactly ``max_epochs`` and returns the last epoch's model
-    (``best_metric`` NaN, ``best_epoch`` 0): the final refit of a chosen config on train +
-    validation, to be scored once on held-out data with :func:`evaluate`.
+    Divergence: a raw training loss that is NaN/inf or above ``diverge_factor`` times the
+    first step's (checked at every optimizer step on CPU, every 16 on accelerators), or a
+    NaN/inf validation loss or metric, stops the run (``stop_reason="diverged"``, the reason
+    in ``diverged`` and in the trial's user attribute ``"diverged"``). Its ``best_metric`` is
+    the best finite epoch's value when there was one; otherwise the untrained model's
+    validation value (e.g. chance accuracy), which is also reported for that epoch, and the
+    model is returned untrained. So ``return
+    fit(...).best_metric`` records the trial COMPLETE with a finite, poor value: samplers
+    (TPE, and the GP that AutoSampler uses, which ignores PRUNED trials) learn to avoid the
+    region, where a NaN would make it FAIL and teach them nothing.
 
     Args:
-        model_factory: ``config -> nn.Module`` (e.g. :func:`~tunecraft.torch.suggest_mlp`'s).
-        train, val: DataLoaders of ``(inputs, targets)``, ``(X, y)`` arrays or tensors (batched
-            with ``config.batch_size``, training order shuffled from ``config.seed``), or a
-            factory ``batch_size -> DataLoader`` (so the batch size can be tuned). ``val``
-            may be None (no evaluation; needs ``trial=None`` and ``config.patience=None``).
+        model_factory: ``config -> nn.Module`` (e.g. :class:`~tunecraft.torch.mlp.MLPSpec`).
+        train, val: DataLoaders (any batch: see ``unpack``), ``(X, y)`` arrays or tensors
+            (batched with ``config.batch_size``, order shuffled from ``config.seed``), or a
+            factory ``batch_size -> DataLoader``.
         config: The :class:`TrainConfig`.
-        trial: The running trial, or None to train without reporting.
+        trial: A tunecraft trial, an Optuna trial, anything with ``report`` and
+            ``should_prune`` (see :mod:`tunecraft.torch._trial`), or None.
         max_epochs: Epochs at most; the schedule spans all of them.
         device: ``"auto"`` (CUDA if available), or a torch device.
-        loss: ``cross_entropy`` (class indices), ``bce_with_logits`` or ``mse``.
-        mixed_precision: float16 autocast + GradScaler; None turns it on exactly on CUDA.
-        checkpoints: When the trial's scheduler PAUSEs it, save the whole training state
-            in the study's artifact store before stopping, and when the trial continues a
-            paused one, resume from that state (bit-identical on CPU) instead of training
-            from the start (see :mod:`tunecraft.torch.resume`).
-        horizon: ``"max_epochs"``: one schedule over all epochs. ``"rungs"``: the schedule
-            restarts at each rung of the trial's budget (successive halving, Hyperband), so
-            that every rung is judged at the end of a full decay.
+        loss: None (the model's own loss when its output has one, e.g. a Hugging Face model
+            given ``labels``; else cross-entropy with ``config.label_smoothing``),
+            ``"cross_entropy"``, ``"bce_with_logits"``, ``"mse"``, ``"model"``, or any loss
+            module or callable ``(logits, targets) -> scalar``.
+        mixed_precision: None (float16 on CUDA, float32 elsewhere), True/``"fp16"`` (float16
+            autocast with a GradScaler, CUDA only), ``"bf16"`` (bfloat16 autocast, CPU or
+            CUDA, no scaler) or False.
+        checkpoints: Save the training state when the trial's scheduler pauses it and resume
+            a promoted trial from it (tunecraft trials; see :mod:`tunecraft.torch.resume`).
+        horizon: ``"max_epochs"``: one schedule over all epochs; ``"rungs"``: restart it at
+            each rung of the trial's budget.
+        metrics: Named validation metrics (:mod:`tunecraft.torch.metrics`); name one in
+            ``config.metric`` to report, early-stop and return it.
+        unpack, forward: Batch hooks (:mod:`tunecraft.torch.batches`).
+        callbacks: :class:`~tunecraft.torch.callbacks.Callback` objects.
+        accumulation_steps: Batches per optimizer step (gradient accumulation).
+        optimizer: ``optimizer(model, config) -> Optimizer`` instead of the config's.
+        scheduler: ``scheduler(optimizer, total_steps, config)`` -> an LR scheduler stepped
+            after every optimizer step, instead of the config's schedule.
+        diverge_factor: A step loss this many times the first step's is divergence (100:
+            never reached by a run that learns; None: only NaN/inf count).
 
     Raises:
-        TrialPruned: when the trial's pruner stops the run.
-        ValueError: bad settings (e.g. ``dropout > 0`` for a model without dropout modules).
+        TrialPruned: (or ``optuna.TrialPruned`` for an Optuna trial) when the pruner stops it.
+        ValueError: bad settings, each naming its fix.
     """
     require("torch")
     import torch
 
-    _check_epochs(max_epochs)
+    _check_int("max_epochs", max_epochs)
+    _check_int("accumulation_steps", accumulation_steps)
+    if diverge_factor is not None and not (
+            isinstance(diverge_factor, (int, float)) and diverge_factor > 1):
+        raise ValueError(f"diverge_factor={diverge_factor!r} must be a number > 1, or None "
+                         "to stop only on NaN/inf losses")
     if not isinstance(config, TrainConfig):
         raise TypeError(f"config must be a TrainConfig, got {type(config).__name__}")
-    if val is None and trial is not None:
-        raise ValueError(f"val=None: there is no metric to report to trial {trial.number}; "
+    run_trial = None if trial is None else TrialAdapter(trial)
+    named = as_metrics(metrics)
+    direction = direction_of(config, named)
+    if val is None and run_trial is not None:
+        raise ValueError(f"val=None: there is no metric to report to trial {run_trial.number}; "
                          "pass validation data, or trial=None for a final refit")
     if val is None and config.patience is not None:
         raise ValueError(f"val=None: early stopping (config.patience={config.patience}) needs "
@@ -180,9 +223,9 @@ def fit(
     if horizon not in ("max_epochs", "rungs"):
         raise ValueError(f"horizon={horizon!r} must be 'max_epochs' or 'rungs'")
     dev = resolve_device(device)
-    amp = dev.type == "cuda" if mixed_precision is None else bool(mixed_precision)
-    if amp and dev.type != "cuda":
-        raise ValueError(f"mixed_precision=True needs a CUDA device, got device={dev}")
+    precision = make_precision(mixed_precision, dev)
+    hooks = make_hooks(loss, config, unpack, forward, train=True)
+    val_hooks = make_hooks(loss, config, unpack, forward, train=False)
     started = time.perf_counter()
     seed_everything(config.seed)
     gen = torch.Generator().manual_seed(config.seed)
@@ -191,176 +234,194 @@ def fit(
     val_b = None if val is None else as_batches(val, max(config.batch_size, 1024),
                                                 shuffle=False, generator=None, device=dev,
                                                 what="val")
-    model = _build_model(model_factory, config, train_b)
+    model = build_model(model_factory, config, lambda: hooks.unpack(next(iter(train_b)))[0])
     model.to(dev)
-    opt = make_optimizer(model, config.optimizer_config())
-    budget = None if trial is None else trial.budget
+    initial = {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
+    steps_per_epoch = -(-len(train_b) // accumulation_steps)
+    budget = None if run_trial is None else run_trial.budget
     restarts = budget.rungs if horizon == "rungs" and budget is not None else ()
-    # fastai cycles momentum against the rate (one-cycle)
-    schedule, momentum = make_schedule(config, len(train_b), max_epochs, restarts)
-    scheduler = to_torch(opt, schedule, momentum=momentum)
-    train_loss = make_loss(config.label_smoothing, kind=loss)
-    val_loss = make_loss(0.0, kind=loss)
-    scaler = torch.amp.GradScaler("cuda") if amp else None
-    stopper = EarlyStopping(config.patience or max_epochs, config.min_delta, config.mode)
-    history: list[EpochStats] = []
-    reason = "max_epochs"
-    state: dict[str, Any] = dict(model=model, optimizer=opt, scheduler=scheduler,
-                                 stopper=stopper, generator=gen, scaler=scaler)
-    blob = trial.load_checkpoint() if trial is not None and checkpoints else None
+    opt, sched = make_optimization(model, config, steps_per_epoch, max_epochs, restarts,
+                                   optimizer, scheduler)
+    stopper = EarlyStopping(config.patience or max_epochs, config.min_delta, direction)
+    state = TrainState(model, opt, sched, config, trial=trial)
+    saved_state: dict[str, Any] = dict(model=model, optimizer=opt, scheduler=sched,
+                                       stopper=stopper, generator=gen, scaler=precision.scaler)
+    use_ckpt = checkpoints and run_trial is not None and run_trial.checkpoints
+    blob = run_trial.trial.load_checkpoint() if use_ckpt and run_trial is not None else None
     resumed_at = 0
     if blob is not None:  # continue a paused trial where it stopped
         saved = loads(blob)
-        resumed_at = restore(saved, config=config, **state)
-        history = [EpochStats(*h) for h in saved["history"]]
-    for epoch in range(resumed_at + 1, max_epochs + 1):
-        mean_train = _train_epoch(model, train_b, opt, scheduler, train_loss, config, scaler)
-        if val_b is None:  # a refit: nothing to evaluate, report or stop on
-            history.append(EpochStats(epoch, mean_train, math.nan, None,
-                                      float(opt.param_groups[0]["lr"])))
-            continue
-        mean_val, accuracy = _evaluate(model, val_b, val_loss, loss, amp)
-        metric = mean_val if config.metric == "loss" or accuracy is None else accuracy
-        if not math.isfinite(mean_val):
-            metric = math.nan  # diverged: the accuracy of NaN outputs means nothing
-        history.append(EpochStats(epoch, mean_train, mean_val, accuracy,
-                                  float(opt.param_groups[0]["lr"])))
-        if trial is not None:
-            trial.report(metric if math.isfinite(metric) else math.nan, epoch)
-            decision = trial.decide()
-            if decision is not Decision.CONTINUE:
-                paused = decision is Decision.PAUSE
-                if paused and checkpoints:
-                    trial.save_checkpoint(dumps(epoch=epoch, history=history, config=config,
-                                                **state), epoch)
-                raise TrialPruned(f"trial {trial.number} {'paused' if paused else 'pruned'} "
-                                  f"at epoch {epoch} (val {config.metric}={metric:.6g})")
-        if stopper.update(metric, model):
-            reason = "early_stopping" if math.isfinite(metric) else "diverged"
-            break
-    else:
+        resumed_at = restore(saved, config=config, **saved_state)
+        state.history = [EpochStats(*h) for h in saved["history"]]
+        state.step = resumed_at * steps_per_epoch
+    for cb in callbacks:
+        cb.on_train_begin(state)
+    run = _Run(model, train_b, val_b, hooks, val_hooks, precision, named, config, direction,
+               accumulation_steps, callbacks, state, stopper, run_trial, dev, diverge_factor)
+    reason, why = run.epochs(resumed_at, max_epochs, use_ckpt, saved_state)
+    best, best_epoch = float(stopper.best), stopper.state.best_evaluation + 1
+    if why is not None:
+        best, best_epoch = run.diverged(why, initial, best)
+    elif reason != "early_stopping":
         stopper.restore(model)
+    for cb in callbacks:
+        cb.on_train_end(state)
     return FitResult(
-        model=model, metric=config.metric, best_metric=float(stopper.best),
-        best_epoch=stopper.state.best_evaluation + 1, epochs=len(history), stop_reason=reason,
-        history=tuple(history), device=str(dev), mixed_precision=amp,
+        model=model, metric=config.metric, best_metric=best, best_epoch=best_epoch,
+        epochs=len(state.history), stop_reason=reason, history=tuple(state.history),
+        device=str(dev), mixed_precision=precision.dtype is not None,
         seconds=time.perf_counter() - started, resumed_at=resumed_at,
+        precision=precision.name, direction=direction, diverged=why,
     )
 
 
-def _build_model(model_factory: Callable[[TrainConfig], torch.nn.Module], config: TrainConfig,
-                 train_b: Any) -> torch.nn.Module:
-    """Call the factory, set dropout rates and initialise the weights."""
-    require("torch")
-    import torch
+@dataclass
+class _Run:
+    """The epoch loop of one :func:`fit` call and its divergence handling."""
 
-    model = model_factory(config)
-    if not isinstance(model, torch.nn.Module):
-        raise TypeError(f"model_factory returned {type(model).__name__}, not a torch nn.Module")
-    if set_dropout(model, config.dropout) == 0 and config.dropout > 0:
-        raise ValueError(f"config.dropout={config.dropout} but the model has no dropout "
-                         "module; add nn.Dropout layers (fit sets their rate) or use dropout=0")
-    if config.init != "torch_default":
-        name, slope = _nonlinearity(model)
-        batch = None
-        if config.init == "lsuv":
-            batch = next(iter(train_b))[0]
-            batch = batch.cpu() if isinstance(batch, torch.Tensor) else batch
-        initialize(model, config.init, nonlinearity=name, negative_slope=slope, batch=batch)
-    return model
+    model: Any
+    train_b: Any
+    val_b: Any
+    hooks: Hooks
+    val_hooks: Hooks
+    precision: Precision
+    metrics: Mapping[str, Any]
+    config: TrainConfig
+    direction: str
+    accumulation: int
+    callbacks: Sequence[Callback]
+    state: TrainState
+    stopper: EarlyStopping
+    trial: TrialAdapter | None
+    dev: Any
+    diverge_factor: float | None
 
+    def epochs(self, resumed_at: int, max_epochs: int, use_ckpt: bool,
+               saved_state: dict[str, Any]) -> tuple[str, str | None]:
+        """Train; ``(stop_reason, why it diverged or None)``."""
+        st, opt = self.state, self.state.optimizer
+        guard = Guard(self.diverge_factor, 1 if self.dev.type == "cpu" else 16)
+        for epoch in range(resumed_at + 1, max_epochs + 1):
+            st.epoch = epoch
+            mean_train, bad = train_epoch(self.model, self.train_b, opt, st.scheduler,
+                                          self.hooks, self.config.grad_clip, self.precision,
+                                          self.accumulation, self.callbacks, st, guard)
+            lr = float(opt.param_groups[0]["lr"])
+            if bad is not None:
+                st.history.append(EpochStats(epoch, math.nan, math.nan, None, lr))
+                return "diverged", f"{bad} (epoch {epoch})"
+            if self.val_b is None:  # a refit: nothing to evaluate, report or stop on
+                st.history.append(EpochStats(epoch, mean_train, math.nan, None, lr))
+                if self._callbacks_stop():
+                    return "callback", None
+                continue
+            mean_val, accuracy, values = self.evaluate()
+            metric = self.pick(mean_val, accuracy, values)
+            st.history.append(EpochStats(epoch, mean_train, mean_val, accuracy, lr, values))
+            if not (math.isfinite(mean_val) and math.isfinite(metric)):
+                return "diverged", (f"in epoch {epoch} the validation loss is {mean_val} and "
+                                    f"{self.config.metric} is {metric}")
+            self._report(metric, epoch, use_ckpt, saved_state)
+            stopped = self.stopper.update(metric, self.model)
+            if self._callbacks_stop():
+                return "callback", None
+            if stopped:
+                return "early_stopping", None
+        return "max_epochs", None
 
-def _train_epoch(model: torch.nn.Module, batches: Any, opt: torch.optim.Optimizer,
-                 scheduler: Any, loss_fn: Callable[[Any, Any], torch.Tensor],
-                 config: TrainConfig, scaler: Any) -> float:
-    """One pass over ``batches``; returns the sample-weighted mean training loss."""
-    require("torch")
-    import torch
+    def _callbacks_stop(self) -> bool:
+        for cb in self.callbacks:
+            cb.on_epoch_end(self.state)
+        return self.state.stop
 
-    model.train()
-    total: torch.Tensor | float = 0.0
-    count = 0
-    for x, y in batches:
-        opt.zero_grad(set_to_none=True)
-        with torch.autocast("cuda", dtype=torch.float16, enabled=scaler is not None):
-            batch_loss = loss_fn(model(x), y)
-        if scaler is None:
-            torch.autograd.backward(batch_loss)
-            if config.grad_clip is not None:
-                clip_gradients(model, max_norm=config.grad_clip)
-            opt.step()
-            stepped = True
-        else:
-            torch.autograd.backward(scaler.scale(batch_loss))
-            if config.grad_clip is not None:
-                scaler.unscale_(opt)
-                clip_gradients(model, max_norm=config.grad_clip)
-            before = scaler.get_scale()
-            scaler.step(opt)
-            scaler.update()
-            stepped = scaler.get_scale() >= before  # a lowered scale means a skipped step
-        if stepped:
-            scheduler.step()
-        n = len(y)
-        total = total + batch_loss.detach().float() * n
-        count += n
-    return float(total) / max(count, 1)
+    def evaluate(self) -> tuple[float, float | None, dict[str, float]]:
+        return evaluate_batches(self.model, self.val_b, self.val_hooks, self.precision,
+                                self.metrics)
 
+    def pick(self, mean_val: float, accuracy: float | None, values: dict[str, float]) -> float:
+        """The monitored metric's value."""
+        name = self.config.metric
+        if name == "loss":
+            return mean_val
+        if name == "accuracy":
+            if accuracy is None:
+                raise ValueError("config.metric='accuracy' but accuracy does not apply to "
+                                 "these outputs and targets (it needs class-index targets "
+                                 "with logits, or loss='bce_with_logits'); use metric='loss' "
+                                 "or give fit(metrics=...)")
+            return accuracy
+        return values[name]
 
-def _evaluate(model: torch.nn.Module, batches: Any, loss_fn: Callable[[Any, Any], torch.Tensor],
-              kind: str, amp: bool) -> tuple[float, float | None]:
-    """Mean validation loss and accuracy (None for regression) in eval mode."""
-    require("torch")
-    import torch
+    def _report(self, metric: float, epoch: int, use_ckpt: bool,
+                saved_state: dict[str, Any]) -> None:
+        if self.trial is None:
+            return
+        self.trial.report(metric, epoch)
+        decision = self.trial.decide()
+        if decision is Decision.CONTINUE:
+            return
+        paused = decision is Decision.PAUSE
+        if paused and use_ckpt:
+            self.trial.trial.save_checkpoint(dumps(
+                epoch=epoch, history=self.state.history, config=self.config, **saved_state),
+                epoch)
+        raise self.trial.pruned(f"trial {self.trial.number} {'paused' if paused else 'pruned'} "
+                                f"at epoch {epoch} (val {self.config.metric}={metric:.6g})")
 
-    model.eval()
-    loss_sum: torch.Tensor | float = 0.0
-    correct: torch.Tensor | float = 0.0
-    count = 0
-    units = 0
-    with torch.no_grad(), torch.autocast("cuda", dtype=torch.float16, enabled=amp):
-        for x, y in batches:
-            out = model(x).float()
-            n = len(y)
-            loss_sum = loss_sum + loss_fn(out, y).float() * n
-            count += n
-            if kind == "cross_entropy":
-                correct = correct + (out.argmax(dim=1) == y).sum()
-                units += n
-            elif kind == "bce_with_logits":
-                correct = correct + ((out > 0) == (y > 0.5)).sum()
-                units += y.numel()
-    if count == 0:
-        raise ValueError("the validation data yields no batches; give it data")
-    accuracy = float(correct) / units if units else None
-    return float(loss_sum) / count, accuracy
+    def diverged(self, why: str, initial: dict[str, Any], best: float) -> tuple[float, int]:
+        """The value and epoch of a diverged run (see :func:`fit`); records the reason."""
+        epoch = self.state.history[-1].epoch
+        if self.trial is not None:
+            self.trial.note("diverged", why)
+        if math.isfinite(best):
+            self.stopper.restore(self.model)
+            return best, self.stopper.state.best_evaluation + 1
+        self.model.load_state_dict(initial)
+        if self.val_b is None:
+            return math.nan, 0
+        mean_val, accuracy, values = self.evaluate()
+        try:
+            value = self.pick(mean_val, accuracy, values)
+        except ValueError:
+            value = math.nan
+        if not math.isfinite(value):  # even the untrained model scores NaN: the worst
+            value = -math.inf if self.direction == "max" else math.inf
+        if self.trial is not None:
+            self.trial.report(value, epoch)
+        return value, 0
 
 
 @dataclass(frozen=True, slots=True)
 class Evaluation:
-    """What :func:`evaluate` measures: mean loss, and accuracy (None for ``loss="mse"``)."""
+    """What :func:`evaluate` measures: mean loss, accuracy (None when it does not apply) and
+    the user metrics."""
 
     loss: float
     accuracy: float | None
+    metrics: dict[str, float] = field(default_factory=dict)
 
 
-def evaluate(model: torch.nn.Module, data: Data, *, loss: LossKind = "cross_entropy",
-             batch_size: int = 1024) -> Evaluation:
+def evaluate(model: torch.nn.Module, data: Data, *, loss: LossArg = "cross_entropy",
+             batch_size: int = 1024, metrics: Mapping[str, Any] | None = None,
+             unpack: Callable[[Any], tuple[Any, Any]] | None = None,
+             forward: Callable[[torch.nn.Module, Any], Any] | None = None) -> Evaluation:
     """Score a trained model once on held-out data (e.g. a :func:`fit` refit on the test set).
 
     Runs in eval mode without gradients, in float32, on the device of the model's parameters;
-    ``data`` is anything :func:`fit` takes as ``val``. Accuracy is measured as in ``fit``.
+    ``data`` is anything :func:`fit` takes as ``val``, read with the same hooks. Accuracy and
+    metrics are measured as in ``fit``.
     """
     require("torch")
     import torch
 
     if not isinstance(model, torch.nn.Module):
         raise TypeError(f"model must be a torch nn.Module, got {type(model).__name__}")
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size={batch_size!r} must be a positive integer")
+    _check_int("batch_size", batch_size)
     param = next(model.parameters(), None)
     dev = param.device if param is not None else torch.device("cpu")
     batches = as_batches(data, batch_size, shuffle=False, generator=None, device=dev,
                          what="data")
-    mean_loss, accuracy = _evaluate(model, batches, make_loss(0.0, kind=loss), loss, False)
-    return Evaluation(mean_loss, accuracy)
+    hooks = make_hooks(loss, TrainConfig(), unpack, forward, train=False)
+    mean_loss, accuracy, values = evaluate_batches(
+        model, batches, hooks, Precision("fp32", dev.type, None, None), as_metrics(metrics))
+    return Evaluation(mean_loss, accuracy, values)

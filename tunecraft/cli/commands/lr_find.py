@@ -27,6 +27,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from tunecraft._names import visible
 from tunecraft.cli._common import console
 
 if TYPE_CHECKING:
@@ -55,9 +56,10 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         description="Run the learning-rate range test described by CONFIG.yaml (model, data, "
                     "optimizer), print the suggested learning rates and save the loss plot.")
     p.add_argument("config", metavar="CONFIG.yaml", help="the lr-find config (see docs)")
-    p.add_argument("--rule", default="valley",
-                   choices=("steepest", "valley", "minimum", "slide"),
-                   help="rule for the search-range hint (default: valley, as fastai)")
+    p.add_argument("--rule", default="minimum/3",  # tunecraft.torch.lr_rules.DEFAULT_RULE
+                   choices=("minimum/3", "steepest", "valley", "minimum", "slide"),
+                   help="rule for the search-range hint (default: minimum/3, the API's "
+                        "default, chosen by benchmarks/lr_find.py)")
     p.add_argument("--plot", metavar="PATH", help="where to save the plot (PNG)")
     p.add_argument("--no-plot", action="store_true", help="do not draw the plot")
     p.set_defaults(handler=handle)
@@ -100,7 +102,7 @@ def _loader(data: Any, batch_size: int, seed: int) -> Any:
     return data
 
 
-def lr_find(path: str, *, rule: str = "valley", plot: str | None = None,
+def lr_find(path: str, *, rule: str = "minimum/3", plot: str | None = None,
             draw: bool = True) -> LRFindReport:
     """Run the range test a config file describes; save the plot unless ``draw`` is False."""
     from tunecraft.config import checks
@@ -160,7 +162,7 @@ def handle(args: argparse.Namespace) -> int:
     out = console()
     res = report.result
     out.print(f"LR range test: {len(res.lrs)} iterations from {res.lrs[0]:.3g} to "
-              f"{res.lrs[-1]:.3g} ({res.stop_reason}).")
+              f"{res.lrs[-1]:.3g} ({visible(res.stop_reason)}).")
     found = res.suggestions()
     if not found:
         out.print("Too few points for a suggestion; raise num_iter or lower start_lr.")
@@ -173,5 +175,5 @@ def handle(args: argparse.Namespace) -> int:
         out.print("Search range for the learning rate (paste under 'space:'):")
         out.print(f"  optimizer_lr: {{type: float, low: {low:.3g}, high: {high:.3g}, log: true}}")
     if report.plot is not None:
-        out.print(f"Plot saved to {report.plot}")
+        out.print(f"Plot saved to {visible(report.plot)}")
     return 0

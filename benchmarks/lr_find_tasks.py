@@ -1,0 +1,167 @@
+"""The settings of the LR-finder benchmark (issue #14): data sets, models and optimizers.
+
+Each :class:`Setting` pairs a data set (scikit-learn's bundled 8x8 digits, MNIST-1D generated
+in code by the ``mnist1d`` package, or synthetic data made here) with a model and an optimizer.
+Everything is small enough that one training run takes about a second on one CPU core, and
+every run is a deterministic function of the setting, the seed and the learning rate.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+Split = tuple[np.ndarray, np.ndarray]
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One benchmark setting: a data set, a model, an optimizer and the training budget."""
+
+    name: str
+    description: str
+    data: Callable[[], tuple[Split, Split]]
+    model: Callable[[], Any]  # () -> torch.nn.Module (seeded by the caller)
+    optimizer: str  # sgd (momentum 0.9), sgd0 (no momentum), adam, adamw (weight decay 1e-2)
+    batch_size: int
+    epochs: int
+
+
+@functools.cache
+def digits() -> tuple[Split, Split]:
+    """The 1797 bundled 8x8 digits scaled to [0, 1]: 1200 to train, 597 to validate."""
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+
+    x, y = load_digits(return_X_y=True)
+    x = (x / 16.0).astype(np.float32)
+    xt, xv, yt, yv = train_test_split(x, y, train_size=1200, stratify=y, random_state=0)
+    return (xt, yt.astype(np.int64)), (xv, yv.astype(np.int64))
+
+
+@functools.cache
+def mnist1d() -> tuple[Split, Split]:
+    """MNIST-1D (Greydanus 2020), generated in code with its default arguments (no download):
+    4000 length-40 signals to train, 1000 to validate, 10 classes."""
+    import importlib
+    import random
+
+    mnist = importlib.import_module("mnist1d.data")  # no type stubs
+    state = (random.getstate(), np.random.get_state())
+    try:  # make_dataset seeds the global generators; put them back
+        data = mnist.make_dataset(mnist.get_dataset_args())
+    finally:
+        random.setstate(state[0])
+        np.random.set_state(state[1])
+    x, xv = data["x"].astype(np.float32), data["x_test"].astype(np.float32)
+    return (x, data["y"].astype(np.int64)), (xv, data["y_test"].astype(np.int64))
+
+
+@functools.cache
+def teacher() -> tuple[Split, Split]:
+    """Synthetic tabular data: 20 Gaussian features labelled by a random two-layer tanh teacher
+    into 5 classes (argmax of its outputs), 3000 to train and 1000 to validate."""
+    rng = np.random.default_rng(14)
+    x = rng.normal(size=(4000, 20)).astype(np.float32)
+    w1, w2 = rng.normal(size=(20, 32)), rng.normal(size=(32, 5))
+    y = np.argmax(np.tanh(x @ w1 / math.sqrt(20)) @ w2, axis=1).astype(np.int64)
+    return (x[:3000], y[:3000]), (x[3000:], y[3000:])
+
+
+@functools.cache
+def sequences() -> tuple[Split, Split]:
+    """Synthetic sequences for a recurrent model: 24 steps of 4 noisy channels; the class (4)
+    is which channel carries a short pulse train, at a random position. 2000/1000."""
+    rng = np.random.default_rng(41)
+    n, length = 3000, 24
+    y = rng.integers(0, 4, n)
+    x = rng.normal(0.0, 0.8, size=(n, length, 4)).astype(np.float32)
+    for i, c in enumerate(y):
+        start = rng.integers(0, length - 6)
+        x[i, start:start + 6:2, c] += 2.0
+    return (x[:2000], y[:2000].astype(np.int64)), (x[2000:], y[2000:].astype(np.int64))
+
+
+def _mlp(inputs: int, width: int, classes: int, *, norm: bool = False) -> Any:
+    from torch import nn
+
+    def block(a: int, b: int) -> list[nn.Module]:
+        return [nn.Linear(a, b), *([nn.BatchNorm1d(b)] if norm else []), nn.ReLU()]
+
+    return nn.Sequential(*block(inputs, width), *block(width, width), nn.Linear(width, classes))
+
+
+def _cnn2d() -> Any:
+    from torch import nn
+
+    return nn.Sequential(
+        nn.Unflatten(1, (1, 8, 8)), nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(),
+        nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+        nn.Linear(32 * 16, 10))
+
+
+def _cnn1d() -> Any:
+    from torch import nn
+
+    return nn.Sequential(
+        nn.Unflatten(1, (1, 40)), nn.Conv1d(1, 32, 5, padding=2), nn.ReLU(),
+        nn.Conv1d(32, 32, 3, padding=1, stride=2), nn.ReLU(),
+        nn.Conv1d(32, 32, 3, padding=1, stride=2), nn.ReLU(), nn.Flatten(),
+        nn.Linear(32 * 10, 10))
+
+
+def _gru() -> Any:
+    """A GRU classifier over (batch, time, features), reading out its last hidden state."""
+    from torch import nn
+
+    class GRUNet(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.gru = nn.GRU(4, 32, batch_first=True)
+            self.head = nn.Linear(32, 4)
+
+        def forward(self, x: Any) -> Any:
+            return self.head(self.gru(x)[1][-1])
+
+    return GRUNet()
+
+
+SETTINGS: dict[str, Setting] = {s.name: s for s in (
+    Setting("digits-mlp-sgd", "digits, MLP 64-128-128-10, SGD (momentum 0.9), batch 32",
+            digits, lambda: _mlp(64, 128, 10), "sgd", 32, 15),
+    Setting("digits-mlp-adam", "digits, MLP 64-128-128-10, Adam, batch 32",
+            digits, lambda: _mlp(64, 128, 10), "adam", 32, 15),
+    Setting("digits-cnn-sgd", "digits, 2-D CNN (16-32 channels), SGD (momentum 0.9), batch 32",
+            digits, _cnn2d, "sgd", 32, 15),
+    Setting("mnist1d-cnn-sgd", "MNIST-1D, 1-D CNN (3 conv layers of 32), SGD (momentum 0.9), "
+            "batch 64", mnist1d, _cnn1d, "sgd", 64, 20),
+    Setting("mnist1d-cnn-adamw", "MNIST-1D, 1-D CNN (3 conv layers of 32), AdamW (weight "
+            "decay 0.01), batch 64", mnist1d, _cnn1d, "adamw", 64, 20),
+    Setting("mnist1d-mlp-sgd0", "MNIST-1D, MLP 40-256-256-10, plain SGD (no momentum), "
+            "batch 64", mnist1d, lambda: _mlp(40, 256, 10), "sgd0", 64, 20),
+    Setting("teacher-bnmlp-adam", "synthetic teacher labels, MLP 20-128-128-5 with "
+            "BatchNorm, Adam, batch 64", teacher, lambda: _mlp(20, 128, 5, norm=True), "adam",
+            64, 15),
+    Setting("sequences-gru-adamw", "synthetic pulse sequences, GRU (32) classifier, AdamW "
+            "(weight decay 0.01), batch 64", sequences, _gru, "adamw", 64, 15),
+)}
+
+
+def make_optimizer(name: str, params: Any, lr: float) -> Any:
+    """The setting's optimizer at learning rate ``lr``."""
+    import torch
+
+    if name == "sgd":
+        return torch.optim.SGD(params, lr=lr, momentum=0.9)
+    if name == "sgd0":
+        return torch.optim.SGD(params, lr=lr)
+    if name == "adam":
+        return torch.optim.Adam(params, lr=lr)
+    if name == "adamw":
+        return torch.optim.AdamW(params, lr=lr, weight_decay=1e-2)
+    raise ValueError(f"unknown optimizer {name!r}")
