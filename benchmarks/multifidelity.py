@@ -188,7 +188,7 @@ def run_optuna(task_name: str, method: str, seed: int, target: float | None,
         config, factory = task.suggest(trial)
         adapter = _OptunaTrial(trial)
         try:
-            result = fit(factory, train, val, config, adapter,  # type: ignore[arg-type]
+            result = fit(factory, train, val, config, adapter,
                          max_epochs=R, device="cpu")
         except TrialPruned:
             if ledger.add(adapter.last, None):

@@ -52,8 +52,10 @@ def test_default_locations(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'y.db'}"
     chosen = tunecraft.create_study(storage=url, study_name="c", artifacts=tmp_path / "ckpt")
     assert chosen.artifacts == ArtifactStore(tmp_path / "ckpt")
-    # recorded in the study: a worker process or a later session opening it finds it
-    assert tunecraft.load_study(study_name="c", storage=url).artifacts == chosen.artifacts
+    # a later session uses the folder it is given; the one recorded in the study is never
+    # taken from the database (it is named in a warning instead)
+    again = tunecraft.load_study(study_name="c", storage=url, artifacts=tmp_path / "ckpt")
+    assert again.artifacts == chosen.artifacts
     assert as_store(ArtifactStore(tmp_path), InMemoryStorage()) == ArtifactStore(tmp_path)
     with pytest.raises(TypeError, match="artifacts=3"):
         tunecraft.create_study(artifacts=3)  # type: ignore[arg-type]

@@ -211,9 +211,17 @@ def test_qmc_sampler_covers_the_unconditional_part_of_the_space(tmp_path: Path) 
     ("pruner: percentile\n", "c.yaml:2: pruner", "PercentilePruner needs 'percentile'"),
     ("pruner: {name: median, n_startup_trials: -1}\n", "c.yaml:2: pruner", ">= 0"),
     ("sampler: no_such_module_xyz:Sampler\n", "c.yaml:2: sampler", "no module named"),
-    ("sampler: tunecraft.samplers:BaseSamplerz\n", "c.yaml:2: sampler", "is not a class"),
+    ("sampler: tunecraft.samplers:BaseSamplerz\n", "c.yaml:2: sampler",
+     "(tunecraft.samplers has no attribute 'BaseSamplerz')"),
     ("pruner: tunecraft.samplers:RandomSampler\n", "c.yaml:2: pruner",
-     "is not a tunecraft pruner"),
+     "is not a tunecraft pruner (a class that does not derive from BasePruner); name a "
+     "subclass of tunecraft.pruners.BasePruner, or a built-in pruner"),
+    ("sampler: collections:OrderedDict\n", "c.yaml:2: sampler",
+     "'collections:OrderedDict' is not a tunecraft sampler (a class that does not derive "
+     "from BaseSampler)"),
+    ("sampler: os:system\n", "c.yaml:2: sampler",
+     "(a builtin_function_or_method, not a class)"),
+    ("sampler: 'os:'\n", "c.yaml:2: sampler", "is not a class reference"),
 ])
 def test_build_errors_cite_the_config(tmp_path: Path, body: str, where: str,
                                       fragment: str) -> None:
@@ -223,6 +231,24 @@ def test_build_errors_cite_the_config(tmp_path: Path, body: str, where: str,
         build_pruner(c)
     assert str(info.value).startswith(str(tmp_path / where)), str(info.value)
     assert fragment in str(info.value)
+
+
+@pytest.mark.parametrize("body", [
+    "sampler: {{name: 'subprocess:Popen', args: [touch, '{marker}']}}\n",
+    "pruner: {{name: 'subprocess:Popen', args: [touch, '{marker}']}}\n",
+    "pruner: {{name: patient, patience: 1, wrapped: {{name: 'subprocess:Popen', "
+    "args: [touch, '{marker}']}}}}\n",
+])
+def test_a_class_named_in_a_config_is_checked_before_it_is_called(tmp_path: Path,
+                                                                   body: str) -> None:
+    """A config naming any importable class (here one that runs a command) is refused
+    before the class is called: nothing runs."""
+    marker = tmp_path / "ran"
+    c = _config(tmp_path, body.format(marker=marker))
+    with pytest.raises(ConfigError, match="'subprocess:Popen' is not a tunecraft"):
+        build_sampler(c)
+        build_pruner(c)
+    assert not marker.exists()
 
 
 def test_custom_sampler_classes_load_by_module_and_name(tmp_path: Path) -> None:

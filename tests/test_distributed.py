@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -103,11 +104,17 @@ def test_process_pool_arguments_are_checked() -> None:
 
 def test_an_unpicklable_objective_names_the_fix(sqlite_url: str) -> None:
     study = new_study(sqlite_url)
-    with pytest.raises(TypeError, match="module-level function.*executor='thread'"):
-        study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=2, n_jobs=2)
+    lock = threading.Lock()  # what a closure may hold that no pickler can send
+
+    def objective(trial: tunecraft.Trial) -> float:
+        with lock:
+            return trial.suggest_float("x", 0, 1)
+
+    with pytest.raises(TypeError, match="objective <function.*_thread.lock.*closes over.*"
+                                        "inside the objective.*executor='thread'"):
+        study.optimize(objective, n_trials=2, n_jobs=2)
     assert study.trials == ()  # refused before any trial was reserved
-    study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=4, n_jobs=2,
-                   executor="thread")
+    study.optimize(objective, n_trials=4, n_jobs=2, executor="thread")
     assert [t.state for t in study.trials] == [TrialState.COMPLETE] * 4
 
 
@@ -192,11 +199,20 @@ def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedPr
 
 
 @pytest.mark.slow
-def test_worker_joins_a_study_by_its_stored_objective(sqlite_url: str) -> None:
+def test_worker_joins_a_study_with_the_objective_it_is_given(sqlite_url: str) -> None:
     study = new_study(sqlite_url)
-    study.optimize(objectives.quadratic, n_trials=2, n_jobs=2)  # stores the objective
+    study.optimize(objectives.quadratic, n_trials=2, n_jobs=2)  # stores the objective's name
     out = cli("worker", "--storage", sqlite_url, "--study", study.study_name,
               "--n-trials", "3", "--sampler", "random")
+    assert out.returncode == 2  # the database names it, but only the user runs code
+    assert ("a worker runs only code named on its command line: study "
+            f"{study.study_name!r} was started with objective "
+            "'tunecraft.testing.objectives:quadratic'; pass --objective "
+            "tunecraft.testing.objectives:quadratic") in out.stderr
+    assert len(study.trials) == 2
+    out = cli("worker", "--storage", sqlite_url, "--study", study.study_name,
+              "--n-trials", "3", "--sampler", "random",
+              "--objective", "tunecraft.testing.objectives:quadratic")
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout)["numbers"] == [2, 3, 4]
     assert [t.state for t in study.trials] == [TrialState.COMPLETE] * 5
@@ -216,7 +232,8 @@ def test_worker_follows_the_run_config_to_its_total(tmp_path: Path) -> None:
         assert stored["config"]["n_trials"] == 2 and stored["path"] == str(config)
         storage.set_study_attr("quad", RUN_CONFIG_ATTR, {
             "config": {**stored["config"], "n_trials": 4}, "path": stored["path"]})
-        out = cli("worker", "--storage", db, "--study", "quad")
+        out = cli("worker", "--storage", db, "--study", "quad",
+                  "--objective", "tunecraft.testing.objectives:quadratic")
         assert out.returncode == 0, out.stderr
         assert json.loads(out.stdout)["numbers"] == [2, 3]  # up to the study's total
         assert storage.state_counts("quad")[TrialState.COMPLETE] == 4
@@ -228,7 +245,7 @@ def test_worker_without_an_objective_says_what_to_pass(sqlite_url: str) -> None:
     study = new_study(sqlite_url)
     out = cli("worker", "--storage", sqlite_url, "--study", study.study_name)
     assert out.returncode == 2
-    assert "names no objective" in out.stderr and "--objective MODULE:FUNCTION" in out.stderr
+    assert "names no objective; pass --objective MODULE:FUNCTION" in out.stderr
     out = cli("worker", "--storage", sqlite_url, "--study", "nope")
     assert out.returncode == 2 and "no study named 'nope'" in out.stderr
 

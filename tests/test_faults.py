@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import logging
+import re
 import sqlite3
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +15,7 @@ import sqlalchemy as sa
 
 import tunecraft
 from tunecraft import TrialState, create_study
+from tunecraft.exceptions import StorageError
 from tunecraft.pruners import NopPruner
 from tunecraft.samplers import RandomSampler
 from tunecraft.storage.sql import SQLStorage
@@ -96,8 +100,10 @@ def test_permanent_sqlite_errors_are_raised_at_once(tmp_path: Path) -> None:
 def test_a_file_that_is_not_a_database(tmp_path: Path) -> None:
     path = tmp_path / "notes.db"
     path.write_text("these are my notes, not a database\n" * 200)
-    with pytest.raises(sa.exc.DatabaseError, match="not a database"):
+    with pytest.raises(StorageError, match=r"is not a SQLite database \(file is not a "
+                                           r"database\); give the path of a tunecraft") as info:
         SQLStorage(f"sqlite:///{path}")
+    assert isinstance(info.value.__cause__, sa.exc.DatabaseError)
     assert path.read_text().startswith("these are my notes")
 
 
@@ -207,3 +213,35 @@ def test_connections_dropped_by_the_server_are_replaced(pg_url: str) -> None:
     finally:
         storage.close()
         admin.dispose()
+
+
+# ---------------------------------------------------------------------- permanent errors
+@pytest.mark.postgres
+@pytest.mark.parametrize(("change", "fix"), [
+    (lambda url: url.replace("/test", "/no_such_db_tunecraft"),
+     "database \"no_such_db_tunecraft\" does not exist; create it, or fix the name"),
+    (lambda url: url.replace("postgres@", "no_such_role_tunecraft@"),
+     "role \"no_such_role_tunecraft\" does not exist; create it, or fix the name"),
+    (lambda url: url.replace("127.0.0.1", "no-such-host.invalid"),
+     "fix the host name in the storage URL"),
+])
+def test_permanent_postgresql_errors_are_raised_at_once(
+        pg_url: str, change: Callable[[str], str], fix: str) -> None:
+    """No retry can create a database, a role or a host name: the error comes at once
+    (not after the two minutes of retries that a restarting server deserves)."""
+    started = time.monotonic()
+    with pytest.raises(StorageError, match=re.escape(fix)):
+        SQLStorage(change(pg_url))
+    assert time.monotonic() - started < 60  # the retry budget for outages is 120 s
+
+
+def test_a_server_that_was_never_reached_is_reported_in_seconds() -> None:
+    """A refused connection before the storage ever reached its server is a wrong host or
+    port, not a restart: a few seconds of retries, then the fix."""
+    from _pgcluster import free_port
+
+    started = time.monotonic()
+    with pytest.raises(StorageError, match="check that the server runs and that the URL's "
+                                           "host and port are right"):
+        SQLStorage(f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/test")
+    assert time.monotonic() - started < 60  # the retry budget for outages is 120 s

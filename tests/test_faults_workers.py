@@ -38,12 +38,17 @@ from tunecraft.testing import unique_name
 
 pytestmark = pytest.mark.slow
 LEASE = ["--lease", "2.0", "--heartbeat", "0.25", "--sampler", "random"]
+QUADRATIC = "tunecraft.testing.objectives:quadratic"
+SLEEPY = "tunecraft.testing.objectives:sleepy"
 
 
-def worker(url: str, study: str, *args: str, sleep: float = 0.0) -> subprocess.Popen[str]:
+def worker(url: str, study: str, *args: str, sleep: float = 0.0,
+           objective: str = QUADRATIC) -> subprocess.Popen[str]:
+    """A ``tunecraft worker`` process, told what to run (as a user must)."""
     env = {**os.environ, "TUNECRAFT_TEST_SLEEP": str(sleep)}
     return subprocess.Popen([sys.executable, "-m", "tunecraft", "worker", "--storage", url,
-                             "--study", study, *args], stdout=subprocess.PIPE,
+                             "--study", study, "--objective", objective, *args],
+                            stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, env=env)
 
 
@@ -54,7 +59,7 @@ def finish(proc: subprocess.Popen[str]) -> tuple[list[int], str]:
     return json.loads(out.strip().splitlines()[-1])["numbers"], err
 
 
-def new_study(url: str, objective: str = "tunecraft.testing.objectives:quadratic",
+def new_study(url: str, objective: str = QUADRATIC,
               **config: object) -> str:
     name = unique_name()
     storage = SQLStorage(url)
@@ -173,16 +178,18 @@ def test_sigkilled_dask_worker_still_gives_one_result_per_trial(
 
 
 def test_suspended_worker_late_result_is_dropped(sqlite_url: str) -> None:
-    name = new_study(sqlite_url, "tunecraft.testing.objectives:sleepy")
+    name = new_study(sqlite_url, SLEEPY)
     storage = SQLStorage(sqlite_url)
     try:
-        late = worker(sqlite_url, name, "--n-trials", "1", *LEASE, sleep=1.0)
+        late = worker(sqlite_url, name, "--n-trials", "1", *LEASE, sleep=1.0,
+                      objective=SLEEPY)
         wait_for("trial 0 inside the objective", lambda: any(
             "pid" in t.user_attrs for t in storage.history(name).trials))
         late.send_signal(signal.SIGSTOP)
         try:
             wait_for("its lease to run out", lambda: storage.leases(name)[0].expired)
-            rescuer = worker(sqlite_url, name, "--n-trials", "1", *LEASE, sleep=0.1)
+            rescuer = worker(sqlite_url, name, "--n-trials", "1", *LEASE, sleep=0.1,
+                             objective=SLEEPY)
             assert finish(rescuer)[0] == [1]  # reaped trial 0, then ran its retry
         finally:
             late.send_signal(signal.SIGCONT)

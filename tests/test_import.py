@@ -53,6 +53,14 @@ def test_public_names_resolve() -> None:
     assert tunecraft.__version__
 
 
+def test_integration_packages_import_their_library_only_when_a_name_is_used() -> None:
+    libraries = {"lightning", "transformers", "mlflow", "tensorboard", "keras", "cloudpickle"}
+    loaded = loaded_after("import tunecraft.lightning, tunecraft.transformers, "
+                          "tunecraft.mlflow, tunecraft.tensorboard, tunecraft.keras")
+    assert loaded.isdisjoint(HEAVY) and loaded.isdisjoint(libraries), sorted(
+        loaded & (set(HEAVY) | libraries))
+
+
 def test_missing_extra_names_the_install_command() -> None:
     from tunecraft._imports import require
 

@@ -77,14 +77,17 @@ def test_params_and_views_are_read_only() -> None:
     assert trial.datetime_start is not None
 
 
-def test_flush_makes_running_params_visible() -> None:
+def test_params_are_visible_as_soon_as_they_are_suggested() -> None:
+    """A worker killed right after suggesting leaves its parameters behind (its retry and
+    the user see what it ran); attributes wait for a flush, a report or the tell."""
     study = new_study()
     trial = study.ask()
     x = trial.suggest_float("x", 0.0, 1.0)
-    assert study.trials[0].params == {}  # buffered until a flush, a report or the tell
-    trial.flush()
     assert study.trials[0].params == {"x": x}
     trial.set_user_attr("epoch", 3)
+    assert study.trials[0].user_attrs == {}
+    trial.flush()
+    assert study.trials[0].user_attrs == {"epoch": 3}
     trial.report(0.5, step=1)  # a report flushes everything pending
     record = study.trials[0]
     assert record.user_attrs == {"epoch": 3} and record.intermediate_values == {1: 0.5}
@@ -96,7 +99,9 @@ def test_report() -> None:
     trial = study.ask()
     trial.report(0.9, step=0)
     trial.report(np.float32(0.5), step=np.int64(1))  # numpy scalars are numbers
-    trial.report(0.1, step=1)  # a step reported twice keeps its first value
+    with pytest.warns(UserWarning, match="already reported step 1; the new value 0.1 is "
+                                          "ignored"):
+        trial.report(0.1, step=1)  # a step reported twice keeps its first value
     trial.report(float("nan"), step=2)
     trial.report(float("inf"), step=3)
     values = study.tell(trial, 1.0).intermediate_values
@@ -150,7 +155,9 @@ def test_set_user_attr_validates() -> None:
     (np.bool_(True), 1, (None, "the objective returned np.True_, which is not a number")),
     ((1.0,), 2, (None, "the objective returned 1 value(s) but the study has 2 direction(s)")),
     (None, 1, (None, "the objective returned None, which is not a number")),
-    (float("nan"), 1, (None, "the objective returned nan, which is not finite")),
+    (float("nan"), 1, (None, "the objective returned nan, which is not a number")),
+    (float("inf"), 1, ((float("inf"),), None)),  # a diverged run: a value (as in Optuna)
+    ((1.0, float("-inf")), 2, ((1.0, float("-inf")), None)),
 ])
 def test_check_values(value: Any, n: int, expected: Any) -> None:
     assert check_values(value, n) == expected

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from typing import Any
 
 import numpy as np
@@ -19,7 +20,8 @@ class History:
     around: filtering returns tuples of the same immutable records.
     """
 
-    __slots__ = ("trials", "directions", "_complete", "_feasible", "_dists", "_intersection")
+    __slots__ = ("trials", "directions", "_complete", "_feasible", "_dists", "_intersection",
+                 "_sys_keys", "cursor")
 
     def __init__(
         self,
@@ -27,14 +29,21 @@ class History:
         directions: Sequence[StudyDirection],
         *,
         param_distributions: Mapping[str, Dim] | None = None,
+        system_attr_keys: AbstractSet[str] | None = None,
+        cursor: int = -1,
     ) -> None:
         self.trials: tuple[FrozenTrial, ...] = tuple(trials)
+        # the storage's number of the last event folded in (-1: unknown, or none): what a
+        # sampler saw, so that a proposal can be checked against those published after it
+        self.cursor = cursor
         self.directions: tuple[StudyDirection, ...] = tuple(directions)
         self._complete: tuple[FrozenTrial, ...] | None = None
         self._feasible: tuple[FrozenTrial, ...] | None = None
         self._intersection: dict[str, Dim] | None = None
-        # Storage passes the registry it maintains while replaying; otherwise it is derived.
+        # Storage passes the registries it maintains while replaying; otherwise they are
+        # derived on demand.
         self._dists: Mapping[str, Dim] | None = param_distributions
+        self._sys_keys: AbstractSet[str] | None = system_attr_keys
 
     def __reduce__(self) -> tuple[Any, ...]:
         # caches are derived data; the registry is rebuilt from the trials on demand
@@ -142,6 +151,13 @@ class History:
                     dists.setdefault(name, d)
             self._dists = dists
         return self._dists
+
+    def system_attr_keys(self) -> AbstractSet[str]:
+        """Every system attribute key that some trial carries: lets a reader skip a scan of
+        every trial for an attribute that none has (``pruners.lineage.heads``)."""
+        if self._sys_keys is None:
+            self._sys_keys = frozenset(k for t in self.trials for k in t.system_attrs)
+        return self._sys_keys
 
 
 def pareto_mask(losses: np.ndarray) -> np.ndarray:

@@ -6,6 +6,7 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any
 
+from tunecraft._names import visible
 from tunecraft.record import FrozenTrial, TrialState
 
 if TYPE_CHECKING:
@@ -28,13 +29,15 @@ class ProgressBar:
         self._study = study
         self._by_time = n_trials is None and timeout is not None
         self._total = float(timeout) if self._by_time and timeout else n_trials
-        columns: list[Any] = [TextColumn("[bold]{task.description}"), BarColumn()]
+        # no markup: the description is the study name, printed as written (see visible)
+        columns: list[Any] = [TextColumn("{task.description}", style="bold", markup=False),
+                              BarColumn()]
         if not self._by_time:
             columns.append(MofNCompleteColumn())
         columns += [TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(),
-                    TextColumn("{task.fields[best]}")]
+                    TextColumn("{task.fields[best]}", markup=False)]
         self._progress = Progress(*columns, transient=False)
-        self._task = self._progress.add_task(study.study_name, total=self._total,
+        self._task = self._progress.add_task(visible(study.study_name), total=self._total,
                                              best=self._best_text())
         self._lock = threading.Lock()
         self._t0 = time.monotonic()

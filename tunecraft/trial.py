@@ -8,6 +8,7 @@ import logging
 import math
 import numbers
 import threading
+import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -67,6 +68,7 @@ class Trial:
         self._dists: dict[str, Dim] = {}
         self._user_attrs: dict[str, Any] = {}
         self._steps: set[int] = set(reported_steps)  # copied from the trial resumed from
+        self._inherited_steps = frozenset(self._steps)
         self._pending: list[Event] = []
         self._lock = threading.RLock()
         self._finished = False
@@ -130,6 +132,9 @@ class Trial:
             self._dists[name] = dim
             self._pending.append(Event(self.number, EventKind.PARAMS,
                                        {name: {"d": dim.to_json(), "v": value}}))
+            # written at once, not at the first report: a worker killed before it reports
+            # (out of memory, say) leaves its parameters for the retry and for the user
+            self.flush()
             return value
 
     @staticmethod
@@ -154,8 +159,9 @@ class Trial:
 
         In a multi-objective study, report one value per objective as a tuple
         (``trial.report((accuracy, latency), step)``); they are kept in
-        ``intermediate_vectors``. Reporting a step twice keeps the first value. NaN is
-        accepted (pruners prune it).
+        ``intermediate_vectors``. Reporting a step twice keeps the first value and warns
+        (steps inherited from a resumed trial are skipped silently). NaN is accepted
+        (pruners prune it).
         """
         if isinstance(step, bool) or not isinstance(step, numbers.Integral) or step < 0:
             raise ValueError(f"step={step!r} must be a non-negative integer")
@@ -176,6 +182,12 @@ class Trial:
         with self._lock:
             self._check_open()
             if int(step) in self._steps:
+                if int(step) not in self._inherited_steps:  # a resumed run may re-report
+                    warnings.warn(
+                        f"trial {self.number} already reported step {int(step)}; the new "
+                        f"value {payload.get('value', payload.get('values'))!r} is ignored. "
+                        "Report each step once (e.g. step=epoch, or a global batch count)",
+                        UserWarning, stacklevel=2)
                 return
             self._steps.add(int(step))
             self._pending.append(Event(self.number, EventKind.REPORT, payload))
@@ -349,7 +361,7 @@ def check_values(values: Any, n_objectives: int) -> tuple[tuple[float, ...] | No
         f = _scalar(v)
         if f is None:
             return None, f"the objective returned {v!r}, which is not a number"
-        if not math.isfinite(f):
-            return None, f"the objective returned {f}, which is not finite"
-        out.append(f)
+        if math.isnan(f):
+            return None, "the objective returned nan, which is not a number"
+        out.append(f)  # +-inf is a value (a diverged run): COMPLETE, ranked worst or best
     return tuple(out), None

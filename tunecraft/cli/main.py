@@ -13,7 +13,8 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
-from tunecraft.cli._common import DEFAULT_STORAGE, STORAGE_ENV, UsageError
+from tunecraft._names import visible
+from tunecraft.cli._common import DEFAULT_STORAGE, STORAGE_ENV, UsageError, log_to_stderr
 from tunecraft.cli.commands import register_all
 from tunecraft.exceptions import ConfigError
 
@@ -49,7 +50,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _fail(message: str, code: int) -> int:
-    print(message, file=sys.stderr)
+    # messages quote names from the storage and the user: no escape sequence of theirs may
+    # reach the terminal
+    print("\n".join(visible(line) for line in message.split("\n")), file=sys.stderr)
     return code
 
 
@@ -62,6 +65,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(str(exc), 2)
     except SystemExit as exc:  # --help and --version
         return exc.code if isinstance(exc.code, int) else 0
+    log_to_stderr()
     try:
         code: int = args.handler(args)
         return code

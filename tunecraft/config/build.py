@@ -30,17 +30,31 @@ from tunecraft.samplers.base import BaseSampler
 from tunecraft.space import Float, grid_values
 
 
-def _custom_class(spec: PluginSpec, source: Source) -> type:
+def _custom_class(spec: PluginSpec, source: Source, base: type, kind: str) -> type:
+    """The class ``package.module:Class`` named by ``spec``, checked to be a subclass of
+    ``base`` before anything of it is called (a config may name any importable object, such
+    as ``subprocess:Popen``: it must never be instantiated)."""
     module_name, _, attr = spec.name.partition(":")
+    if not module_name or not attr or not all(
+            part.isidentifier() for part in (*module_name.split("."), *attr.split("."))):
+        raise source.error(spec.path, f"{spec.name!r} is not a class reference; write "
+                                      f"package.module:Class (a subclass of {base.__name__})")
     try:
         module = importlib.import_module(module_name)
     except ModuleNotFoundError as exc:
         if exc.name and module_name.startswith(exc.name):
             raise source.error(spec.path, f"no module named {module_name!r}") from None
         raise
-    obj = getattr(module, attr, None)
-    if not isinstance(obj, type):
-        raise source.error(spec.path, f"{spec.name!r} is not a class")
+    obj: Any = module
+    for part in attr.split("."):
+        obj = getattr(obj, part, None)
+    if not (isinstance(obj, type) and issubclass(obj, base)):
+        what = (f"{module_name} has no attribute {attr!r}" if obj is None else
+                f"a class that does not derive from {base.__name__}"
+                if isinstance(obj, type) else f"a {type(obj).__name__}, not a class")
+        raise source.error(spec.path, f"{spec.name!r} is not a tunecraft {kind} ({what}); "
+                                      f"name a subclass of tunecraft.{kind}s.{base.__name__}, "
+                                      f"or a built-in {kind}")
     return obj
 
 
@@ -82,7 +96,7 @@ def build_sampler(config: RunConfig) -> BaseSampler:
     spec, source = config.sampler, config.sampler.source
     kwargs = dict(spec.kwargs)
     if ":" in spec.name:
-        cls = _custom_class(spec, source)
+        cls = _custom_class(spec, source, BaseSampler, "sampler")
     else:
         import tunecraft.samplers as samplers
 
@@ -114,7 +128,7 @@ def build_pruner(config: RunConfig) -> BasePruner:
 
 def _build_pruner(spec: PluginSpec, source: Source) -> BasePruner:
     if ":" in spec.name:
-        cls = _custom_class(spec, source)
+        cls = _custom_class(spec, source, BasePruner, "pruner")
     else:
         import tunecraft.pruners as pruners
 

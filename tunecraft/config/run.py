@@ -132,6 +132,32 @@ def _directions(data: Mapping[str, Any], source: Source) -> tuple[StudyDirection
     return tuple(out)
 
 
+def _storage(raw: Any, source: Source) -> str:
+    """The ``storage`` key, checked here so that a bad URL is reported at its line."""
+    from tunecraft.storage import normalize_url
+
+    text = checks.string(raw, ("storage",), source)
+    try:
+        normalize_url(text)
+    except ValueError as exc:
+        raise source.error(("storage",), str(exc)) from None
+    return text
+
+
+def _study(raw: Any, source: Source, default: str | None) -> str | None:
+    """The ``study`` key (default: the config file's name), a valid study name."""
+    from tunecraft._names import check_study_name
+
+    name = default if raw is None else checks.string(raw, ("study",), source)
+    if name is None:
+        return None
+    try:
+        return check_study_name(name)
+    except ValueError as exc:
+        fix = "" if raw is not None else "; set a 'study' key"
+        raise source.error(("study",), f"{exc}{fix}") from None
+
+
 def parse_run_config(data: Any, source: Source | None = None, *, path: str | None = None
                      ) -> RunConfig:
     """Validate a run config mapping (from YAML or Python) into a RunConfig.
@@ -165,8 +191,8 @@ def parse_run_config(data: Any, source: Source | None = None, *, path: str | Non
                              SAMPLER_NAMES),
         pruner=parse_plugin(data.get("pruner", "median"), ("pruner",), src, "pruner",
                             PRUNER_NAMES),
-        storage=None if storage is None else checks.string(storage, ("storage",), src),
-        study=default_study if study is None else checks.string(study, ("study",), src),
+        storage=None if storage is None else _storage(storage, src),
+        study=_study(study, src, default_study),
         directions=_directions(data, src),
         n_trials=checks.optional_positive_int(data.get("n_trials"), ("n_trials",), src),
         timeout=checks.optional_positive_number(data.get("timeout"), ("timeout",), src),

@@ -12,7 +12,7 @@ found in it; user text reaches the page only through ``textContent``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from importlib import resources
 from typing import Any
 
@@ -22,7 +22,6 @@ from tunecraft.dashboard.cache import StudyCache
 from tunecraft.exceptions import StudyNotFound
 from tunecraft.storage.base import Storage
 from tunecraft.viz import table
-from tunecraft.viz.info import summary_info
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
        "img-src 'self' data: blob:; connect-src 'self'; object-src 'none'; "
@@ -107,6 +106,15 @@ def create_app(storage: Storage, *, refresh_seconds: float = 2.0,
         if name not in storage.study_names():
             raise HTTPException(404, f"no study named {name!r}")
 
+    def as_shown(counts: Mapping[str, int], lost: int) -> dict[str, int]:
+        """Counts by state as shown: a RUNNING trial whose worker is gone (its lease ran out)
+        is STALE, though no worker has marked it yet (the dashboard never writes)."""
+        out = dict(counts)
+        if lost:
+            out["RUNNING"] = out.get("RUNNING", 0) - lost
+            out["STALE"] = out.get("STALE", 0) + lost
+        return {k: n for k, n in out.items() if n}
+
     @app.get("/api/studies", summary="All studies with their trial counts and best value")
     def studies() -> list[dict[str, Any]]:
         out = []
@@ -114,25 +122,26 @@ def create_app(storage: Storage, *, refresh_seconds: float = 2.0,
             try:
                 counts = storage.state_counts(name)
                 directions = storage.study_directions(name)
+                lost = len(storage.lost_trials(name))
             except StudyNotFound:  # deleted meanwhile
                 continue
             out.append({"name": name, "directions": [d.name.lower() for d in directions],
-                        "n_trials": sum(counts.values()),
-                        "counts": {s.name: n for s, n in counts.items() if n}})
+                        "n_trials": sum(counts.values()), "lost": lost,
+                        "counts": as_shown({s.name: n for s, n in counts.items()}, lost)})
         return out
 
     @app.get("/api/study", summary="Summary of one study: counts, best trial(s), times, columns")
     def study(name: str) -> dict[str, Any]:
         known(name)
-        entry, history = cache.snapshot(name)
-        info = summary_info(history)
-        return {"name": name, "version": entry.version,
-                "directions": [d.name.lower() for d in history.directions],
-                "n_trials": info.n_trials, "counts": dict(info.counts),
+        version, info, columns = cache.summary(name)
+        lost = len(storage.lost_trials(name))
+        return {"name": name, "version": version, "directions": columns["directions"],
+                "n_trials": info.n_trials, "counts": as_shown(dict(info.counts), lost),
+                "lost": lost,
                 "best": [table.trial_row(t) for t in info.best[:50]],
                 "n_best": len(info.best),
                 "wall_seconds": info.wall_seconds, "trial_seconds": info.trial_seconds,
-                "columns": table.columns(history)}
+                "columns": columns}
 
     @app.get("/api/figures", summary="Plotly figure JSON of every plot (unchanged: no panels)")
     def figs(name: str, since: int = Query(-1, description="version the client has")
@@ -149,6 +158,10 @@ def create_app(storage: Storage, *, refresh_seconds: float = 2.0,
                limit: int = Query(50, ge=1, le=table.MAX_LIMIT)) -> dict[str, Any]:
         known(name)
         version, _, rows = cache.rows(name)
+        lost = storage.lost_trials(name)
+        if lost:  # shown as stale (see as_shown); rows are shared: copy the changed ones
+            rows = [dict(r, state="STALE", lost=lost[r["number"]]) if r["number"] in lost
+                    else r for r in rows]
         try:
             out = table.query(rows, sort=sort, desc=desc, state=state, q=q, offset=offset,
                               limit=limit)
@@ -160,12 +173,14 @@ def create_app(storage: Storage, *, refresh_seconds: float = 2.0,
     @app.get("/api/trial", summary="One trial: params, reports, attributes, failure reason")
     def trial(name: str, number: int) -> dict[str, Any]:
         known(name)
-        _, history = cache.snapshot(name)
-        try:
-            t = history.trial(number)
-        except KeyError as exc:
-            raise HTTPException(404, f"study {name!r} has no trial {number}") from exc
-        return table.trial_detail(t)
+        t = cache.trial(name, number)
+        if t is None:
+            raise HTTPException(404, f"study {name!r} has no trial {number}")
+        detail = table.trial_detail(t)
+        lost = storage.lost_trials(name).get(number)
+        if lost is not None:
+            detail.update(state="STALE", lost=lost)
+        return detail
 
     @app.get("/api/importance", summary="Parameter importance (fANOVA or PED-ANOVA)")
     def importance_api(name: str) -> dict[str, Any]:

@@ -2,7 +2,10 @@
 
 ``tunecraft run`` stores the effective run config (objective, space, sampler, pruner, total)
 as a study attribute; ``study.optimize`` stores the objective's ``module:function`` when it
-is importable. ``tunecraft worker --storage URL --study NAME`` rebuilds everything from there.
+is importable. ``tunecraft worker --storage URL --study NAME --objective MODULE:FUNCTION``
+rebuilds the rest from there. What the database says is data, never code: the objective and
+any sampler or pruner class outside tunecraft must be named on the worker's command line
+(see docs/security.md), so that whoever can write the database cannot run code on workers.
 """
 
 from __future__ import annotations
@@ -86,3 +89,21 @@ def stored_config(storage: Storage, study: str) -> tuple[dict[str, Any], str | N
         return dict(stored["config"]), path if isinstance(path, str) else None
     ref = attrs.get(OBJECTIVE_ATTR)
     return ({"objective": ref} if isinstance(ref, str) else {}), None
+
+
+def code_references(data: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The sampler and pruner classes outside tunecraft (``package.module:Class``) that a run
+    config names, as (key, reference) pairs; wrapped pruners included."""
+    found: list[tuple[str, str]] = []
+
+    def visit(key: str, spec: Any) -> None:
+        name = spec.get("name") if isinstance(spec, Mapping) else spec
+        if isinstance(name, str) and ":" in name:
+            found.append((key, name))
+        if isinstance(spec, Mapping) and "wrapped" in spec:
+            visit(f"{key}.wrapped", spec["wrapped"])
+
+    for key in ("sampler", "pruner"):
+        if key in data:
+            visit(key, data[key])
+    return found

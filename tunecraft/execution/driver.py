@@ -68,7 +68,8 @@ class Driver:
         spec = WorkerSpec(study.storage, study.study_name, objective, study.sampler,
                           study.pruner, study.heartbeat_interval, study.stale_grace,
                           study.max_retries, catch, gc_after_trial,
-                          constraints_func=study.constraints_func)
+                          constraints_func=study.constraints_func,
+                          artifacts=str(study.artifacts.root))
         # threads share this process's objects; other processes get bytes (checked now,
         # before any trial is reserved, so an unpicklable objective fails with the fix)
         self.packed: WorkerSpec | bytes = spec if in_process else pack(spec)

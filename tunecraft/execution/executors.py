@@ -9,6 +9,7 @@ retries are therefore turned off here.
 from __future__ import annotations
 
 import multiprocessing
+import os
 import sys
 import threading
 from collections.abc import Callable, Sequence
@@ -85,7 +86,8 @@ class ProcessPool(Executor):
             kwargs: dict[str, Any] = {"max_tasks_per_child": 1} if self.fresh_process else {}
             pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"),
                                        initializer=init_pool_worker,
-                                       initargs=(self.devices[slot],), **kwargs)
+                                       initargs=(self.devices[slot], os.getpid()),
+                                       **kwargs)
             self._pools[slot] = pool
         return pool
 

@@ -19,7 +19,6 @@ import traceback
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from tunecraft.record import TrialState
@@ -51,6 +50,7 @@ class WorkerSpec:
     catch: tuple[type[BaseException], ...]
     gc_after_trial: bool = False
     constraints_func: Callable[..., Any] | None = None
+    artifacts: str | None = None  # the driver's checkpoint folder (None: the default)
     key: str = field(default_factory=new_token)
 
 
@@ -67,27 +67,30 @@ class TaskResult:
     pid: int = field(default_factory=os.getpid)
 
 
-class _Pickler(pickle.Pickler):
-    """Pickles read-only mappings (in samplers' caches) as plain dicts wrapped again."""
+def _dump(obj: Any, buf: io.BytesIO) -> None:
+    """Pickle with cloudpickle, as Dask and Ray do: importable functions and classes by
+    reference, lambdas, closures and what ``__main__`` defines (a notebook's or a script's
+    objective) by value, with the globals they use. Read-only mappings (in samplers' caches)
+    are pickled too. Plain ``pickle.loads`` reads the result where cloudpickle is installed
+    (a dependency of tunecraft)."""
+    import cloudpickle
 
-    def reducer_override(self, obj: Any) -> Any:
-        if isinstance(obj, MappingProxyType):
-            return MappingProxyType, (dict(obj),)
-        return NotImplemented
+    cloudpickle.Pickler(buf, protocol=pickle.HIGHEST_PROTOCOL).dump(obj)
 
 
 def pack(spec: WorkerSpec) -> bytes:
     """``spec`` as bytes for another process; TypeError naming the fix when it cannot be."""
     buf = io.BytesIO()
     try:
-        _Pickler(buf, protocol=pickle.HIGHEST_PROTOCOL).dump(spec)
+        _dump(spec, buf)
     except Exception as exc:
         what = _unpicklable_part(spec)
         raise TypeError(
             f"the {what} cannot be sent to worker processes ({type(exc).__name__}: {exc}). "
-            "Define the objective as a module-level function (not a lambda, closure or "
-            "method of an unpicklable object) in an importable module, or run in this "
-            "process with threads: optimize(..., executor='thread')"
+            "It, or something it uses (a variable it closes over, a global, the object of a "
+            "bound method), cannot be pickled: create such objects (locks, open files or "
+            "connections, a Study) inside the objective, or run in this process with "
+            "threads: optimize(..., executor='thread')"
         ) from exc
     return buf.getvalue()
 
@@ -96,7 +99,7 @@ def _unpicklable_part(spec: WorkerSpec) -> str:
     for name, part in (("objective", spec.objective), ("sampler", spec.sampler),
                        ("pruner", spec.pruner), ("constraints_func", spec.constraints_func)):
         try:
-            _Pickler(io.BytesIO()).dump(part)
+            _dump(part, io.BytesIO())
         except Exception:
             return f"{name} {part!r}"
     return "study's worker settings"
@@ -123,7 +126,7 @@ def _open(key: str, packed: WorkerSpec | bytes) -> _Opened:
         study = Study(spec.study_name, spec.storage, spec.sampler, spec.pruner,
                       heartbeat_interval=spec.heartbeat_interval,
                       stale_grace=spec.lease_seconds, max_retries=spec.max_retries,
-                      constraints_func=spec.constraints_func)
+                      constraints_func=spec.constraints_func, artifacts=spec.artifacts)
         _opened[key] = (study, spec.objective, spec.catch, spec.gc_after_trial)
         while len(_opened) > MAX_OPEN_STUDIES:
             _opened.popitem(last=False)
@@ -170,12 +173,19 @@ def _portable(exc: BaseException) -> BaseException:
         return RuntimeError(f"the objective raised {text} (not picklable, shown as text)")
 
 
-def init_pool_worker(devices: str | None) -> None:
+def init_pool_worker(devices: str | None, parent: int | None = None) -> None:
     """Process-pool initializer: pin this worker process to its GPUs before CUDA starts, and
-    exit once the driver is gone (after the trial in hand, whose result it still records)."""
+    exit once the driver ``parent`` is gone (after the trial in hand, whose result it still
+    records).
+
+    The driver passes its own pid: read here with ``os.getppid()``, it would already be the
+    adoptive parent's when the driver was killed while this process started, and the
+    worker would then never notice that its driver is gone.
+    """
     if devices is not None:
         os.environ["CUDA_VISIBLE_DEVICES"] = devices
-    parent = os.getppid()
+    if parent is None:
+        parent = os.getppid()
 
     def watch() -> None:
         while True:

@@ -42,7 +42,7 @@ def keras_lr_range_test(
     end_lr: float = 10.0,
     num_iter: int = 100,
     mode: Mode = "exp",
-    smooth_beta: float = 0.98,
+    smooth_beta: float = 0.5,  # the zero-lag smoothing of tunecraft.torch.lr_range_test
     diverge_factor: float | None = 4.0,
     validation_data: tuple[Any, Any] | None = None,
     seed: int = 0,

@@ -100,6 +100,8 @@ def superseded(trials: Iterable[FrozenTrial]) -> set[int]:
 def heads(history: History) -> History:
     """The history without the trials that a later trial continues (``history`` itself when
     no trial is continued): what samplers learn from, one record per configuration."""
+    if RESUME_KEY not in history.system_attr_keys():
+        return history  # no trial continues another: known without a scan of every trial
     gone = superseded(history.trials)
     if not gone:
         return history

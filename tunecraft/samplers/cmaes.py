@@ -38,7 +38,7 @@ import numpy as np
 from tunecraft._imports import require
 from tunecraft._rng import trial_rng
 from tunecraft.history import History
-from tunecraft.record import FrozenTrial
+from tunecraft.record import FrozenTrial, TrialState
 from tunecraft.samplers import _cma_state
 from tunecraft.samplers.base import BaseSampler
 from tunecraft.space import Categorical, Dim, Float, Int, Space, is_single
@@ -193,20 +193,25 @@ class CmaEsSampler(BaseSampler):
         for t in history.trials:
             if t.system_attrs.get(GENERATION_KEY) != gen or X_KEY not in t.system_attrs:
                 continue
-            if t.is_finite_complete() or (t.state.is_finished() and not t.is_feasible()):
+            rankable = t.state is TrialState.COMPLETE and t.values is not None and not \
+                math.isnan(t.values[0])  # infinite losses (diverged runs) count as the worst
+            if rankable or (t.state.is_finished() and not t.is_feasible()):
                 done.append(t)
                 if len(done) == popsize:
                     break
         if len(done) < popsize:
             return None
         sign = history.directions[0].sign
-        feasible = [sign * t.values[0] for t in done if t.is_feasible() and t.values]
+        feasible = [sign * t.values[0] for t in done if t.is_feasible() and t.values
+                    and math.isfinite(t.values[0])]
         worst = max(feasible, default=0.0)
         out = []
         for t in done:
             x = np.asarray(t.system_attrs[X_KEY], dtype=float)
-            if t.is_feasible() and t.values is not None:
+            if t.is_feasible() and t.values is not None and math.isfinite(t.values[0]):
                 f = sign * t.values[0]
+            elif t.is_feasible() and t.values is not None:  # an infinite loss (diverged)
+                f = worst + 1.0 if sign * t.values[0] > 0 else min(feasible, default=0.0)
             else:
                 violation = sum(max(c, 0.0) for c in (t.constraints or (math.inf,)))
                 f = worst + 1.0 + min(violation, 1e300)

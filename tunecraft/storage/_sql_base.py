@@ -23,7 +23,9 @@ from typing import Any, TypeVar
 
 from tunecraft.exceptions import StorageError, StudyNotFound
 from tunecraft.record import TrialState
+from tunecraft.storage import _pg_errors
 from tunecraft.storage._sql_statements import Statements
+from tunecraft.storage._sqlite_file import explain_sqlite_error
 from tunecraft.storage.events import EventKind
 from tunecraft.storage.schema import Tables
 
@@ -53,7 +55,9 @@ def is_transient(exc: BaseException, dialect: str) -> bool:
         # busy or locked database is worth waiting for
         text = str(exc.orig).lower()
         return "locked" in text or "busy" in text
-    return True  # PostgreSQL: dropped connection, deadlock, serialization failure
+    # PostgreSQL: a dropped connection, a restarting server, a deadlock, a serialization
+    # failure; never a missing database or role, or a refused password
+    return _pg_errors.is_transient(exc)
 
 
 def make_engine(sa: Any, sa_url: Any, dialect: str, extra: Mapping[str, Any]) -> Any:
@@ -105,6 +109,11 @@ def make_engine(sa: Any, sa_url: Any, dialect: str, extra: Mapping[str, Any]) ->
     return engine
 
 
+def _first_line(exc: BaseException) -> str:
+    text = str(getattr(exc, "orig", exc)).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
 class SQLBase:
     """Transactions and study-row helpers shared by the SQL storage's modules."""
 
@@ -114,20 +123,33 @@ class SQLBase:
     _engine: Any
     _t: Tables
     _q: Statements
+    _reached_server = False  # set by the engine's first connection (see SQLStorage)
 
     def _retry(self, fn: Callable[[], T], *, seconds: float = RETRY_SECONDS,
                max_delay: float = 1.0) -> T:
         """Run ``fn`` (one transaction), retrying transient failures with jittered
         exponential back-off (up to ``max_delay`` between tries) for ``seconds``."""
-        deadline = time.monotonic() + seconds
+        start = time.monotonic()
+        deadline = start + seconds
         delay = 0.005
         while True:
             try:
                 return fn()
             except Exception as exc:
                 if not is_transient(exc, self.dialect):
-                    raise
-                if time.monotonic() > deadline:
+                    explained = (explain_sqlite_error(exc, self.url) if self.dialect == "sqlite"
+                                 else _pg_errors.explain_permanent(exc, self._safe_url()))
+                    raise explained or exc  # noqa: B904 - has the cause
+                now = time.monotonic()
+                if (not self._reached_server and _pg_errors.is_connection_failure(exc)
+                        and now > start + _pg_errors.FIRST_CONNECT_SECONDS):
+                    # never reached: more likely a wrong host or port than a restart
+                    raise StorageError(
+                        f"cannot connect to storage {self._safe_url()} (tried for "
+                        f"{now - start:.0f}s): {_first_line(exc)}; check that the server "
+                        "runs and that the URL's host and port are right"
+                    ) from exc
+                if now > deadline:
                     raise StorageError(
                         f"storage {self._safe_url()} kept failing for {seconds:.0f}s: {exc}"
                     ) from exc
@@ -137,8 +159,10 @@ class SQLBase:
     @contextmanager
     def _write(self, *, durable: bool = True) -> Iterator[Any]:
         """A write transaction. ``durable=False`` (PostgreSQL) commits without waiting for
-        the WAL flush: for what is cheap to lose in a server crash (reports, lease renewals,
-        a trial's start), never for results. A later durable commit flushes it too."""
+        the WAL flush, so a server crash may undo it: only for lease renewals, which take no
+        number and append no event. Everything else must be durable: an undone commit would
+        hand its trial or event numbers out again, to another run (a reader may even have
+        seen the undone events already)."""
         with self._engine.connect() as conn:
             conn = conn.execution_options(tunecraft_write=True)
             with conn.begin():

@@ -49,8 +49,17 @@ class SQLLeases(SQLBase):
     def _claim_waiting(self, study: str, owner: str, *, token: str | None = None,
                        ttl: float = DEFAULT_LEASE_SECONDS, number: int | None = None
                        ) -> int | None:
+        tries = 0
+
         def run() -> int | None:
+            nonlocal tries
+            tries += 1
             with self._write() as conn:
+                if tries > 1 and token is not None:  # the broken try may have committed
+                    held = conn.execute(self._q.held_by_token,
+                                        {"study": study, "token": token}).scalar()
+                    if held is not None:
+                        return int(held)
                 found = self._claim_in(conn, study, owner, token, ttl, number)
                 if found is None:
                     self._study_id(conn, study)  # StudyNotFound rather than None
@@ -61,9 +70,18 @@ class SQLLeases(SQLBase):
     def _claim_or_create(self, study: str, owner: str, token: str | None, ttl: float,
                          payload: Mapping[str, Any]) -> tuple[int, bool]:
         text = dumps(payload)
+        tries = 0
 
         def run() -> tuple[int, bool]:
-            with self._write(durable=False) as conn:
+            nonlocal tries
+            tries += 1
+            with self._write() as conn:
+                if tries > 1 and token is not None:  # did the try whose connection broke
+                    held = conn.execute(self._q.held_by_token,  # commit after all?
+                                        {"study": study, "token": token}).scalar()
+                    if held is not None:
+                        return int(held), conn.execute(self._q.was_claimed, {
+                            "study": study, "num": held}).first() is not None
                 claimed = self._claim_in(conn, study, owner, token, ttl, None)
                 if claimed is not None:
                     return claimed, True
@@ -101,13 +119,21 @@ class SQLLeases(SQLBase):
 
     def _take_over(self, study: str, number: int, token: str, new_token: str, owner: str
                    ) -> bool:
+        tries = 0
+
         def run() -> bool:
-            with self._write(durable=False) as conn:
+            nonlocal tries
+            tries += 1
+            with self._write() as conn:
                 sid = self._study_id(conn, study)
                 res = conn.execute(self._q.take_over, self._p(
                     sid=sid, num=number, token=token, new_token=new_token, who=owner,
                     beat=time.time()))
-                return bool(res.rowcount == 1)
+                if res.rowcount == 1:
+                    return True
+                # a retry after a lost connection: the first try may have committed
+                return tries > 1 and conn.execute(self._q.held_by_token, {
+                    "study": study, "token": new_token}).scalar() == number
 
         return self._retry(run)
 

@@ -63,6 +63,18 @@ class Statements:
         mine = running & (tr.c.lease_token == p("token"))
         self.finish = {False: tr.update().where(running).values(state=p("new_state")),
                        True: tr.update().where(mine).values(state=p("new_state"))}
+        # a finish whose commit may have succeeded before the connection broke: when its
+        # retry finds the trial finished in that state under the same token, it was ours
+        self.finished_as = sa.select(tr.c.state, tr.c.lease_token).where(
+            (tr.c.study_id == by_name) & (tr.c.number == p("num")))
+        # a claim, creation or hand-over whose commit may have succeeded before the
+        # connection broke: its retry finds the trial already held under its token
+        self.held_by_token = sa.select(tr.c.number).where(
+            (tr.c.study_id == by_name) & (tr.c.state == RUNNING)
+            & (tr.c.lease_token == p("token")))
+        self.was_claimed = sa.select(ev.c.seq).where(
+            (ev.c.study_id == by_name) & (ev.c.trial == p("num"))
+            & (ev.c.kind == "claimed")).limit(1)
         self.touch = {False: tr.update().where(running).values(heartbeat=tr.c.heartbeat),
                       True: tr.update().where(mine).values(lease_expires=now + ttl)}
         # claims, by study name: the oldest WAITING trial (or a given one)
@@ -100,6 +112,10 @@ class Statements:
 
         # events
         self.insert_events = ev.insert()
+        # other trials' attributes written between two seqs (proposals published meanwhile)
+        self.attrs_between = sa.select(ev.c.trial, ev.c.payload).where(
+            (ev.c.study_id == p("sid")) & (ev.c.seq > p("after")) & (ev.c.seq < p("before"))
+            & (ev.c.kind == "system_attr") & (ev.c.trial != p("num")))
         # one statement (one snapshot, one round trip): the study row, then its new events
         # (none: one row of NULLs)
         self.log_after = sa.select(

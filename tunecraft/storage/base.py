@@ -10,19 +10,21 @@ from __future__ import annotations
 import threading
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Collection, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from tunecraft.direction import StudyDirection
 from tunecraft.exceptions import TrialFinishedError
 from tunecraft.history import History
-from tunecraft.record import TrialState
+from tunecraft.record import FrozenTrial, TrialState
+from tunecraft.space import Dim
 from tunecraft.storage.events import Event, EventKind, dumps, loads
 from tunecraft.storage.leases import (
     ATTEMPT,
     CHECKPOINT,
     DEFAULT_LEASE_SECONDS,
+    PROPOSAL,
     RESUME_CHECKPOINT,
     RETRIED_BY,
     RETRY_OF,
@@ -30,13 +32,34 @@ from tunecraft.storage.leases import (
     Lease,
     Reaped,
     check_lease_seconds,
+    lost_lease,
     new_token,
     owner_is_dead,
     retry_attrs,
     stale_events,
     this_owner,
 )
-from tunecraft.storage.replay import Replayer
+from tunecraft.storage.replay import Replayer, paused_gc, replay_trials
+from tunecraft.storage.summary import (
+    SUMMARY_KINDS,
+    TrialSummary,
+    best_of,
+    first_distributions,
+    summarize,
+)
+
+
+class DuplicateProposal(Exception):
+    """Raised inside a backend's append when another trial published the same joint
+    proposal since the sampler's snapshot (see :meth:`Storage.publish`)."""
+
+
+def proposed_elsewhere(events: Sequence[Event], trial: int, proposal: Mapping[str, Any]
+                       ) -> bool:
+    """Whether a trial other than ``trial`` published ``proposal`` in ``events``."""
+    return any(e.trial != trial and e.kind is EventKind.SYSTEM_ATTR
+               and e.payload.get("key") == PROPOSAL and e.payload.get("value") == proposal
+               for e in events)
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,9 +153,15 @@ class Storage(ABC):
 
     @abstractmethod
     def _append(self, study: str, trial: int, events: Sequence[Event],
-                finish: TrialState | None, token: str | None = None) -> bool:
+                finish: TrialState | None, token: str | None = None,
+                unless_proposed: tuple[int, Mapping[str, Any]] | None = None) -> bool:
         """Append events to a RUNNING trial (and finish it) atomically; False if it is not
-        RUNNING or, when ``token`` is given, its lease is held under another token."""
+        RUNNING or, when ``token`` is given, its lease is held under another token.
+
+        With ``unless_proposed=(since, proposal)``, raise :class:`DuplicateProposal` and
+        append nothing when another trial published the same ``proposal`` (a ``proposal``
+        system attribute) in an event after seq ``since``; the check and the append are one
+        atomic step with respect to other appends to the study."""
 
     @abstractmethod
     def _read(self, study: str, after: int) -> StudyLog:
@@ -226,6 +255,25 @@ class Storage(ABC):
                 "this worker; it accepts no more writes"
             )
 
+    def publish(self, study: str, trial: int, events: Sequence[Event], proposal: Mapping[str,
+                Any], *, since: int, token: str | None = None) -> bool:
+        """Append a RUNNING trial's events (its joint proposal among them) unless another
+        trial published the same proposal after event ``since`` (the last event of the
+        history the sampler saw). Returns False, writing nothing, for such a duplicate: two
+        workers that sampled the same history at once (the model's optimum is the same
+        point) would otherwise both evaluate it. Raises TrialFinishedError like
+        :meth:`write`."""
+        try:
+            ok = self._append(study, trial, events, None, token,
+                              unless_proposed=(since, proposal))
+        except DuplicateProposal:
+            return False
+        if not ok:
+            raise TrialFinishedError(
+                f"trial {trial} of study {study!r} is already finished or no longer held by "
+                "this worker; it accepts no more writes")
+        return True
+
     def finish(
         self,
         study: str,
@@ -265,7 +313,7 @@ class Storage(ABC):
 
     def history(self, study: str) -> History:
         """The study's trials now; reads only the events written since the previous call."""
-        with self._replay_lock:
+        with self._replay_lock, paused_gc():
             key, rep = self._replayers.get(study, (None, None))
             log = self._read(study, -1 if rep is None else rep.cursor)
             if rep is None or key != log.key:
@@ -277,11 +325,79 @@ class Storage(ABC):
                 self._replayers[study] = (log.key, rep)
             rep.apply(log.events)
             return History(rep.trials(), log.directions,
-                           param_distributions=rep.param_distributions())
+                           param_distributions=rep.param_distributions(),
+                           system_attr_keys=rep.system_attr_keys(), cursor=rep.cursor)
 
     def _forget(self, study: str) -> None:
         with self._replay_lock:
             self._replayers.pop(study, None)
+
+    # ------------------------------------------------------------------ partial reads
+    def _read_where(self, study: str, *, kinds: Collection[EventKind] | None = None,
+                    trials: Collection[int] | None = None) -> StudyLog:
+        """The study's events of these kinds and of these trials (None: any), in seq order,
+        from one snapshot. This default filters a full read; backends override it to filter
+        where the events are kept, so that listings read a small part of a large log."""
+        log = self._read(study, -1)
+        events = [e for e in log.events
+                  if (kinds is None or e.kind in kinds) and (trials is None or e.trial in trials)]
+        return StudyLog(log.key, log.directions, events)
+
+    def trials(self, study: str, numbers: Iterable[int]) -> list[FrozenTrial]:
+        """The trials with these numbers, in number order (numbers without a trial are left
+        out), replayed from their own events only: the records ``history(study)`` holds, for
+        listings that show a few trials of a large study. The replay cache is not touched."""
+        wanted = {int(n) for n in numbers}
+        if not wanted:
+            self.study_directions(study)  # StudyNotFound for a missing study
+            return []
+        with paused_gc():
+            records = replay_trials(self._read_where(study, trials=wanted).events)
+        return [records[n] for n in sorted(records)]
+
+    def trial_numbers(self, study: str, states: Collection[TrialState] | None = None
+                      ) -> list[int]:
+        """The numbers of the study's trials (those in ``states``), ascending: what a listing
+        of the last N trials in some states pages through. This default reads the trial
+        summaries; backends that keep each trial's state beside its events answer from it."""
+        return [s.number for s in self.trial_summaries(study)
+                if states is None or s.state in states]
+
+    def trial_summaries(self, study: str) -> list[TrialSummary]:
+        """Every trial's number, state, values and times, in number order, from its CREATED,
+        CLAIMED and FINISHED events only: enough to count, time and rank the trials of a
+        study without reading its params, reports and attributes (most of its log)."""
+        with paused_gc():
+            return summarize(self._read_where(study, kinds=SUMMARY_KINDS).events)
+
+    def param_distributions(self, study: str) -> dict[str, Dim]:
+        """Each parameter name -> the distribution it was first recorded with (as
+        ``history(study).param_distributions()``), from the study's PARAMS events only."""
+        with paused_gc():
+            return first_distributions(self._read_where(study, kinds=(EventKind.PARAMS,)).events)
+
+    def best_trials(self, study: str, *, summaries: Sequence[TrialSummary] | None = None
+                    ) -> tuple[FrozenTrial, ...]:
+        """The best feasible COMPLETE trial as a 1-tuple (one objective; empty when there is
+        none) or the feasible Pareto front (several), equal to ``History.best_trial()`` and
+        ``History.best_trials()``, but read from the trial summaries (``summaries`` when the
+        caller has them; else only the FINISHED events, which hold every state and value it
+        ranks) and the events of the candidate trials."""
+        directions = self.study_directions(study)
+        if summaries is None:
+            with paused_gc():
+                rows = summarize(self._read_where(study, kinds=(EventKind.FINISHED,)).events)
+        else:
+            rows = list(summaries)
+        return best_of(directions, rows,
+                       lambda numbers: {t.number: t for t in self.trials(study, numbers)})
+
+    def lost_trials(self, study: str) -> dict[int, str]:
+        """The RUNNING trials whose worker is gone, with the reason: what the next
+        :meth:`reap_stale` marks STALE. Reads only, so that listings (which may not write)
+        show such trials as stale however long it takes a worker to reap them."""
+        lost = {lease.number: lost_lease(lease) for lease in self.leases(study)}
+        return {n: why[0] for n, why in lost.items() if why is not None}
 
     def reap_stale(self, study: str, *, max_retries: int = 2, force: bool = False
                    ) -> list[Reaped]:
@@ -299,20 +415,15 @@ class Storage(ABC):
             raise ValueError(f"max_retries={max_retries!r} must be an integer >= 0")
         gone = []
         for lease in self.leases(study):
-            if force:
-                gone.append((lease, "declared stale by hand", False))
-            elif owner_is_dead(lease.owner):
-                gone.append((lease, f"worker {lease.owner} exited while the trial was running",
-                             False))
-            elif lease.expired:
-                gone.append((lease, f"worker {lease.owner} stopped renewing its lease "
-                                    f"({-(lease.remaining or 0.0):.1f}s overdue)", True))
+            why = ("declared stale by hand", False) if force else lost_lease(lease)
+            if why is not None:
+                gone.append((lease, *why))
         if not gone:
             return []
-        history = self.history(study)
+        records = {t.number: t for t in self.trials(study, [g[0].number for g in gone])}
         reaped = []
         for lease, reason, require_expired in gone:
-            record = history.trial(lease.number)
+            record = records[lease.number]
             attempt = int(record.system_attrs.get(ATTEMPT, 0))
             retry = (_created(TrialState.WAITING, None, retry_attrs(record, attempt + 1))
                      if attempt < max_retries else None)
@@ -322,7 +433,7 @@ class Storage(ABC):
         return reaped
 
 
-__all__ = ["ATTEMPT", "CHECKPOINT", "DEFAULT_LEASE_SECONDS", "RESUME_CHECKPOINT", "RETRIED_BY",
-           "RETRY_OF", "STOP_REQUESTED", "Lease", "Reaped", "Storage", "StudyLog",
-           "check_lease_seconds", "check_user_attr", "new_token", "owner_is_dead",
-           "stale_events", "this_owner"]
+__all__ = ["ATTEMPT", "CHECKPOINT", "DEFAULT_LEASE_SECONDS", "PROPOSAL", "RESUME_CHECKPOINT",
+           "RETRIED_BY", "RETRY_OF", "STOP_REQUESTED", "DuplicateProposal", "Lease", "Reaped",
+           "Storage", "StudyLog", "TrialSummary", "check_lease_seconds", "check_user_attr",
+           "new_token", "owner_is_dead", "proposed_elsewhere", "stale_events", "this_owner"]

@@ -84,5 +84,21 @@ def dumps(payload: Any) -> str:
 
 
 def loads(text: str) -> Any:
-    """Inverse of :func:`dumps`."""
+    """Inverse of :func:`dumps`.
+
+    Replaying a study decodes every event, and calling the tag hook on every JSON object
+    costs most of that. A text can hold a tagged float or an escaped tag-like key only if
+    ``__float__`` appears in it literally or some character is written as a ``\\u`` escape
+    (JSON's other escapes cannot spell ``_`` or a letter), so any other text is decoded by
+    the plain C decoder: the same result, about five times faster.
+    """
+    if _FLOAT_TAG not in text and "\\u" not in text:
+        try:  # what dumps writes has no whitespace around the value: skip json.loads' checks
+            value, end = _PLAIN.raw_decode(text)
+        except json.JSONDecodeError:
+            return json.loads(text)  # leading whitespace, or the error json.loads reports
+        return value if end == len(text) else json.loads(text)
     return json.loads(text, object_hook=_decode_hook)
+
+
+_PLAIN = json.JSONDecoder()

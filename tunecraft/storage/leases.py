@@ -17,6 +17,9 @@ DEFAULT_LEASE_SECONDS = 60.0
 """How long a RUNNING trial stays held without a renewal, unless its creator says otherwise."""
 
 RETRY_OF, ATTEMPT, RETRIED_BY = "retry_of", "attempt", "retried_by"
+PROPOSAL = "proposal"
+"""System attribute holding a RUNNING trial's joint proposal, published when it starts (what
+parallel samplers see of it before its parameters are suggested)."""
 STOP_REQUESTED = "stop_requested"
 """System attribute a driver-side scheduler sets on a RUNNING trial: its worker's next
 ``should_prune()`` answers True."""
@@ -112,9 +115,20 @@ def owner_is_dead(owner: str | None) -> bool:
     return ticks != "?" and current is not None and current != ticks
 
 
+def lost_lease(lease: Lease) -> tuple[str, bool] | None:
+    """Why the worker holding ``lease`` is gone, and whether that rests on the lease having
+    run out (rather than on its process having exited on this host); None while it lives."""
+    if owner_is_dead(lease.owner):
+        return f"worker {lease.owner} exited while the trial was running", False
+    if lease.expired:
+        return (f"worker {lease.owner} stopped renewing its lease "
+                f"({-(lease.remaining or 0.0):.1f}s overdue)", True)
+    return None
+
+
 def retry_attrs(record: FrozenTrial, attempt: int) -> dict[str, Any]:
     """System attributes of the retry of ``record``: the same parameters, where it came from."""
-    fixed = {**thaw(record.system_attrs.get("proposal", {})),
+    fixed = {**thaw(record.system_attrs.get(PROPOSAL, {})),
              **thaw(record.system_attrs.get("fixed_params", {})), **thaw(record.params)}
     attrs: dict[str, Any] = {"fixed_params": fixed, RETRY_OF: record.number, ATTEMPT: attempt}
     if CHECKPOINT in record.system_attrs:

@@ -5,18 +5,21 @@ from __future__ import annotations
 import itertools
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from tunecraft._names import check_study_attr_key, check_study_name
 from tunecraft.direction import StudyDirection
 from tunecraft.exceptions import DuplicatedStudyError, StudyNotFound
 from tunecraft.record import TrialState
 from tunecraft.storage.base import (
     DEFAULT_LEASE_SECONDS,
+    DuplicateProposal,
     Lease,
     Storage,
     StudyLog,
+    proposed_elsewhere,
     stale_events,
 )
 from tunecraft.storage.events import Event, EventKind, dumps, loads
@@ -36,6 +39,9 @@ class _Study:
     tokens: list[str | None] = field(default_factory=list)
     expires: list[float] = field(default_factory=list)
     ttls: list[float] = field(default_factory=list)
+    # no trial below this number is WAITING: a trial is WAITING only from its creation to its
+    # claim, so claims of the oldest one need not rescan every trial (O(1) amortised)
+    waiting_from: int = 0
 
     def lease(self, number: int, owner: str | None, token: str | None, ttl: float) -> None:
         now = time.time()
@@ -63,6 +69,7 @@ class InMemoryStorage(Storage):
             raise StudyNotFound(f"no study named {name!r} in this in-memory storage") from None
 
     def create_study(self, name: str, directions: Sequence[StudyDirection]) -> None:
+        check_study_name(name)
         with self._lock:
             if name in self._studies:
                 raise DuplicatedStudyError(
@@ -87,6 +94,7 @@ class InMemoryStorage(Storage):
 
     def set_study_attr(self, name: str, key: str, value: Any, *, only_if_absent: bool = False
                        ) -> bool:
+        check_study_attr_key(key)
         text = dumps(value)
         with self._lock:
             s = self._get(name)
@@ -134,7 +142,11 @@ class InMemoryStorage(Storage):
                        ) -> int | None:
         with self._lock:
             s = self._get(study)
-            candidates = range(len(s.states)) if number is None else (
+            if number is None:
+                while (s.waiting_from < len(s.states)
+                       and s.states[s.waiting_from] is not TrialState.WAITING):
+                    s.waiting_from += 1
+            candidates = range(s.waiting_from, len(s.states)) if number is None else (
                 [number] if 0 <= number < len(s.states) else [])
             for n in candidates:
                 if s.states[n] is TrialState.WAITING:
@@ -155,11 +167,15 @@ class InMemoryStorage(Storage):
             return self._new_trial(s, TrialState.RUNNING, text, owner, token, ttl), False
 
     def _append(self, study: str, trial: int, events: Sequence[Event],
-                finish: TrialState | None, token: str | None = None) -> bool:
+                finish: TrialState | None, token: str | None = None,
+                unless_proposed: tuple[int, Mapping[str, Any]] | None = None) -> bool:
         with self._lock:
             s = self._get(study)
             if not s.holds(trial, token):
                 return False
+            if unless_proposed is not None and proposed_elsewhere(
+                    s.events[unless_proposed[0] + 1:], trial, unless_proposed[1]):
+                raise DuplicateProposal
             encoded = [(e.kind, dumps(e.payload)) for e in events]  # validate before writing
             for kind, text in encoded:
                 s.events.append(Event(trial, kind, loads(text), len(s.events)))
@@ -221,3 +237,9 @@ class InMemoryStorage(Storage):
             for st in self._get(study).states:
                 counts[st] += 1
             return counts
+
+    def trial_numbers(self, study: str, states: Collection[TrialState] | None = None
+                      ) -> list[int]:
+        with self._lock:
+            return [n for n, st in enumerate(self._get(study).states)
+                    if states is None or st in states]

@@ -13,9 +13,16 @@ from collections.abc import Iterable, Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
-from tunecraft.exceptions import SearchSpaceExhausted, TrialFinishedError, TrialPruned
+from tunecraft.exceptions import (
+    IncompatibleSpace,
+    SearchSpaceExhausted,
+    StorageError,
+    TrialFinishedError,
+    TrialPruned,
+)
 from tunecraft.record import FrozenTrial, TrialState
 from tunecraft.storage.memory import InMemoryStorage
+from tunecraft.study import _lease
 from tunecraft.trial import Trial, check_values
 
 if TYPE_CHECKING:
@@ -89,6 +96,16 @@ def _tell(study: Study, trial: Trial, values: Sequence[float] | None = None,
     return frozen, frozen.state not in (TrialState.STALE, TrialState.RUNNING)
 
 
+def _caught(exc: BaseException, catch: tuple[type[BaseException], ...]) -> bool:
+    """Whether ``catch`` covers ``exc``. IncompatibleSpace (one parameter name asked with two
+    distributions) is a bug in the objective or a clash with the study's recorded space, not
+    a bad trial: every later trial would fail the same way, so only a ``catch`` that names
+    IncompatibleSpace itself keeps the loop going."""
+    if isinstance(exc, IncompatibleSpace):
+        return any(issubclass(c, IncompatibleSpace) for c in catch)
+    return isinstance(exc, catch)
+
+
 def run_trial(study: Study, objective: Objective, trial: Trial,
               catch: tuple[type[BaseException], ...]) -> FrozenTrial:
     """Run the objective on ``trial`` and record the outcome; re-raise what is not caught."""
@@ -96,6 +113,12 @@ def run_trial(study: Study, objective: Objective, trial: Trial,
         values, why = check_values(objective(trial), len(study.directions))
     except TrialPruned:
         return _tell(study, trial, state=TrialState.PRUNED)[0]
+    except StorageError:
+        # the storage failed (disk full, database gone for minutes), not the objective:
+        # recording FAIL would blame the objective, or fail too. The trial stays RUNNING and
+        # is retried, with its parameters, once its lease runs out (no longer renewed here).
+        _lease.keeper.untrack(study.storage, study.study_name, trial.number)
+        raise
     except BaseException as exc:
         reason = f"{type(exc).__name__}: {exc}"
         try:
@@ -106,12 +129,19 @@ def run_trial(study: Study, objective: Objective, trial: Trial,
         # a write refused because the lease was lost is not a bug of the objective: it
         # never stops the loop
         lost = not recorded and isinstance(exc, TrialFinishedError)
-        if lost or isinstance(exc, catch):
+        if lost or _caught(exc, catch):
             return frozen
         raise
     if values is None:
         return _tell(study, trial, state=TrialState.FAIL, reason=why)[0]
-    return _tell(study, trial, values)[0]
+    try:
+        return _tell(study, trial, values)[0]
+    except StorageError as exc:  # never lose a result silently: say what it was
+        _lease.keeper.untrack(study.storage, study.study_name, trial.number)
+        shown = values[0] if len(values) == 1 else values
+        raise StorageError(
+            f"trial {trial.number} finished with value {shown} and parameters "
+            f"{dict(trial.params)}, but its result could not be recorded: {exc}") from exc
 
 
 def _log_finished(study: Study, frozen: FrozenTrial) -> None:

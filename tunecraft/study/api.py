@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from tunecraft._names import check_study_name
 from tunecraft.artifacts import ArtifactStore
 from tunecraft.direction import StudyDirection
 from tunecraft.exceptions import DuplicatedStudyError, StudyNotFound
@@ -88,10 +89,9 @@ def create_study(
     """
     _check_sampler_pruner(sampler, pruner)
     dirs = _parse_directions(direction, directions)
-    store = get_storage(storage)
     name = study_name if study_name is not None else f"study-{uuid.uuid4().hex[:12]}"
-    if not isinstance(name, str) or not name.strip():
-        raise ValueError(f"study_name {name!r} must be a non-empty string")
+    check_study_name(name)  # before the storage is opened: a bad name leaks no connection
+    store = get_storage(storage)
     try:
         store.create_study(name, dirs)
     except DuplicatedStudyError:
@@ -159,19 +159,32 @@ class StudySummary:
     state_counts: dict[TrialState, int]
     best_trial: FrozenTrial | None
     datetime_start: dt.datetime | None
+    n_lost: int = 0
+    """RUNNING trials (counted in ``state_counts``) whose worker is gone: their lease ran out
+    or their process exited. The next worker that starts marks them STALE and retries them;
+    until then listings show them as stale, not running."""
 
 
 def get_all_study_summaries(storage: str | Storage) -> list[StudySummary]:
-    """One summary per study: trial counts by state, best trial, start time."""
+    """One summary per study: trial counts by state, best trial, start time.
+
+    Reads each study's trial summaries and its best trial's events, never its whole log:
+    listing a storage stays fast however many trials its studies hold.
+    """
     store = get_storage(storage)
     out = []
     for name in store.study_names():
-        history = store.history(name)
-        best = history.best_trial() if len(history.directions) == 1 else None
-        starts = [t.datetime_start for t in history.trials if t.datetime_start is not None]
+        try:
+            directions = store.study_directions(name)
+            rows = store.trial_summaries(name)
+            best = store.best_trials(name, summaries=rows) if len(directions) == 1 else ()
+            lost = len(store.lost_trials(name))
+        except StudyNotFound:  # deleted since it was listed
+            continue
+        starts = [t.datetime_start for t in rows if t.datetime_start is not None]
         counts = dict.fromkeys(TrialState, 0)
-        for t in history.trials:
+        for t in rows:
             counts[t.state] += 1
-        out.append(StudySummary(name, history.directions, len(history), counts, best,
-                                min(starts) if starts else None))
+        out.append(StudySummary(name, directions, len(rows), counts, best[0] if best else None,
+                                min(starts) if starts else None, lost))
     return out

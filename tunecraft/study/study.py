@@ -16,7 +16,13 @@ from tunecraft.pruners.base import BasePruner
 from tunecraft.record import FrozenTrial, TrialState, thaw
 from tunecraft.samplers.base import BaseSampler
 from tunecraft.space import Dim
-from tunecraft.storage.base import Storage, check_lease_seconds, check_user_attr, new_token
+from tunecraft.storage.base import (
+    PROPOSAL,
+    Storage,
+    check_lease_seconds,
+    check_user_attr,
+    new_token,
+)
 from tunecraft.storage.events import Event, EventKind
 from tunecraft.storage.memory import InMemoryStorage
 from tunecraft.study import _lease, _schedule
@@ -28,6 +34,11 @@ if TYPE_CHECKING:
     import pandas as pd
 
 logger = logging.getLogger("tunecraft")
+
+PUBLISH_TRIES = 3
+"""How often a trial samples its joint proposal again when another worker published the same
+point while it sampled; the last try is kept whatever it is (a small discrete space may
+have no other point)."""
 
 Objective = Callable[[Trial], Any]
 Callback = Callable[["Study", FrozenTrial], None]
@@ -78,7 +89,7 @@ class Study:
             raise TypeError(f"artifacts={artifacts!r} must be a directory path, an "
                             "ArtifactStore or None")
         self._artifacts: ArtifactStore | None = None
-        if artifacts is not None:  # recorded, so that workers and later sessions find it
+        if artifacts is not None:  # recorded for the user's information only (see artifacts)
             self._artifacts = as_store(artifacts, storage)
             storage.set_study_attr(study_name, ARTIFACTS_ATTR, str(self._artifacts.root))
 
@@ -86,11 +97,22 @@ class Study:
     @property
     def artifacts(self) -> ArtifactStore:
         """Where trials keep checkpoints: the directory given to ``create_study`` or
-        ``load_study`` (recorded in the study, so worker processes and later sessions use it
-        too), else the default for the storage (see ``create_study``)."""
+        ``load_study``, else the default for the storage (see ``create_study``).
+
+        File paths come from the user, never from the database: the directory an earlier
+        session recorded in the study is not used unless given again (whoever can write the
+        study file could otherwise choose where checkpoints are written and deleted); a
+        warning names it when it differs from the one in use.
+        """
         if self._artifacts is None:
+            self._artifacts = as_store(None, self._storage)
             recorded = self._storage.study_attrs(self.study_name).get(ARTIFACTS_ATTR)
-            self._artifacts = as_store(recorded, self._storage)
+            if isinstance(recorded, str) and recorded != str(self._artifacts.root):
+                logger.warning(
+                    "Study %r recorded its checkpoints in %r, but this process keeps them in "
+                    "%r: pass artifacts=%r to create_study/load_study (tunecraft worker: "
+                    "--artifacts) to resume from them.", self.study_name, recorded,
+                    str(self._artifacts.root), recorded)
         return self._artifacts
 
     @property
@@ -236,7 +258,7 @@ class Study:
                fixed_distributions: Mapping[str, Dim] | None = None) -> Trial:
         """Sample a reserved trial's joint space and keep its lease renewed."""
         try:
-            trial = self._start(number)
+            trial = self._start(number, token)
             trial._lease_token = token
             for name, dim in (fixed_distributions or {}).items():
                 trial._suggest(name, dim)
@@ -250,26 +272,35 @@ class Study:
                                 self.heartbeat_interval, token)
         return trial
 
-    def _start(self, number: int) -> Trial:
+    def _start(self, number: int, token: str | None = None) -> Trial:
         history = self.history()
         record = history.trial(number)
         fixed = dict(record.system_attrs.get("fixed_params", {}))
         # a scheduler's bracket and resume point (with the reports resumed from)
         begun = _schedule.start(self, record, history)
-        view = _schedule.sampler_view(self, history, begun.budget)
         rng = self.sampler.rng(number)
-        space = {k: d for k, d in self.sampler.joint_space(view).items() if k not in fixed}
-        relative, attrs = (self.sampler.sample_joint(space, view, rng, number) if space
-                           else ({}, {}))
-        events = list(begun.events)
-        if relative:
+        for attempt in range(PUBLISH_TRIES):
+            view = _schedule.sampler_view(self, history, begun.budget)
+            space = {k: d for k, d in self.sampler.joint_space(view).items() if k not in fixed}
+            relative, attrs = (self.sampler.sample_joint(space, view, rng, number) if space
+                               else ({}, {}))
+            events = list(begun.events)
+            if not relative:
+                if events:
+                    self._storage.write(self.study_name, number, events, token=token)
+                break
             # Publish the joint proposal at once, so that concurrent workers' samplers see
             # where this running trial is (the constant liar) before any report; with it go
             # the sampler's attributes (e.g. CMA-ES's generation and resumable state).
             events += [Event(number, EventKind.SYSTEM_ATTR, {"key": k, "value": v})
-                       for k, v in {**attrs, "proposal": relative}.items()]
-        if events:
-            self._storage.write(self.study_name, number, events)
+                       for k, v in {**attrs, PROPOSAL: relative}.items()]
+            if attempt == PUBLISH_TRIES - 1:
+                self._storage.write(self.study_name, number, events, token=token)
+            elif self._storage.publish(self.study_name, number, events, relative,
+                                       since=history.cursor, token=token):
+                break
+            else:  # a worker that sampled the same history chose the same point first:
+                history = self.history()  # sample again, seeing its proposal
         return Trial(self, number, history, fixed, space, relative, rng, sampler_history=view,
                      budget=begun.budget, resume=begun.resume, reported_steps=begun.steps)
 
@@ -284,7 +315,9 @@ class Study:
     ) -> FrozenTrial:
         """Finish a trial: COMPLETE with ``values``, or PRUNED / FAIL via ``state``.
 
-        Non-finite values turn the trial into FAIL with the reason recorded. Telling a
+        NaN (or a value that is not a number) turns the trial into FAIL with the reason
+        recorded; +-inf is a value (a diverged run: COMPLETE, never the best, and samplers
+        learn the region is bad), as in Optuna. Telling a
         finished trial raises TrialFinishedError unless ``skip_if_finished``.
         """
         number = trial.number if isinstance(trial, Trial) else trial
@@ -357,10 +390,13 @@ class Study:
 
         An exception of a type in ``catch`` (by default every ``Exception``) marks the trial
         FAIL with its reason and the study goes on; other exceptions are recorded the same
-        way and then raised. ``n_jobs > 1`` runs trials in that many worker processes when
-        the storage is shared (SQLite, PostgreSQL; the objective must then be picklable: a
-        module-level function) and in threads for an in-memory storage. ``executor`` picks
-        explicitly: ``"thread"``, ``"process"``, or any ``concurrent.futures.Executor``
+        way and then raised. IncompatibleSpace (a parameter asked with another distribution
+        than the study recorded) is raised after its first FAIL trial unless ``catch`` names
+        it: it is a bug that would fail every later trial too, not a bad trial.
+        ``n_jobs > 1`` runs trials in that many worker processes when the storage is shared
+        (SQLite, PostgreSQL; the objective is sent with cloudpickle, closures included)
+        and in threads for an in-memory storage. ``executor`` picks explicitly:
+        ``"thread"``, ``"process"``, or any ``concurrent.futures.Executor``
         (``tunecraft.execution.ProcessPool``, a Dask client's executor, ``RayExecutor``);
         ``devices=[0, 1]`` gives each worker process its own GPU (see docs/distributed.md).
         """

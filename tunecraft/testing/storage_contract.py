@@ -39,6 +39,8 @@ from tunecraft.testing._storage_base import (
 )
 from tunecraft.testing._storage_leases import StorageLeaseContract
 from tunecraft.testing._storage_log import StorageLogContract
+from tunecraft.testing._storage_names import StorageNameContract
+from tunecraft.testing._storage_reads import StorageReadContract
 from tunecraft.testing._values import (
     exact,
     json_values,
@@ -47,7 +49,8 @@ from tunecraft.testing._values import (
 )
 
 
-class StorageContract(StorageLeaseContract, StorageLogContract):
+class StorageContract(StorageLeaseContract, StorageLogContract, StorageNameContract,
+                      StorageReadContract):
     """Tests every Storage implementation must pass. Provide a ``storage`` fixture."""
 
     # ------------------------------------------------------------------ studies

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Sequence
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
 import numpy as np
 
@@ -157,11 +157,37 @@ class SummaryInfo(NamedTuple):
     trial_seconds: float  # the sum of the finished trials' durations
 
 
+class TrialTimes(Protocol):
+    """What a summary reads of a trial: a FrozenTrial or a ``Storage.trial_summaries`` row."""
+
+    @property
+    def state(self) -> TrialState: ...
+    @property
+    def datetime_start(self) -> dt.datetime | None: ...
+    @property
+    def datetime_complete(self) -> dt.datetime | None: ...
+    @property
+    def duration(self) -> dt.timedelta | None: ...
+
+
 def summary_info(history: History, *, now: dt.datetime | None = None) -> SummaryInfo:
     """Trial counts by state, best trial(s), and the time the study has taken so far."""
+    if history.n_objectives == 1:
+        best_one = history.best_trial()
+        best: tuple[FrozenTrial, ...] = () if best_one is None else (best_one,)
+    else:
+        best = history.best_trials()
+    return trials_summary_info(history.trials, best, now=now)
+
+
+def trials_summary_info(trials: Sequence[TrialTimes], best: tuple[FrozenTrial, ...], *,
+                        now: dt.datetime | None = None) -> SummaryInfo:
+    """:func:`summary_info` of trials given as records or as trial summaries, with their best
+    trial(s) found by the caller: the dashboard answers this way for a study it has not
+    replayed yet (``Storage.trial_summaries`` and ``Storage.best_trials``)."""
     counts = {s: 0 for s in TrialState}
     starts, ends, busy = [], [], 0.0
-    for t in history.trials:
+    for t in trials:
         counts[t.state] += 1
         if t.datetime_start is not None:
             starts.append(t.datetime_start)
@@ -169,16 +195,11 @@ def summary_info(history: History, *, now: dt.datetime | None = None) -> Summary
             ends.append(t.datetime_complete)
         if t.duration is not None:
             busy += t.duration.total_seconds()
-    if history.n_objectives == 1:
-        best_one = history.best_trial()
-        best: tuple[FrozenTrial, ...] = () if best_one is None else (best_one,)
-    else:
-        best = history.best_trials()
     first = min(starts) if starts else None
     last = max(ends) if ends else None
     running = counts[TrialState.RUNNING] > 0
     stop = (now or dt.datetime.now()) if running else last
     wall = (stop - first).total_seconds() if first is not None and stop is not None else 0.0
-    return SummaryInfo(len(history.trials), tuple((s.name, counts[s]) for s in TrialState),
+    return SummaryInfo(len(trials), tuple((s.name, counts[s]) for s in TrialState),
                        best, first, last, max(wall, 0.0), busy)
 

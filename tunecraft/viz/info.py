@@ -37,6 +37,7 @@ from tunecraft.viz._info_values import (
     importance_info,
     pareto_info,
     summary_info,
+    trials_summary_info,
 )
 
 __all__ = [
@@ -44,5 +45,5 @@ __all__ = [
     "ImportanceInfo", "LRRangeInfo", "Objective", "ParallelInfo", "ParetoInfo", "SliceInfo",
     "SlicePanel", "SummaryInfo", "TimelineInfo", "contour_info", "curves_info",
     "distribution_info", "history_info", "importance_info", "lr_range_info", "pareto_info",
-    "parallel_info", "slice_info", "summary_info", "timeline_info",
+    "parallel_info", "slice_info", "summary_info", "timeline_info", "trials_summary_info",
 ]

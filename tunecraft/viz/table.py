@@ -12,9 +12,10 @@ and pages in the browser with the same rules (``assets/tunecraft.js``):
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
+from tunecraft.direction import StudyDirection
 from tunecraft.history import History
 from tunecraft.record import FrozenTrial, thaw
 
@@ -111,6 +112,10 @@ def query(all_rows: Sequence[dict[str, Any]], *, sort: str = "number", desc: boo
 
 def columns(history: History) -> dict[str, Any]:
     """The table's columns: objective count and names, and the parameter names."""
-    return {"n_objectives": history.n_objectives,
-            "directions": [d.name.lower() for d in history.directions],
-            "params": sorted(history.param_distributions())}
+    return column_spec(history.directions, history.param_distributions())
+
+
+def column_spec(directions: Sequence[StudyDirection], params: Iterable[str]) -> dict[str, Any]:
+    """:func:`columns` from a study's directions and parameter names."""
+    return {"n_objectives": len(directions), "directions": [d.name.lower() for d in directions],
+            "params": sorted(params)}

@@ -6,6 +6,7 @@ import argparse
 import json
 from typing import TYPE_CHECKING, Any
 
+from tunecraft._names import visible
 from tunecraft.cli._common import (
     add_storage_option,
     console,
@@ -13,14 +14,17 @@ from tunecraft.cli._common import (
     fmt_params,
     fmt_values,
     open_storage,
-    read_history,
+    require_study,
     storage_url,
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from rich.console import Console
 
     from tunecraft.history import History
+    from tunecraft.record import FrozenTrial
 
 
 def register(subparsers: argparse._SubParsersAction[Any]) -> None:
@@ -44,16 +48,22 @@ def best_trials(history: History) -> tuple[Any, ...]:
 
 def render_best(out: Console, history: History, study: str) -> bool:
     """Print the best trial(s) of ``history``; False when no trial has completed."""
-    trials = best_trials(history)
+    return print_best(out, best_trials(history), history.n_objectives, study)
+
+
+def print_best(out: Console, trials: Sequence[FrozenTrial], n_objectives: int, study: str
+               ) -> bool:
+    """Print the best trial (one objective) or the Pareto front ``trials``; False when there
+    is none."""
     if not trials:
         out.print(f"Study {study!r} has no completed trial yet.")
         return False
-    if history.n_objectives == 1:
+    if n_objectives == 1:
         t = trials[0]
         out.print(f"Best trial of {study!r}: #{t.number}, value {fmt_values(t.values)} "
                   f"({fmt_duration(t.duration)})")
         for name, value in t.params.items():
-            out.print(f"  {name} = {value!r}")
+            out.print(f"  {visible(name)} = {value!r}")
         return True
     from rich.table import Table
 
@@ -67,12 +77,15 @@ def render_best(out: Console, history: History, study: str) -> bool:
 
 
 def handle(args: argparse.Namespace) -> int:
-    history = read_history(open_storage(storage_url(args)), args.study)
+    storage = open_storage(storage_url(args), access="read")
+    require_study(storage, args.study)
+    n_objectives = len(storage.study_directions(args.study))
+    trials = storage.best_trials(args.study)  # the trial summaries and the winners' events
     if args.json:
         doc = [{"number": t.number, "values": list(t.values or ()), "params": dict(t.params)}
-               for t in best_trials(history)]
+               for t in trials]
         if not doc:
             raise LookupError(f"study {args.study!r} has no completed trial yet")
-        print(json.dumps(doc[0] if history.n_objectives == 1 else doc))
+        print(json.dumps(doc[0] if n_objectives == 1 else doc))
         return 0
-    return 0 if render_best(console(), history, args.study) else 1
+    return 0 if print_best(console(), trials, n_objectives, args.study) else 1

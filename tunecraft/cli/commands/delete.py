@@ -6,6 +6,7 @@ import argparse
 import sys
 from typing import Any
 
+from tunecraft._names import visible
 from tunecraft.cli._common import (
     UsageError,
     add_storage_option,
@@ -40,12 +41,14 @@ def _confirmed(question: str) -> bool:
 
 def handle(args: argparse.Namespace) -> int:
     url = storage_url(args)
-    storage = open_storage(url)
+    storage = open_storage(url, access="write")
     history = read_history(storage, args.study)
     if not args.yes and not _confirmed(
-            f"Delete study {args.study!r} and its {len(history)} trial(s) from {url}?"):
+            f"Delete study {args.study!r} and its {len(history)} trial(s) from "
+            f"{visible(url)}?"):
         print("Not deleted.", file=sys.stderr)
         return 1
     storage.delete_study(args.study)
-    print(f"Deleted study {args.study!r} ({len(history)} trials) from {url}.", file=sys.stderr)
+    print(f"Deleted study {args.study!r} ({len(history)} trials) from {visible(url)}.",
+          file=sys.stderr)
     return 0

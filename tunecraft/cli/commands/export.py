@@ -9,6 +9,7 @@ import sys
 import tempfile
 from typing import Any
 
+from tunecraft._names import visible
 from tunecraft.cli._common import (
     UsageError,
     add_storage_option,
@@ -40,7 +41,7 @@ def handle(args: argparse.Namespace) -> int:
             raise UsageError(f"tunecraft export: error: cannot tell the format of "
                              f"{args.output!r}; pass --format csv or --format json")
         fmt = suffix or "csv"
-    history = read_history(open_storage(storage_url(args)), args.study)
+    history = read_history(open_storage(storage_url(args), access="read"), args.study)
     if args.output:
         write_trials(history, args.output, fmt, study_name=args.study)
         return 0
@@ -48,6 +49,11 @@ def handle(args: argparse.Namespace) -> int:
         path = os.path.join(tmp, f"trials.{fmt}")
         write_trials(history, path, fmt, study_name=args.study)
         with open(path, encoding="utf-8", newline="") as f:
-            shutil.copyfileobj(f, sys.stdout)
+            if sys.stdout.isatty():  # for a person: control characters in values as escapes
+                for line in f:
+                    end = "\r\n" if line.endswith("\r\n") else "\n" if line.endswith("\n") else ""
+                    sys.stdout.write(visible(line[:len(line) - len(end)]) + end)
+            else:  # for a pipe or file: the exact data
+                shutil.copyfileobj(f, sys.stdout)
     sys.stdout.flush()
     return 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from tunecraft._names import visible
 from tunecraft.cli._common import add_storage_option, open_storage, read_history, storage_url
 
 
@@ -31,9 +32,9 @@ def default_name(study: str) -> str:
 def handle(args: argparse.Namespace) -> int:
     from tunecraft.viz.report import write_report
 
-    history = read_history(open_storage(storage_url(args)), args.study)
+    history = read_history(open_storage(storage_url(args), access="read"), args.study)
     out = args.output or default_name(args.study)
     path = write_report(history, out, study_name=args.study,
                         importance=None if args.importance == "none" else args.importance)
-    print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB, {len(history)} trials)")
+    print(f"wrote {visible(path)} ({path.stat().st_size / 1e6:.1f} MB, {len(history)} trials)")
     return 0

@@ -14,7 +14,9 @@ import sys
 import traceback
 from typing import TYPE_CHECKING, Any
 
+from tunecraft._names import check_study_name, visible
 from tunecraft.cli._common import (
+    UsageError,
     add_storage_option,
     console,
     count_arg,
@@ -25,6 +27,7 @@ from tunecraft.cli._common import (
 
 if TYPE_CHECKING:
     from tunecraft.config import PluginSpec, RunConfig
+    from tunecraft.history import History
 
 
 def register(subparsers: argparse._SubParsersAction[Any]) -> None:
@@ -78,8 +81,6 @@ def apply_flags(config: RunConfig, args: argparse.Namespace) -> RunConfig:
         if value is not None:
             changes[field] = value
     if args.n_jobs is not None and (args.n_jobs == 0 or args.n_jobs < -1):
-        from tunecraft.cli._common import UsageError
-
         raise UsageError(f"tunecraft run: error: --n-jobs {args.n_jobs} must be a positive "
                          "integer or -1 (all cores)")
     if args.sampler is not None:
@@ -88,7 +89,37 @@ def apply_flags(config: RunConfig, args: argparse.Namespace) -> RunConfig:
     if args.pruner is not None:
         changes["pruner"] = _override_plugin(config.pruner, "--pruner", args.pruner, "pruner",
                                              PRUNER_NAMES)
+    if args.study is not None:
+        try:
+            check_study_name(args.study)
+        except ValueError as exc:
+            raise UsageError(f"tunecraft run: error: --study: {exc}") from None
     return config.replace(**changes)
+
+
+def _space_key(config: RunConfig, name: str) -> tuple[str, ...]:
+    """The key path of parameter ``name`` in the config's space (groups included)."""
+    for path in config.source.lines:
+        if (len(path) >= 2 and path[0] == "space" and path[-1] == name
+                and (len(path) == 2 or path[-2] == "space")):
+            return tuple(str(p) for p in path)
+    return ("space",)
+
+
+def check_stored_space(config: RunConfig, history: History, url: str) -> None:
+    """Refuse, before the first trial, a declared space that contradicts the distributions
+    the study has already recorded: every trial would fail with IncompatibleSpace."""
+    if config.space is None:
+        return
+    stored = history.param_distributions()
+    for name, dim in config.space.dims.items():
+        known = stored.get(name)
+        if known is not None and known != dim:
+            raise config.source.error(
+                _space_key(config, name),
+                f"parameter {name!r} is {known} in study {config.study!r} in {visible(url)}, "
+                f"but this config declares {dim}; a study keeps one distribution per "
+                "parameter: rename the parameter, or start a new study (--study NEW_NAME)")
 
 
 def handle(args: argparse.Namespace) -> int:
@@ -117,16 +148,18 @@ def handle(args: argparse.Namespace) -> int:
         return 1
     sampler, pruner = build_sampler(config), build_pruner(config)
     url = storage_url(args, config.storage)
-    storage = open_storage(url, must_exist=False)
+    storage = open_storage(url, must_exist=False, access="write")
     try:
         existing = storage.study_directions(config.study) if config.study in \
             storage.study_names() else None
         if existing is not None and existing != config.directions:
             raise config.source.error(
                 ("directions",) if len(config.directions) > 1 else ("direction",),
-                f"study {config.study!r} in {url} has directions "
+                f"study {config.study!r} in {visible(url)} has directions "
                 f"{[d.value for d in existing]}, not {[d.value for d in config.directions]}; "
                 "fix the config or pass --study NEW_NAME")
+        if existing is not None and config.study is not None:
+            check_stored_space(config, storage.history(config.study), url)
         study = create_study(storage=storage, sampler=sampler, pruner=pruner,
                              study_name=config.study, load_if_exists=True,
                              directions=list(config.directions))
@@ -152,7 +185,7 @@ def handle(args: argparse.Namespace) -> int:
         else:
             what = f"up to {remaining} more" if remaining is not None else "trials"
             limit = f" for at most {config.timeout:g}s" if config.timeout else ""
-            err.print(f"Study {study.study_name!r} in {url}: {done} finished; running "
+            err.print(f"Study {study.study_name!r} in {visible(url)}: {done} finished; running "
                       f"{what}{limit} with {type(sampler).__name__}.")
             before = len(study.trials)
             # other workers on the same study may reach the total first
@@ -165,7 +198,7 @@ def handle(args: argparse.Namespace) -> int:
             failed = [t for t in ran if t.state is TrialState.FAIL]
             if ran and len(failed) == len(ran):  # a broken objective is not a success
                 err.print(f"All {len(ran)} trials of this run failed; the last one: "
-                          f"{failed[-1].fail_reason}")
+                          f"{visible(failed[-1].fail_reason)}")
                 return 1
         render_best(console(), study.history(), study.study_name)
         return 0

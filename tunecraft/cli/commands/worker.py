@@ -1,9 +1,11 @@
-"""``tunecraft worker --storage URL --study NAME``: join a study from any machine and run trials.
+"""``tunecraft worker --storage URL --study NAME --objective MODULE:FUNCTION``: join a study
+from any machine and run trials.
 
-The storage is the single source of truth: the worker reads the study's stored run config
-(written by ``tunecraft run``) or its stored objective (``module:function``, written by
-``study.optimize``), asks for trials, runs them and records the results under a lease. Start as
-many as you like, anywhere that reaches the storage; a worker that dies loses only its
+The storage holds the study's stored run config (space, sampler, pruner, total; written by
+``tunecraft run``); the worker asks for trials, runs the objective named on its command line
+and records the results under a lease. The database never chooses code: an objective or a
+sampler/pruner class outside tunecraft runs only when named here (docs/security.md). Start
+as many as you like, anywhere that reaches the storage; a worker that dies loses only its
 running trial, which another worker retries once the lease runs out.
 """
 
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from typing import Any
 
@@ -40,7 +43,8 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     p.add_argument("--timeout", type=seconds_arg, metavar="SECONDS",
                    help="start no trial after this many seconds")
     p.add_argument("--objective", metavar="MODULE:FUNCTION",
-                   help="the objective, when the study does not name one (or to override)")
+                   help="the objective to run (imported from this directory); required: a "
+                        "worker never runs code named only by the database")
     p.add_argument("--sampler", metavar="SPEC", help="as for tunecraft run")
     p.add_argument("--pruner", metavar="SPEC", help="as for tunecraft run")
     p.add_argument("--seed", type=int, help="sampler seed")
@@ -50,6 +54,9 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
                    help="lease renewal interval (default: a sixth of --lease)")
     p.add_argument("--max-retries", type=count_arg, default=2, metavar="N",
                    help="retries of a trial whose worker vanished (default 2)")
+    p.add_argument("--artifacts", metavar="DIR",
+                   help="folder of the study's checkpoints (default: next to a SQLite file, "
+                        "else ./tunecraft-artifacts); never taken from the database")
     p.set_defaults(handler=handle)
 
 
@@ -57,23 +64,39 @@ def handle(args: argparse.Namespace) -> int:
     from tunecraft.cli.commands.run import apply_flags
     from tunecraft.config import parse_run_config
     from tunecraft.config.build import build_pruner, build_sampler
-    from tunecraft.execution.configured import ConfiguredObjective, stored_config
+    from tunecraft.execution.configured import (
+        ConfiguredObjective,
+        code_references,
+        stored_config,
+    )
     from tunecraft.study import MaxTrialsCallback, Study
 
-    storage = open_storage(storage_url(args))
+    storage = open_storage(storage_url(args), access="write")
     try:
         if args.study not in storage.study_names():
             raise UsageError(f"tunecraft worker: error: no study named {args.study!r} in "
                              f"{storage_url(args)}; create it first (tunecraft run, or "
                              "create_study)")
-        data, path = stored_config(storage, args.study)
-        if args.objective:
-            data["objective"] = args.objective
-        if "objective" not in data:
-            raise UsageError(
-                f"tunecraft worker: error: study {args.study!r} names no objective (it was "
-                "not started by tunecraft run, nor by optimize with an importable "
-                "function); pass --objective MODULE:FUNCTION")
+        data, _ = stored_config(storage, args.study)
+        # the database is data, not code: what runs is named here (docs/security.md)
+        for key, ref in code_references(data):
+            flag = "--pruner" if key.startswith("pruner") else "--sampler"
+            if getattr(args, flag[2:]) is None:
+                raise UsageError(
+                    f"tunecraft worker: error: study {args.study!r} names the {key} class "
+                    f"{ref!r} in its storage; a worker imports no code named only by the "
+                    f"database: pass {flag} {ref!r} (or a built-in {flag[2:]}) to run it")
+        stored = data.get("objective")
+        if not args.objective:
+            hint = (f"study {args.study!r} was started with objective {stored!r}; pass "
+                    f"--objective {stored}" if isinstance(stored, str)
+                    and re.fullmatch(r"[\w.]+(\.py)?:[\w.]+", stored) else
+                    f"study {args.study!r} names no objective; pass --objective "
+                    "MODULE:FUNCTION")
+            raise UsageError(f"tunecraft worker: error: a worker runs only code named on its "
+                             f"command line: {hint}")
+        data["objective"] = args.objective
+        path = None  # import from this directory, never from a folder the database names
         data["study"] = args.study
         data.pop("n_jobs", None)
         config = parse_run_config(data, path=path)
@@ -85,7 +108,7 @@ def handle(args: argparse.Namespace) -> int:
         lease = float(args.lease)
         study = Study(args.study, storage, build_sampler(config), build_pruner(config),
                       heartbeat_interval=args.heartbeat or lease / 6, stale_grace=lease,
-                      max_retries=args.max_retries)
+                      max_retries=args.max_retries, artifacts=args.artifacts)
         callbacks: list[Any] = []
         if args.n_trials is None and config.n_trials is not None:
             callbacks.append(MaxTrialsCallback(config.n_trials))

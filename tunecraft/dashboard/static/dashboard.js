@@ -158,7 +158,7 @@
           card("state", t.state), card("values", (t.values || []).map(tc.fmt).join(", ") || "–"),
           card("duration", t.duration === null ? "–" : seconds(t.duration)),
           card("started", t.start || "–"), card("finished", t.end || "–"));
-        document.getElementById("fail-reason").textContent = t.fail_reason || "";
+        document.getElementById("fail-reason").textContent = t.fail_reason || (t.lost ? "worker gone: " + t.lost + " (marked STALE and retried when the study next runs)" : "");
         document.getElementById("params").replaceChildren(keyValueTable(t.params, "trial-params"));
         document.getElementById("user-attrs").textContent = JSON.stringify(t.user_attrs, null, 2);
         document.getElementById("system-attrs").textContent = JSON.stringify(t.system_attrs, null, 2);

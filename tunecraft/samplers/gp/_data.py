@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -35,6 +36,28 @@ class Observations:
     con: np.ndarray
     x_running: np.ndarray
     n: int
+
+
+def _rankable(t: FrozenTrial) -> bool:
+    """COMPLETE with values that are numbers (an infinite loss, e.g. a diverged run, counts:
+    the GP learns that the region is bad)."""
+    return t.state is TrialState.COMPLETE and t.values is not None and not any(
+        math.isnan(v) for v in t.values)
+
+
+def _clip_infinite(values: np.ndarray) -> np.ndarray:
+    """Each column's infinite values clipped to its finite range (as Optuna's GP sampler
+    does): a diverged trial looks as bad as the worst finite one, and never becomes an
+    outlier that dwarfs every other value after standardisation."""
+    if np.isfinite(values).all():
+        return values
+    out: np.ndarray = values.copy()
+    for j in range(values.shape[1]):
+        col = values[:, j]
+        ok = np.isfinite(col)
+        lo, hi = (float(col[ok].min()), float(col[ok].max())) if ok.any() else (0.0, 0.0)
+        out[:, j] = np.clip(col, lo, hi)
+    return out
 
 
 def _params(t: FrozenTrial) -> Mapping[str, Any]:
@@ -75,7 +98,7 @@ def observations(history: History, enc: Encoding, number: int) -> Observations:
                 if _fits(t, space, p):
                     running.append(enc.encode(p))
             continue
-        complete = t.is_finite_complete()
+        complete = _rankable(t)
         constraints = t.constraints
         if not complete and (constraints is None or not t.state.is_finished()
                              or t.is_feasible()):
@@ -92,10 +115,11 @@ def observations(history: History, enc: Encoding, number: int) -> Observations:
             xc.append(row)
             cons.append(constraints)
     d, m = enc.dim, len(sign)
+    ys = _clip_infinite(np.array(values).reshape(len(xs), m))
     width = max((len(c) for c in cons), default=0)
     keep = [i for i, c in enumerate(cons) if len(c) == width]
     return Observations(
-        x=np.array(xs).reshape(len(xs), d), values=np.array(values).reshape(len(xs), m),
+        x=np.array(xs).reshape(len(xs), d), values=ys,
         feasible=np.array(feasible, dtype=bool),
         x_con=np.array([xc[i] for i in keep]).reshape(len(keep), d),
         con=np.array([cons[i] for i in keep], dtype=float).reshape(len(keep), width),
