@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip
 
-.PHONY: demo test lint typecheck unit browser bench clean
+.PHONY: demo docs test lint typecheck unit browser bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -16,7 +16,18 @@ $(VENV)/.demo-installed: pyproject.toml | $(BIN)/python
 
 $(VENV)/.dev-installed: pyproject.toml | $(BIN)/python
 	$(PIP) install --quiet --disable-pip-version-check -e '.[dev]'
-	touch $@ $(VENV)/.demo-installed
+	touch $@ $(VENV)/.demo-installed $(VENV)/.docs-installed
+
+$(VENV)/.docs-installed: pyproject.toml | $(BIN)/python
+	$(PIP) install --quiet --disable-pip-version-check -e '.[docs]'
+	touch $@
+
+# The documentation site, into site/: runs every tutorial in docs/tutorials/ and fails on any
+# warning or broken link (mkdocs.yml sets strict). TUNECRAFT_DOCS_EXECUTE=false skips the runs.
+# docs/doctor/img is rebuilt here too; its committed copy serves the fast build in the tests.
+docs: $(VENV)/.docs-installed
+	$(BIN)/python docs/doctor/make_plots.py  # the doctor pages' before/after runs (~1 min)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
 
 demo: $(VENV)/.demo-installed
 	$(BIN)/python examples/digits_mlp.py
@@ -43,4 +54,4 @@ bench: $(VENV)/.dev-installed
 	$(BIN)/python -m benchmarks.run_all
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis
+	rm -rf $(VENV) site docs/generated .mypy_cache .ruff_cache .pytest_cache .hypothesis

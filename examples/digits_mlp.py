@@ -248,6 +248,26 @@ def score_on_test(best: FrozenTrial, train: Split, val: Split, test: Split,
 
 
 # ---------------------------------------------------------------------------------- main
+def next_steps(storage: str, study_name: str) -> list[str]:
+    """How to look at the study just made: the CLI's best, report and dashboard commands,
+    after activating the environment when ``tunecraft`` is not on PATH."""
+    import os
+    import shlex
+    import shutil
+
+    lines = []
+    here = os.path.join(sys.prefix, "bin", "tunecraft")
+    if os.path.exists(here) and shutil.which("tunecraft") != here:
+        lines.append(f"source {shlex.quote(os.path.relpath(sys.prefix))}/bin/activate"
+                     "   # puts the tunecraft command on PATH")
+    where = "" if storage == "tunecraft.db" else f" --storage {shlex.quote(storage)}"
+    name = shlex.quote(study_name)
+    lines += [f"tunecraft best {name}{where}",
+              f"tunecraft report {name}{where} -o report.html   # then open report.html",
+              f"tunecraft dashboard{where}   # then open http://127.0.0.1:8080"]
+    return lines
+
+
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     """Command-line flags; every default reproduces the documented demo."""
     parser = argparse.ArgumentParser(
@@ -320,6 +340,9 @@ def run(args: argparse.Namespace, console: Console) -> int:
     epochs, test_acc = score_on_test(best, raw_train, raw_val, raw_test, args.seed)
     console.print(f"test accuracy of the best configuration, retrained on train+validation "
                   f"for {epochs} epochs: {test_acc:.4f}")
+    console.print(f"\nThe study is saved in {args.storage}. Look at it with:")
+    for line in next_steps(args.storage, args.study_name):
+        console.print(f"  {line}")
     return 0
 
 

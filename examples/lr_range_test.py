@@ -3,9 +3,9 @@
 Runs tunecraft's LR range test (fastai's schedule: 100 mini-batches, rate growing exponentially
 from 1e-7 to 10, stop when the smoothed loss exceeds 4x its best) on a 2-layer MLP for
 scikit-learn's bundled 8x8 digits (no download), with SGD + momentum 0.9 and batch size 64.
-It prints each rule's suggestion, saves the loss curve as ``lr_range_test.png``, shows the log
-range a study should search, and then trains the model for 8 epochs at each suggested rate to
-show that the suggestions are good starting points. Under a minute on a laptop CPU.
+It prints each rule's suggestion, saves the loss curve as ``outputs/lr_range_test.png``, shows
+the log range a study should search, and then trains the model for 8 epochs at each suggested
+rate to show that the suggestions are good starting points. Under a minute on a laptop CPU.
 
     python examples/lr_range_test.py [--plot PATH]
 
@@ -62,7 +62,8 @@ def train_data() -> tuple[np.ndarray, np.ndarray]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--plot", default="lr_range_test.png", help="where to save the plot")
+    parser.add_argument("--plot", default="outputs/lr_range_test.png",
+                        help="where to save the plot (its folder is created)")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)  # a small MLP: more threads only contend
     started = time.perf_counter()
@@ -78,8 +79,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     found = result.suggestions()
     for rule, lr in found.items():
         print(f"  {rule:<9} suggests lr = {lr:.3g}")
+    import os
+
+    os.makedirs(os.path.dirname(args.plot) or ".", exist_ok=True)
     result.plot(args.plot)
-    print(f"plot saved to {args.plot}")
+    print(f"plot saved to {os.path.abspath(args.plot)}")
     low, high = lr_bounds_from_range_test(result)  # the default rule, minimum/3
     print(f"search range for a study: trial.suggest_float('lr', {low:.3g}, {high:.3g}, "
           "log=True)")

@@ -2,7 +2,7 @@
 
 Each trial trains an MLP on scikit-learn's 8x8 digits with ``tunecraft.torch.fit`` for up to
 27 epochs. Hyperband stops most trials after 1, 3 or 9 epochs; a trial stopped at a rung is
-*paused* with its checkpoint (in ``digits-mf.db.artifacts/``) and resumed from it if it is
+*paused* with its checkpoint (in ``outputs/digits-mf.db.artifacts/``) and resumed from it if it is
 promoted later, and TPE learns from the epochs-1..27 curves of every bracket. At the end the
 script prints how many configurations were tried, how many epochs that cost, and how many
 epochs the checkpoints saved.
@@ -16,6 +16,7 @@ Run::
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -33,8 +34,11 @@ EPOCHS = 27
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--trials", type=int, default=60)
-    parser.add_argument("--storage", default="sqlite:///digits-mf.db")
+    parser.add_argument("--storage", default="sqlite:///outputs/digits-mf.db",
+                        help="database URL (a SQLite file's folder is created)")
     args = parser.parse_args()
+    if args.storage.startswith("sqlite:///"):
+        Path(args.storage.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     torch.set_num_threads(1)
     from sklearn.datasets import load_digits
     from sklearn.model_selection import train_test_split
@@ -71,6 +75,8 @@ def main() -> None:
           f"{trained} epochs trained; a study of full runs would have cost "
           f"{configs * EPOCHS}, and retraining promoted trials {saved} more")
     print(f"best validation accuracy {study.best_value:.4f} with {study.best_params}")
+    print(f"study 'digits-mf' saved in {args.storage}; see it with: tunecraft dashboard "
+          f"--storage {args.storage}")
 
 
 if __name__ == "__main__":

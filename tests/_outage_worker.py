@@ -4,7 +4,8 @@
 
 Every run of the objective is logged to LOG (one JSON line, fsynced, before the value is
 returned): ``{"ran": number, "params": {...}, "value": v, "pid": pid}``; every trial the study
-finished here is logged by a callback as ``{"told": number, "state": name, "value": v}``. The
+finished here is logged by a callback as ``{"told": number, "state": name, "value": v}``; a
+first line ``{"ready": pid}`` says the worker has opened the study. The
 test compares these logs with what the database kept after its crashes.
 """
 
@@ -46,6 +47,7 @@ def main() -> None:
 
     study = tunecraft.load_study(study_name=name, storage=url,
                                  sampler=RandomSampler(seed=os.getpid()), pruner=NopPruner())
+    write({"ready": os.getpid()})  # connected: the test starts crashing the server only now
     study.optimize(objective, callbacks=[told])
     print("done", flush=True)
 

@@ -157,7 +157,7 @@ def test_out_of_memory_failures_become_infeasible_observations() -> None:
     fail_rate = {}
     for name, objective in (("plain", train), ("declared", oom_as_infeasible(train))):
         study = tc.create_study(sampler=TPESampler(seed=0, n_startup_trials=10))
-        study.optimize(objective, n_trials=80)
+        study.optimize(objective, n_trials=80, catch=(MemoryError,))
         failed = [t for t in study.trials if t.state is TrialState.FAIL]
         fail_rate[name] = np.mean([t.state is TrialState.FAIL for t in study.trials[20:]])
         assert study.best_params["batch"] <= 256

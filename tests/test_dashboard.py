@@ -122,9 +122,10 @@ def test_read_only_and_locked_down(client: Client, storage: InMemoryStorage) -> 
     r = client.get("/study", params={"name": "demo"})
     assert r.status_code == 200 and "script-src 'self'" in r.headers["content-security-policy"]
     assert "<script>" not in r.text  # no inline script: the page reads the name from the URL
-    js = client.get("/static/plotly.min.js")
-    assert js.status_code == 200 and "max-age" in js.headers["cache-control"]
-    assert len(js.content) > 1_000_000
+    for bundle in ("plotly.min.js", "plotly-cartesian.min.js"):  # full, and the partial one
+        js = client.get(f"/static/{bundle}")
+        assert js.status_code == 200 and "max-age" in js.headers["cache-control"]
+        assert len(js.content) > 1_000_000
     assert client.get("/static/..%2F..%2Fetc%2Fpasswd").status_code == 404
     assert client.get("/static/secret.py").status_code == 404
     assert client.get("/docs").status_code == 404  # Swagger UI would load from a CDN

@@ -117,6 +117,23 @@ def test_demo_prints_the_table_counts_and_test_accuracy(first_run: tuple[Path, s
     assert max(len(x) for x in out.splitlines()) <= 120
 
 
+def test_demo_ends_with_commands_that_open_its_study(first_run: tuple[Path, str]) -> None:
+    cwd, out = first_run
+    tail = out[out.index("The study is saved in tunecraft.db. Look at it with:"):]
+    commands = [x.strip().split("#")[0].strip() for x in tail.splitlines()[1:] if x.strip()]
+    assert [c.split()[1] for c in commands if c.startswith("tunecraft")] == [
+        "best", "report", "dashboard"]
+    tunecraft_bin = Path(sys.prefix) / "bin" / "tunecraft"
+    for command in commands[:-1]:  # every one but the dashboard, a server
+        if command.startswith("source "):
+            continue
+        words = command.split()
+        done = subprocess.run([str(tunecraft_bin), *words[1:]], cwd=cwd, capture_output=True,
+                              text=True, timeout=120, check=False)
+        assert done.returncode == 0, f"{command}: {done.stderr}"
+    assert (cwd / "report.html").stat().st_size > 0
+
+
 def test_demo_is_reproducible(first_run: tuple[Path, str], tmp_path: Path) -> None:
     cwd, out = first_run
     again = run_demo(tmp_path, "--n-trials", "3", "--epochs", "2", "--seed", "1")

@@ -212,7 +212,7 @@ def test_worker_joins_a_study_with_the_objective_it_is_given(sqlite_url: str) ->
     assert len(study.trials) == 2
     out = cli("worker", "--storage", sqlite_url, "--study", study.study_name,
               "--n-trials", "3", "--sampler", "random",
-              "--objective", "tunecraft.testing.objectives:quadratic")
+              "--objective", "tunecraft.testing.objectives:quadratic", "--json")
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout)["numbers"] == [2, 3, 4]
     assert [t.state for t in study.trials] == [TrialState.COMPLETE] * 5
@@ -233,7 +233,7 @@ def test_worker_follows_the_run_config_to_its_total(tmp_path: Path) -> None:
         storage.set_study_attr("quad", RUN_CONFIG_ATTR, {
             "config": {**stored["config"], "n_trials": 4}, "path": stored["path"]})
         out = cli("worker", "--storage", db, "--study", "quad",
-                  "--objective", "tunecraft.testing.objectives:quadratic")
+                  "--objective", "tunecraft.testing.objectives:quadratic", "--json")
         assert out.returncode == 0, out.stderr
         assert json.loads(out.stdout)["numbers"] == [2, 3]  # up to the study's total
         assert storage.state_counts("quad")[TrialState.COMPLETE] == 4

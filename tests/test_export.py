@@ -36,7 +36,7 @@ def finished_study(directions: tuple[str, ...] = ("minimize",)) -> Study:
             raise ValueError("exploded")
         return x if len(directions) == 1 else (x, -x)
 
-    study.optimize(objective, n_trials=4)
+    study.optimize(objective, n_trials=4, catch=(ValueError,))
     study.ask()  # one trial still RUNNING
     return study
 

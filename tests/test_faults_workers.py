@@ -47,7 +47,7 @@ def worker(url: str, study: str, *args: str, sleep: float = 0.0,
     """A ``tunecraft worker`` process, told what to run (as a user must)."""
     env = {**os.environ, "TUNECRAFT_TEST_SLEEP": str(sleep)}
     return subprocess.Popen([sys.executable, "-m", "tunecraft", "worker", "--storage", url,
-                             "--study", study, "--objective", objective, *args],
+                             "--study", study, "--objective", objective, "--json", *args],
                             stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, env=env)
 
@@ -91,9 +91,20 @@ def eight_by_fifty(url: str) -> History:
 
 
 def test_eight_processes_share_a_sqlite_file(sqlite_url: str) -> None:
+    """Every worker's 50 results are recorded once. On a quiet machine that is 400 trials
+    numbered 0..399; on a loaded one a worker starved past its lease is presumed dead, its
+    trial goes STALE and is retried, so a trial number or two more is legitimate."""
     history = eight_by_fifty(sqlite_url)
-    assert len(history) == 400  # numbers 0..399
-    assert all(t.state is TrialState.COMPLETE for t in history.trials)
+    assert not history.with_states(TrialState.RUNNING, TrialState.FAIL)
+    assert len(history.with_states(TrialState.COMPLETE)) == 400
+    extra = [t for t in history.trials if t.state is not TrialState.COMPLETE]
+    assert len(extra) <= 8, extra  # at most a lost lease or so per worker, not a pattern
+    root = {}
+    for t in history.trials:
+        origin = t.system_attrs.get("retry_of")
+        root[t.number] = t.number if origin is None else root[int(origin)]
+    done = Counter(root[t.number] for t in history.trials if t.state is TrialState.COMPLETE)
+    assert max(done.values()) == 1  # never two results for one trial
 
 
 def test_eight_processes_with_a_tiny_busy_timeout(sqlite_url: str) -> None:

@@ -28,7 +28,7 @@ def quadratic(trial: tunecraft.Trial) -> float:
 
 
 # ---------------------------------------------------------------------- outcomes
-def test_exceptions_fail_the_trial_and_the_study_goes_on() -> None:
+def test_caught_exceptions_fail_the_trial_and_the_study_goes_on() -> None:
     study = new_study()
 
     def objective(trial: tunecraft.Trial) -> float:
@@ -37,7 +37,7 @@ def test_exceptions_fail_the_trial_and_the_study_goes_on() -> None:
             raise ValueError(f"bad batch {trial.number}")
         return x
 
-    study.optimize(objective, n_trials=4)
+    study.optimize(objective, n_trials=4, catch=(Exception,))
     states = [t.state for t in study.trials]
     assert states == [TrialState.COMPLETE, TrialState.FAIL] * 2
     failed = study.trials[1]
@@ -309,10 +309,10 @@ def test_max_trials_callback_stops_at_a_study_wide_total() -> None:
         return x
 
     cap = MaxTrialsCallback(10)
-    study.optimize(objective, n_trials=6, callbacks=[cap])
+    study.optimize(objective, n_trials=6, callbacks=[cap], catch=(ValueError,))
     assert cap.remaining(study) == 10 - len(study.get_trials(
         states=(tc.TrialState.COMPLETE, tc.TrialState.PRUNED)))
-    study.optimize(objective, n_trials=100, callbacks=[cap])
+    study.optimize(objective, n_trials=100, callbacks=[cap], catch=(ValueError,))
     finished = study.get_trials(states=(tc.TrialState.COMPLETE, tc.TrialState.PRUNED))
     assert len(finished) == 10
     assert cap.remaining(study) == 0

@@ -120,10 +120,10 @@ def test_a_study_over_instances_prunes_bad_configurations_and_keeps_the_best() -
     study = tunecraft.create_study(sampler=tunecraft.samplers.RandomSampler(seed=1),
                                    pruner=WilcoxonPruner(p_threshold=0.05))
     study.optimize(objective, n_trials=40)
-    pruned = study.get_trials([TrialState.PRUNED])
+    pruned = study.get_trials(states=[TrialState.PRUNED])
     assert len(pruned) >= 20
     assert sum(len(t.intermediate_values) for t in pruned) < 0.5 * 30 * len(pruned)
-    complete = study.get_trials([TrialState.COMPLETE])
+    complete = study.get_trials(states=[TrialState.COMPLETE])
     # every trial clearly better than the best (by 0.05 in x**2) ran to the end
     best_x2 = study.best_params["x"] ** 2
     assert all(t.params["x"] ** 2 > best_x2 for t in pruned)

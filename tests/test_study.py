@@ -354,7 +354,8 @@ def test_enqueued_values_are_validated() -> None:
     with pytest.raises(TypeError, match="not JSON-serialisable"):
         study.enqueue_trial({"x": object()})
     study.enqueue_trial({"x": 7.0})
-    study.optimize(lambda t: t.suggest_float("x", 0.0, 1.0), n_trials=1)
+    with pytest.raises(ValueError, match="fixed value 7.0"):  # raised, and recorded
+        study.optimize(lambda t: t.suggest_float("x", 0.0, 1.0), n_trials=1)
     (t,) = study.trials
     assert t.state is TrialState.FAIL
     assert "fixed value 7.0 of parameter 'x'" in (t.fail_reason or "")

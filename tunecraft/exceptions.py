@@ -30,8 +30,11 @@ class IncompatibleSpace(TunecraftError, ValueError):
     """One parameter name was asked with two different distributions in one study."""
 
 
-class TrialFinishedError(TunecraftError):
-    """A write was attempted on a trial that is already finished."""
+class TrialFinishedError(TunecraftError, RuntimeError, ValueError):
+    """A write was attempted on a trial that is already finished.
+
+    Also a RuntimeError (Optuna's ``UpdateFinishedTrialError``) and a ValueError (what
+    Optuna's ``tell`` raises for a finished trial), so Optuna code catching either works."""
 
 
 class StorageError(TunecraftError):
@@ -48,3 +51,18 @@ class ConfigError(TunecraftError, ValueError):
 
 class SearchSpaceExhausted(TunecraftError):
     """A finite sampler (grid) has handed out every point; ``optimize`` stops quietly."""
+
+
+class CLIUsageError(TunecraftError):
+    """A command-line tool was used wrongly (Optuna's name; tunecraft's CLI exits with 2)."""
+
+
+class ExperimentalWarning(Warning):
+    """An experimental feature was used; its interface may change without deprecation."""
+
+
+# Optuna's names for the same errors (``optuna.exceptions``), so that ``except`` clauses
+# written for Optuna keep working.
+OptunaError = TunecraftError
+StorageInternalError = StorageError
+UpdateFinishedTrialError = TrialFinishedError

@@ -1,7 +1,14 @@
-"""A Rich progress bar for ``optimize``: trials done, best value so far, elapsed time and ETA."""
+"""A Rich progress bar for ``optimize``: trials done, best value so far, elapsed time and ETA.
+
+Shown by default when standard output is a terminal (as Optuna prints a line per trial), so a
+long study is never silent, and off in pipes, files, CI logs and tests; ``TUNECRAFT_PROGRESS``
+forces it either way and ``optimize(show_progress_bar=...)`` overrides both.
+"""
 
 from __future__ import annotations
 
+import os
+import sys
 import threading
 import time
 from typing import TYPE_CHECKING, Any
@@ -11,6 +18,32 @@ from tunecraft.record import FrozenTrial, TrialState
 
 if TYPE_CHECKING:
     from tunecraft.study.study import Study
+
+
+ENV_VAR = "TUNECRAFT_PROGRESS"
+_ON = ("1", "true", "yes", "on")
+_OFF = ("0", "false", "no", "off")
+
+
+def progress_enabled(show: bool | None = None) -> bool:
+    """Whether ``optimize`` shows its progress bar: ``show`` when given, else what the
+    ``TUNECRAFT_PROGRESS`` environment variable says (1/0, true/false, yes/no, on/off), else
+    whether standard output is an interactive terminal."""
+    if show is not None:
+        return bool(show)
+    forced = os.environ.get(ENV_VAR, "").strip().lower()
+    if forced in _ON:
+        return True
+    if forced in _OFF:
+        return False
+    if forced:
+        raise ValueError(f"{ENV_VAR}={os.environ[ENV_VAR]!r} is not understood; set it to 1 "
+                         "(always show the progress bar) or 0 (never), or unset it (show it "
+                         "in a terminal only)")
+    try:
+        return sys.stdout.isatty()
+    except (AttributeError, ValueError):  # replaced by an object without isatty, or closed
+        return False
 
 
 class ProgressBar:

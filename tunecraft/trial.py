@@ -15,14 +15,24 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
+from tunecraft._trial_compat import LegacySuggest, fit_high
+from tunecraft._trial_compat import create_trial as create_trial  # Optuna's optuna.trial API
+from tunecraft.decision import Decision
 from tunecraft.exceptions import IncompatibleSpace, TrialFinishedError
 from tunecraft.history import History
-from tunecraft.pruners.base import Budget, Decision
-from tunecraft.pruners.lineage import CHECKPOINT_KEY, PAUSED_KEY, ResumeInfo
-from tunecraft.record import CONSTRAINTS_KEY, FrozenTrial
+from tunecraft.record import CONSTRAINTS_KEY, thaw
+from tunecraft.record import FrozenTrial as FrozenTrial  # Optuna's optuna.trial API
+from tunecraft.record import TrialState as TrialState
 from tunecraft.space import Categorical, CategoricalChoice, Dim, Float, Int, Space
-from tunecraft.storage.base import STOP_REQUESTED, check_user_attr
+from tunecraft.storage.base import check_user_attr
 from tunecraft.storage.events import Event, EventKind
+from tunecraft.system_attrs import (
+    CHECKPOINT_KEY,
+    PAUSED_KEY,
+    STOP_REQUESTED_KEY,
+    Budget,
+    ResumeInfo,
+)
 
 if TYPE_CHECKING:
     from tunecraft.study.study import Study
@@ -31,7 +41,7 @@ C = TypeVar("C", bound=CategoricalChoice)
 logger = logging.getLogger("tunecraft")
 
 
-class Trial:
+class Trial(LegacySuggest):
     """One evaluation of the objective. Parameters are chosen when first asked for.
 
     Asking again for a name returns the same value; asking for a name with a different
@@ -73,7 +83,13 @@ class Trial:
         self._lock = threading.RLock()
         self._finished = False
         self._lease_token: str | None = None  # set by the study: writes must present it
-        self.datetime_start = dt.datetime.now()
+        # the stored start time (when it was created or claimed) and the attributes it was
+        # created with (enqueue_trial's user_attrs), as the record shows them
+        mine = [t for t in history.trials[number:number + 1] if t.number == number]
+        start = mine[0].datetime_start if mine else None
+        self.datetime_start = start if start is not None else dt.datetime.now()
+        if mine:
+            self._user_attrs.update(thaw(mine[0].user_attrs))
 
     # ------------------------------------------------------------------ suggest
     def suggest_float(
@@ -81,12 +97,15 @@ class Trial:
         log: bool = False,
     ) -> float:
         """A float in ``[low, high]``; ``log=True`` samples in log space, ``step`` on a grid."""
+        high = fit_high(low, high, step)  # Optuna: warn and lower high onto the step grid
         return float(self._suggest(name, Float(low, high, log=log, step=step)))
 
     def suggest_int(
         self, name: str, low: int, high: int, *, step: int = 1, log: bool = False
     ) -> int:
         """An int in ``[low, high]`` (both included), on a ``step`` grid or log-scaled."""
+        if all(isinstance(v, int) and not isinstance(v, bool) for v in (low, high, step)):
+            high = int(fit_high(low, high, step))  # Optuna: warn and lower high onto the grid
         return int(self._suggest(name, Int(low, high, log=log, step=step)))
 
     def suggest_categorical(self, name: str, choices: Sequence[C]) -> C:
@@ -201,7 +220,7 @@ class Trial:
             self.flush()
             history = self._study._fresh_history()
             record = history.trial(self.number)
-            if record.system_attrs.get(STOP_REQUESTED):  # a driver-side scheduler decided
+            if record.system_attrs.get(STOP_REQUESTED_KEY):  # a driver-side scheduler decided
                 return Decision.PRUNE
             decision = self._study.pruner.decide(record, history)
             if decision is Decision.PAUSE and record.last_step is not None:

@@ -83,6 +83,8 @@ def test_fans_and_stds() -> None:
     ("xavier_uniform", math.sqrt(2 / (384 + 512))),
     ("kaiming_normal", math.sqrt(2 / 384)),
     ("he_uniform", math.sqrt(2 / 384)),
+    ("he", math.sqrt(2 / 384)),  # the bare names, as the README writes them
+    ("xavier", math.sqrt(2 / (384 + 512))),
 ])
 def test_empirical_weight_std_and_zero_bias(scheme: str, expected: float) -> None:
     torch.manual_seed(0)
@@ -139,7 +141,7 @@ def test_generator_makes_init_repeatable_and_bad_arguments_raise() -> None:
     initialize(b, "kaiming_uniform", generator=torch.Generator().manual_seed(5))
     assert all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters(), strict=True))
     with pytest.raises(ValueError, match="unknown scheme"):
-        initialize(a, "glorot")
+        initialize(a, "glorot_he")  # "glorot" alone is an alias (xavier_uniform)
     with pytest.raises(ValueError, match="batch"):
         initialize(a, "lsuv")
     with pytest.raises(ValueError, match="mode"):

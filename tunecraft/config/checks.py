@@ -7,6 +7,7 @@ import numbers
 from collections.abc import Mapping
 from typing import Any
 
+from tunecraft._validation import Constraint, describe
 from tunecraft.config.source import KeyPath, Source
 
 
@@ -31,6 +32,14 @@ def integer(value: Any, path: KeyPath, source: Source) -> int:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise source.error(path, f"must be an integer, {_got(value)}")
     return int(value)
+
+
+def constrained(value: Any, path: KeyPath, source: Source, *constraints: Constraint) -> Any:
+    """``value`` if any of the declared ``constraints`` holds (see tunecraft._validation),
+    else ConfigError at its line: ``must be A or B, got X``."""
+    if not any(c.holds(value) for c in constraints):
+        raise source.error(path, f"must be {describe(constraints)}, {_got(value)}")
+    return value
 
 
 def boolean(value: Any, path: KeyPath, source: Source) -> bool:

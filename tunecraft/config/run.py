@@ -10,7 +10,7 @@ A run config is a YAML mapping (see docs/cli.md)::
     timeout: 600                         # seconds, per invocation
     seed: 0
     sampler: {name: tpe, n_startup_trials: 5}
-    pruner: median                       # median, percentile, none (+ keyword arguments)
+    pruner: median                       # a built-in name (docs/plugins.md) + keyword arguments
     space: {x: {type: float, low: -10, high: 10}}
 """
 
@@ -22,6 +22,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from tunecraft import registry
+from tunecraft._validation import Interval, Options
 from tunecraft.config import checks
 from tunecraft.config.source import KeyPath, Source, check_keys, did_you_mean, load_yaml
 from tunecraft.config.space import DeclaredSpace, parse_space
@@ -29,18 +31,13 @@ from tunecraft.direction import StudyDirection
 
 KEYS = ("objective", "study", "storage", "direction", "directions", "n_trials", "timeout",
         "seed", "n_jobs", "sampler", "pruner", "space")
-# YAML name -> class in tunecraft.samplers / tunecraft.pruners
-SAMPLERS = {"auto": "AutoSampler", "tpe": "TPESampler", "random": "RandomSampler",
-            "grid": "GridSampler", "qmc": "QMCSampler", "gp": "GPSampler",
-            "cmaes": "CmaEsSampler", "nsga2": "NSGAIISampler", "nsga3": "NSGAIIISampler"}
-PRUNERS = {"median": "MedianPruner", "percentile": "PercentilePruner", "none": "NopPruner",
-           "nop": "NopPruner", "threshold": "ThresholdPruner", "patient": "PatientPruner",
-           "smoothed": "SmoothedPruner", "curve": "CurveExtrapolationPruner",
-           "pareto": "ParetoPruner", "asha": "SuccessiveHalvingPruner",
-           "successive_halving": "SuccessiveHalvingPruner", "hyperband": "HyperbandPruner",
-           "pbt": "PopulationBasedTraining", "wilcoxon": "WilcoxonPruner"}
-SAMPLER_NAMES = tuple(SAMPLERS)
-PRUNER_NAMES = tuple(n for n in PRUNERS if n != "nop")
+# YAML name (or alias) -> class in tunecraft.samplers / tunecraft.pruners, from the registry
+SAMPLERS = registry.class_names("sampler")
+PRUNERS = registry.class_names("pruner")
+SAMPLER_NAMES = registry.names("sampler")
+PRUNER_NAMES = registry.names("pruner")
+N_JOBS = (Interval(int, 1, label="a positive integer"), Options(-1, note="all cores"))
+"""``n_jobs``: a number of worker processes, or -1 for one per CPU core."""
 
 
 @dataclass(frozen=True)
@@ -101,7 +98,7 @@ def parse_plugin(raw: Any, path: KeyPath, source: Source, kind: str,
     if not isinstance(name, str) or not name:
         raise source.error(name_path, f"must be a {kind} name, got {name!r}")
     key = name.strip().lower()
-    if ":" not in name and key not in builtins and key != "nop":
+    if ":" not in name and key not in builtins and key not in {**SAMPLERS, **PRUNERS}:
         raise source.error(name_path, f"unknown {kind} {name!r}{did_you_mean(key, builtins)} "
                                       f"(built-in: {', '.join(builtins)}; or "
                                       "package.module:Class)")
@@ -175,10 +172,8 @@ def parse_run_config(data: Any, source: Source | None = None, *, path: str | Non
     if ":" not in objective:
         raise src.error(("objective",), f"must be module:function (or file.py:function), "
                                         f"got {objective!r}")
-    n_jobs = checks.integer(data.get("n_jobs", 1), ("n_jobs",), src)
-    if n_jobs == 0 or n_jobs < -1:
-        raise src.error(("n_jobs",), f"must be a positive integer or -1 (all cores), got "
-                                     f"{n_jobs}")
+    n_jobs = checks.constrained(checks.integer(data.get("n_jobs", 1), ("n_jobs",), src),
+                                ("n_jobs",), src, *N_JOBS)
     seed = data.get("seed")
     study = data.get("study")
     storage = data.get("storage")

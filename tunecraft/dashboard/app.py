@@ -1,6 +1,7 @@
 """The dashboard's ASGI app: three HTML pages and a read-only JSON API over one storage.
 
-Pages (plain HTML + ``dashboard.js``; plotly.js is served from the plotly package, no CDN):
+Pages (plain HTML + ``dashboard.js``; plotly.js is served from the package, no CDN: the
+1.5 MB cartesian bundle, or the plotly package's full one for a figure it cannot draw):
 ``/`` lists the studies, ``/study?name=S`` shows one with plots that refresh while workers
 run and a paged trials table, ``/trial?study=S&number=N`` shows one trial.
 
@@ -22,6 +23,8 @@ from tunecraft.dashboard.cache import StudyCache
 from tunecraft.exceptions import StudyNotFound
 from tunecraft.storage.base import Storage
 from tunecraft.viz import table
+from tunecraft.viz.diagnoses import problem_costs
+from tunecraft.viz.plotlyjs import CARTESIAN_FILE, FILES, bundle_for, plotly_js
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
        "img-src 'self' data: blob:; connect-src 'self'; object-src 'none'; "
@@ -80,6 +83,9 @@ def create_app(storage: Storage, *, refresh_seconds: float = 2.0,
         def handler() -> HTMLResponse:
             body = _read("tunecraft.dashboard", "static", name).decode("utf-8")
             body = body.replace("{{REFRESH_MS}}", str(int(refresh_seconds * 1000)))
+            # the partial bundle first (TUNECRAFT_PLOTLYJS=full: the full one); the page
+            # loads the full one too only for a figure that needs it
+            body = body.replace("{{PLOTLY_JS}}", FILES[bundle_for(())])
             return HTMLResponse(body, headers={"Cache-Control": "no-cache"})
         return handler
 
@@ -90,14 +96,16 @@ def create_app(storage: Storage, *, refresh_seconds: float = 2.0,
     @app.api_route("/static/{name}", methods=["GET", "HEAD"], include_in_schema=False)
     def static(name: str) -> Response:
         if name not in static_cache:
-            if name == "plotly.min.js":
+            if name == "plotly.min.js":  # the full bundle, for figures the partial one lacks
                 static_cache[name] = _plotly_js()
+            elif name == CARTESIAN_FILE:
+                static_cache[name] = plotly_js("cartesian").encode("utf-8")
             elif name in _ASSETS:
                 static_cache[name] = _read(*_ASSETS[name], name)
             else:
                 raise HTTPException(404, f"no static file {name!r}")
         kind = "text/css" if name.endswith(".css") else "text/javascript"
-        long = name == "plotly.min.js"
+        long = name in ("plotly.min.js", CARTESIAN_FILE)
         return Response(static_cache[name], media_type=f"{kind}; charset=utf-8",
                                   headers={"Cache-Control": "public, max-age=86400" if long
                                            else "no-cache"})
@@ -115,6 +123,18 @@ def create_app(storage: Storage, *, refresh_seconds: float = 2.0,
             out["STALE"] = out.get("STALE", 0) + lost
         return {k: n for k, n in out.items() if n}
 
+    def best_of(name: str, n_objectives: int) -> dict[str, Any]:
+        """The best value and its trial (one objective), or the Pareto front's size."""
+        try:
+            best = storage.best_trials(name)
+        except StudyNotFound:
+            best = ()
+        if n_objectives != 1:
+            return {"best_value": None, "best_number": None, "n_pareto": len(best)}
+        if not best or not best[0].values:
+            return {"best_value": None, "best_number": None}
+        return {"best_value": best[0].values[0], "best_number": best[0].number}
+
     @app.get("/api/studies", summary="All studies with their trial counts and best value")
     def studies() -> list[dict[str, Any]]:
         out = []
@@ -127,7 +147,8 @@ def create_app(storage: Storage, *, refresh_seconds: float = 2.0,
                 continue
             out.append({"name": name, "directions": [d.name.lower() for d in directions],
                         "n_trials": sum(counts.values()), "lost": lost,
-                        "counts": as_shown({s.name: n for s, n in counts.items()}, lost)})
+                        "counts": as_shown({s.name: n for s, n in counts.items()}, lost),
+                        **best_of(name, len(directions))})
         return out
 
     @app.get("/api/study", summary="Summary of one study: counts, best trial(s), times, columns")
@@ -150,7 +171,8 @@ def create_app(storage: Storage, *, refresh_seconds: float = 2.0,
         version, panels = cache.panels(name)
         if version == since:
             return {"version": version, "changed": False, "panels": None}
-        return {"version": version, "changed": True, "panels": [p.to_dict() for p in panels]}
+        return {"version": version, "changed": True, "panels": [p.to_dict() for p in panels],
+                "plotly": bundle_for(p.figure for p in panels)}
 
     @app.get("/api/trials", summary="One page of the trials table, sorted and filtered")
     def trials(name: str, sort: str = "number", desc: bool = False, state: str = "",
@@ -181,6 +203,12 @@ def create_app(storage: Storage, *, refresh_seconds: float = 2.0,
         if lost is not None:
             detail.update(state="STALE", lost=lost)
         return detail
+
+    @app.get("/api/problems", summary="Training-doctor problems: trials and epochs each cost")
+    def problems_api(name: str) -> dict[str, Any]:
+        known(name)
+        entry, history = cache.snapshot(name)
+        return {"version": entry.version, **problem_costs(history.trials)}
 
     @app.get("/api/importance", summary="Parameter importance (fANOVA or PED-ANOVA)")
     def importance_api(name: str) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from tunecraft.record import FrozenTrial
 from tunecraft.storage.base import Storage
 from tunecraft.viz import table
 from tunecraft.viz.board import Panel, compute_importance, study_figures
+from tunecraft.viz.diagnoses import ATTR as DIAGNOSIS_ATTR
 from tunecraft.viz.info import SummaryInfo, summary_info, trials_summary_info
 
 
@@ -85,8 +86,9 @@ class StudyCache:
         directions = storage.study_directions(study)
         rows = storage.trial_summaries(study)
         info = trials_summary_info(rows, storage.best_trials(study, summaries=rows))
-        return entry.version, info, table.column_spec(directions,
-                                                      storage.param_distributions(study))
+        spec = table.column_spec(directions, storage.param_distributions(study))
+        spec["diagnosis"] = DIAGNOSIS_ATTR in storage.user_attr_keys(study)
+        return entry.version, info, spec
 
     def trial(self, study: str, number: int) -> FrozenTrial | None:
         """One trial (None when there is none): from the snapshot once the study has been

@@ -7,22 +7,20 @@ unset, the backend is set to ``torch`` first (the backend the ``keras`` extra in
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
-__all__ = ["TunecraftPruningCallback", "keras_lr_range_test"]
+from tunecraft._lazy import LazyExports
 
-_WHERE = {
+_EXPORTS = LazyExports(__name__, {
     "TunecraftPruningCallback": "tunecraft.keras._callback",
     "keras_lr_range_test": "tunecraft.keras._lr_range",
-}
+})
+__all__ = _EXPORTS.names
 
 
 def __getattr__(name: str) -> Any:
-    if name in _WHERE:
-        return getattr(importlib.import_module(_WHERE[name]), name)
-    raise AttributeError(f"module 'tunecraft.keras' has no attribute {name!r}")
+    return _EXPORTS.load(name)
 
 
 def __dir__() -> list[str]:
-    return sorted(__all__)
+    return list(_EXPORTS.names)

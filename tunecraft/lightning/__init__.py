@@ -7,23 +7,21 @@ Install with ``pip install 'tunecraft[lightning]'``. Importing a name from here 
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
-__all__ = ["PruningCallback", "lightning_find_max_batch_size", "lightning_lr_range_test"]
+from tunecraft._lazy import LazyExports
 
-_WHERE = {
+_EXPORTS = LazyExports(__name__, {
     "PruningCallback": "tunecraft.lightning._callback",
     "lightning_find_max_batch_size": "tunecraft.lightning._tuning",
     "lightning_lr_range_test": "tunecraft.lightning._tuning",
-}
+})
+__all__ = _EXPORTS.names
 
 
 def __getattr__(name: str) -> Any:
-    if name in _WHERE:
-        return getattr(importlib.import_module(_WHERE[name]), name)
-    raise AttributeError(f"module 'tunecraft.lightning' has no attribute {name!r}")
+    return _EXPORTS.load(name)
 
 
 def __dir__() -> list[str]:
-    return sorted(__all__)
+    return list(_EXPORTS.names)

@@ -10,10 +10,10 @@ import tempfile
 import weakref
 from typing import Any, Literal
 
+from tunecraft.decision import Decision
 from tunecraft.exceptions import TrialPruned
 from tunecraft.lightning._link import Owner, Remote, Server
 from tunecraft.lightning._load import load_lightning
-from tunecraft.pruners.base import Decision
 from tunecraft.trial import Trial
 
 _Callback: Any = load_lightning().Callback

@@ -20,7 +20,7 @@ import struct
 import threading
 from typing import Any
 
-from tunecraft.pruners.base import Decision
+from tunecraft.decision import Decision
 from tunecraft.trial import Trial
 
 logger = logging.getLogger("tunecraft")

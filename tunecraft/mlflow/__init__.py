@@ -8,19 +8,19 @@ Importing a name from here imports MLflow; ``import tunecraft`` does not.
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
-__all__ = ["MLflowCallback"]
+from tunecraft._lazy import LazyExports
 
-_WHERE = {"MLflowCallback": "tunecraft.mlflow._callback"}
+_EXPORTS = LazyExports(__name__, {
+    "MLflowCallback": "tunecraft.mlflow._callback",
+})
+__all__ = _EXPORTS.names
 
 
 def __getattr__(name: str) -> Any:
-    if name in _WHERE:
-        return getattr(importlib.import_module(_WHERE[name]), name)
-    raise AttributeError(f"module 'tunecraft.mlflow' has no attribute {name!r}")
+    return _EXPORTS.load(name)
 
 
 def __dir__() -> list[str]:
-    return sorted(__all__)
+    return list(_EXPORTS.names)

@@ -8,6 +8,7 @@ population-based training). See docs/pruning.md.
 
 from tunecraft.pruners.base import BasePruner, Budget, Decision, NopPruner, Resume
 from tunecraft.pruners.curve import CurveExtrapolationPruner
+from tunecraft.pruners.diagnosis import DiagnosisPruner
 from tunecraft.pruners.hyperband import HyperbandBracket, HyperbandPruner, hyperband_brackets
 from tunecraft.pruners.lineage import ResumeInfo
 from tunecraft.pruners.median import MedianPruner, PercentilePruner
@@ -20,7 +21,8 @@ from tunecraft.pruners.threshold import ThresholdPruner
 from tunecraft.pruners.wilcoxon import WilcoxonPruner
 
 __all__ = [
-    "BasePruner", "Budget", "CurveExtrapolationPruner", "Decision", "HyperbandBracket",
+    "BasePruner", "Budget", "CurveExtrapolationPruner", "Decision", "DiagnosisPruner",
+    "HyperbandBracket",
     "HyperbandPruner", "MedianPruner", "NopPruner", "ParetoPruner", "PatientPruner",
     "PercentilePruner", "PopulationBasedTraining", "Resume", "ResumeInfo", "SmoothedPruner",
     "SuccessiveHalvingPruner", "ThresholdPruner", "WilcoxonPruner", "hyperband_brackets",

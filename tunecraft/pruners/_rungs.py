@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from typing import SupportsInt, cast
 
+from tunecraft._validation import Interval, check
 from tunecraft.direction import StudyDirection
 from tunecraft.history import History
 from tunecraft.pruners.base import Decision, Resume
-from tunecraft.pruners.lineage import (
+from tunecraft.record import FrozenTrial, TrialState
+from tunecraft.system_attrs import (
     BRACKET_KEY,
     budget_of,
     lineage,
@@ -22,16 +25,13 @@ from tunecraft.pruners.lineage import (
     resume_info,
     superseded,
 )
-from tunecraft.record import FrozenTrial, TrialState
 
 MAX_STEP = 2**40  # rungs stop here when the maximum resource is unknown
 
 
 def check_int(name: str, value: object, minimum: int) -> int:
     """``value`` as an int >= ``minimum``, or ValueError naming the argument."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ValueError(f"{name}={value!r} must be an integer >= {minimum}")
-    return value
+    return int(cast(SupportsInt, check(name, value, Interval(int, minimum))))
 
 
 def rung_steps(min_resource: int, eta: int, rate: int, max_resource: int | None) -> list[int]:

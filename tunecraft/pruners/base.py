@@ -17,58 +17,18 @@ that shares the storage takes the same decisions.
 
 from __future__ import annotations
 
-import enum
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
+from tunecraft.decision import Decision as Decision  # re-exported: pruners return it
 from tunecraft.history import History
+from tunecraft.pruners._optuna_protocol import OptunaPrunerProtocol
+from tunecraft.pruners.lineage import default_keep
 from tunecraft.record import FrozenTrial
-
-
-class Decision(enum.Enum):
-    """What a pruner tells a running trial at a report.
-
-    ``PAUSE`` stops the trial like ``PRUNE`` (``should_prune()`` is True for both), but the
-    trial may save a checkpoint first and a scheduler may later resume it from there.
-    """
-
-    CONTINUE = "continue"
-    PRUNE = "prune"
-    PAUSE = "pause"
-
-
-@dataclass(frozen=True, slots=True)
-class Budget:
-    """What a scheduler gives a trial when it starts.
-
-    Attributes:
-        bracket: The trial's bracket; samplers see only the trials of the same bracket
-            unless they model budgets themselves (``multi_fidelity``).
-        min_resource: Steps before the trial's first decision.
-        max_resource: Steps of a full run, or None when unknown.
-        rungs: The steps at which the trial is decided (its milestones), ascending; a trainer
-            can end a learning-rate schedule cycle at each (see ``fit(horizon="rungs")``).
-    """
-
-    bracket: int
-    min_resource: int
-    max_resource: int | None = None
-    rungs: tuple[int, ...] = ()
-
-    def to_json(self) -> dict[str, Any]:
-        """Plain values for a system attribute."""
-        return {"bracket": self.bracket, "min_resource": self.min_resource,
-                "max_resource": self.max_resource, "rungs": list(self.rungs)}
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> Budget:
-        """Inverse of :meth:`to_json`."""
-        return cls(int(data["bracket"]), int(data["min_resource"]),
-                   None if data.get("max_resource") is None else int(data["max_resource"]),
-                   tuple(int(r) for r in data.get("rungs", ())))
+from tunecraft.system_attrs import Budget as Budget  # re-exported: schedulers allocate it
 
 
 def _frozen_empty() -> Mapping[str, Any]:
@@ -95,8 +55,11 @@ class Resume:
     attrs: Mapping[str, Any] = field(default_factory=_frozen_empty)
 
 
-class BasePruner(ABC):
-    """A pruner reads, it never writes: ``decide`` is a function of the trial and history."""
+class BasePruner(OptunaPrunerProtocol, ABC):
+    """A pruner reads, it never writes: ``decide`` is a function of the trial and history.
+
+    Every pruner also answers Optuna's ``prune(study, trial)``, and a subclass may implement
+    that instead of ``decide`` (``_optuna_protocol``)."""
 
     @abstractmethod
     def decide(self, trial: FrozenTrial, history: History) -> Decision:
@@ -116,8 +79,6 @@ class BasePruner(ABC):
         The default keeps those of running and queued trials, of the trials they resume
         from, and of every paused trial that nothing has continued yet.
         """
-        from tunecraft.pruners.lineage import default_keep
-
         return default_keep(history)
 
     def __repr__(self) -> str:
@@ -126,6 +87,9 @@ class BasePruner(ABC):
 
 class NopPruner(BasePruner):
     """Never prunes: ``should_prune()`` is always False."""
+
+    name = "none"
+    aliases = ("nop",)
 
     def decide(self, trial: FrozenTrial, history: History) -> Decision:
         return Decision.CONTINUE

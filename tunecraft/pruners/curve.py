@@ -10,8 +10,9 @@ from typing import Literal
 
 import numpy as np
 
+from tunecraft._validation import Interval, Options, Spec, validate
 from tunecraft.history import History
-from tunecraft.pruners._rungs import check_int, single_objective
+from tunecraft.pruners._rungs import single_objective
 from tunecraft.pruners.base import BasePruner, Decision
 from tunecraft.record import FrozenTrial, TrialState
 
@@ -80,6 +81,15 @@ def forecast(steps: np.ndarray, values: np.ndarray, target: float) -> CurveForec
                                                                                  strict=True)})
 
 
+_CONSTRAINTS: Spec = {
+    "max_resource": [Interval(int, 1), Options("auto")],
+    "confidence": Interval(float, 0.5, 1, closed="neither"),
+    "n_warmup_steps": Interval(int, 0),
+    "n_min_points": Interval(int, 4),
+    "n_startup_trials": Interval(int, 1),
+}
+
+
 class CurveExtrapolationPruner(BasePruner):
     """Prune when a trial's learning curve, extrapolated to ``max_resource``, is confidently
     worse than the best COMPLETE trial.
@@ -102,18 +112,19 @@ class CurveExtrapolationPruner(BasePruner):
         n_startup_trials: COMPLETE trials needed before any pruning (>= 1).
     """
 
+    name = "curve"
+
     def __init__(self, max_resource: int | Literal["auto"] = "auto", confidence: float = 0.95,
                  n_warmup_steps: int = 0, n_min_points: int = 5, n_startup_trials: int = 1
                  ) -> None:
-        if max_resource != "auto":
-            check_int("max_resource", max_resource, 1)
-        if not (isinstance(confidence, float) and 0.5 < confidence < 1.0):
-            raise ValueError(f"confidence={confidence!r} must be a float in (0.5, 1)")
+        validate(_CONSTRAINTS, max_resource=max_resource, confidence=confidence,
+                 n_warmup_steps=n_warmup_steps, n_min_points=n_min_points,
+                 n_startup_trials=n_startup_trials)
         self.max_resource = max_resource
         self.confidence = confidence
-        self.n_warmup_steps = check_int("n_warmup_steps", n_warmup_steps, 0)
-        self.n_min_points = check_int("n_min_points", n_min_points, 4)
-        self.n_startup_trials = check_int("n_startup_trials", n_startup_trials, 1)
+        self.n_warmup_steps = n_warmup_steps
+        self.n_min_points = n_min_points
+        self.n_startup_trials = n_startup_trials
 
     def probability_of_improvement(self, trial: FrozenTrial, history: History) -> float | None:
         """P(the trial's final value beats the incumbent), or None when undecidable."""
@@ -128,16 +139,20 @@ class CurveExtrapolationPruner(BasePruner):
         if len(points) < self.n_min_points or points[-1][0] >= target:
             return None
         sign = direction.sign
-        incumbent = min(sign * v for t in done for v in t.intermediate_values.values()
-                        if math.isfinite(v))
-        fc = forecast(np.array([p[0] for p in points]), np.array([p[1] for p in points]),
-                      target)
-        if fc is None:
+        incumbent = min((sign * v for t in done for v in t.intermediate_values.values()
+                         if math.isfinite(v)), default=None)
+        if incumbent is None:
+            return None  # the COMPLETE trials reported no finite value: nothing to beat
+        with np.errstate(all="ignore"):  # curves near the float limits overflow the fit
+            fc = forecast(np.array([p[0] for p in points]), np.array([p[1] for p in points]),
+                          target)
+        if fc is None or not (math.isfinite(fc.mean) and math.isfinite(fc.std)):
             return None
         z = (incumbent - sign * fc.mean) / max(fc.std, 1e-12)
         return 0.5 * math.erfc(-z / math.sqrt(2.0))  # P(signed final < incumbent)
 
     def decide(self, trial: FrozenTrial, history: History) -> Decision:
+        single_objective(history, type(self).__name__)
         step = trial.last_step
         if step is None or step < self.n_warmup_steps:
             return Decision.CONTINUE

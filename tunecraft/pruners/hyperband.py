@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
 
+from tunecraft._validation import Interval, Options, Spec, validate
 from tunecraft.history import History
 from tunecraft.pruners import _rungs
 from tunecraft.pruners.base import BasePruner, Budget, Decision, Resume
-from tunecraft.pruners.lineage import RESUME_KEY
 from tunecraft.record import FrozenTrial
+from tunecraft.system_attrs import RESUME_KEY
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +66,14 @@ def _round_robin(weights: tuple[int, ...]) -> tuple[int, ...]:
     return tuple(order)
 
 
+_CONSTRAINTS: Spec = {
+    "min_resource": Interval(int, 1),
+    "reduction_factor": Interval(int, 2),
+    "bootstrap_count": Interval(int, 0),
+    "pause": Options(True, False),
+}
+
+
 class HyperbandPruner(BasePruner):
     """Hyperband (Li et al., JMLR 2018) run asynchronously: each bracket is a
     :class:`~tunecraft.pruners.SuccessiveHalvingPruner` with its own first rung.
@@ -94,6 +103,8 @@ class HyperbandPruner(BasePruner):
             ends a job).
     """
 
+    name = "hyperband"
+
     def __init__(
         self,
         min_resource: int = 1,
@@ -104,13 +115,10 @@ class HyperbandPruner(BasePruner):
         pause: bool = False,
         promote_in_place: bool = True,
     ) -> None:
-        _rungs.check_int("min_resource", min_resource, 1)
+        validate(_CONSTRAINTS, min_resource=min_resource, reduction_factor=reduction_factor,
+                 bootstrap_count=bootstrap_count, pause=pause)
         if max_resource != "auto":
             _rungs.check_int("max_resource", max_resource, min_resource)
-        _rungs.check_int("reduction_factor", reduction_factor, 2)
-        _rungs.check_int("bootstrap_count", bootstrap_count, 0)
-        if not isinstance(pause, bool):
-            raise ValueError(f"pause={pause!r} must be True or False")
         self.min_resource = min_resource
         self.max_resource = max_resource
         self.reduction_factor = reduction_factor

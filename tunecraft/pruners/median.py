@@ -6,15 +6,44 @@ import math
 
 import numpy as np
 
+from tunecraft._validation import Interval, Spec, validate
 from tunecraft.direction import StudyDirection
 from tunecraft.history import History
 from tunecraft.pruners.base import BasePruner, Decision
 from tunecraft.record import FrozenTrial, TrialState
 
 
-def _check_int(name: str, value: int, minimum: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ValueError(f"{name}={value!r} must be an integer >= {minimum}")
+def percentile(values: list[float], q: float) -> float:
+    """``np.percentile(values, q)`` (linear interpolation) extended to every float without a
+    RuntimeWarning: next to an infinity the interpolation is that infinity, between two equal
+    infinities too, between -inf and +inf it is undefined (NaN: decide nothing), and between
+    finite values whose difference overflows it is computed on halved values (exact)."""
+    arr = np.asarray(values, dtype=float)
+    lower = float(np.percentile(arr, q, method="lower"))  # the two order statistics that
+    higher = float(np.percentile(arr, q, method="higher"))  # the interpolation goes between
+    if lower == higher:
+        return lower
+    if np.isfinite(arr).all():
+        if math.isfinite(higher - lower):
+            return float(np.percentile(arr, q))  # numpy's interpolation, as always
+        return 2.0 * float(np.percentile(arr / 2.0, q))
+    if math.isinf(lower) and math.isinf(higher):
+        return math.nan  # -inf .. +inf
+    if math.isinf(lower) or math.isinf(higher):
+        return lower if math.isinf(lower) else higher
+    position = (arr.size - 1) * q / 100.0  # numpy's virtual index; infinities lie elsewhere
+    t = position - math.floor(position)
+    return 2.0 * (lower / 2.0 + (higher / 2.0 - lower / 2.0) * t)
+
+
+_CONSTRAINTS: Spec = {
+    "percentile": Interval(float, 0, 100),
+    "n_startup_trials": Interval(int, 0),
+    "n_warmup_steps": Interval(int, 0),
+    "interval_steps": Interval(int, 1),
+    "n_min_trials": Interval(int, 1),
+    "margin": Interval(float, 0),
+}
 
 
 class PercentilePruner(BasePruner):
@@ -34,6 +63,8 @@ class PercentilePruner(BasePruner):
             also :class:`~tunecraft.pruners.SmoothedPruner`.
     """
 
+    name = "percentile"
+
     def __init__(
         self,
         percentile: float,
@@ -44,15 +75,9 @@ class PercentilePruner(BasePruner):
         n_min_trials: int = 1,
         margin: float = 0.0,
     ) -> None:
-        if not (isinstance(percentile, (int, float)) and 0.0 <= percentile <= 100.0):
-            raise ValueError(f"percentile={percentile!r} must be a number in [0, 100]")
-        _check_int("n_startup_trials", n_startup_trials, 0)
-        _check_int("n_warmup_steps", n_warmup_steps, 0)
-        _check_int("interval_steps", interval_steps, 1)
-        _check_int("n_min_trials", n_min_trials, 1)
-        if isinstance(margin, bool) or not isinstance(margin, (int, float)) or not (
-                margin >= 0 and math.isfinite(margin)):
-            raise ValueError(f"margin={margin!r} must be a finite number >= 0")
+        validate(_CONSTRAINTS, percentile=percentile, n_startup_trials=n_startup_trials,
+                 n_warmup_steps=n_warmup_steps, interval_steps=interval_steps,
+                 n_min_trials=n_min_trials, margin=margin)
         self.margin = float(margin)
         self.percentile = float(percentile)
         self.n_startup_trials = n_startup_trials
@@ -75,19 +100,19 @@ class PercentilePruner(BasePruner):
         if previous >= boundary:
             return Decision.CONTINUE
         done = history.with_states(TrialState.COMPLETE)
-        if len(done) < self.n_startup_trials:
-            return Decision.CONTINUE
+        if not done or len(done) < self.n_startup_trials:
+            return Decision.CONTINUE  # nothing to compare with yet (NaN included, as Optuna)
+        mine = [v for v in trial.intermediate_values.values() if not math.isnan(v)]
+        if not mine:  # only NaN reported: the trial has diverged, whatever the others did
+            return Decision.PRUNE
         others = [t.intermediate_values[step] for t in done if step in t.intermediate_values]
         others = [v for v in others if not math.isnan(v)]
         if len(others) < self.n_min_trials:
             return Decision.CONTINUE
         maximize = history.directions[0] is StudyDirection.MAXIMIZE
-        mine = [v for v in trial.intermediate_values.values() if not math.isnan(v)]
-        if not mine:
-            return Decision.PRUNE  # only NaN reported: the trial has diverged
         best = max(mine) if maximize else min(mine)
         q = 100.0 - self.percentile if maximize else self.percentile
-        threshold = float(np.percentile(np.asarray(others), q))
+        threshold = percentile(others, q)
         worse = (best < threshold - self.margin if maximize
                  else best > threshold + self.margin)
         return Decision.PRUNE if worse else Decision.CONTINUE
@@ -101,6 +126,8 @@ class PercentilePruner(BasePruner):
 class MedianPruner(PercentilePruner):
     """Prune when the trial's best value so far is worse than the median of the values COMPLETE
     trials reported at the same step (Optuna's MedianPruner semantics and defaults)."""
+
+    name = "median"
 
     def __init__(
         self,

@@ -6,8 +6,8 @@ import math
 
 import numpy as np
 
+from tunecraft._validation import Interval, Spec, validate
 from tunecraft.history import History
-from tunecraft.pruners._rungs import check_int
 from tunecraft.pruners.base import BasePruner, Decision
 from tunecraft.pruners.threshold import on_interval
 from tunecraft.record import FrozenTrial, TrialState
@@ -17,6 +17,15 @@ def _vectors(trial: FrozenTrial, m: int) -> dict[int, tuple[float, ...]]:
     if m == 1:
         return {s: (v,) for s, v in trial.intermediate_values.items()}
     return dict(trial.intermediate_vectors)
+
+
+_CONSTRAINTS: Spec = {
+    "fraction": Interval(float, 0, 1, closed="left"),
+    "n_startup_trials": Interval(int, 0),
+    "n_warmup_steps": Interval(int, 0),
+    "interval_steps": Interval(int, 1),
+    "n_min_trials": Interval(int, 1),
+}
 
 
 class ParetoPruner(BasePruner):
@@ -42,17 +51,19 @@ class ParetoPruner(BasePruner):
         n_min_trials: COMPLETE trials with a report at the step needed to decide.
     """
 
+    name = "pareto"
+
     def __init__(self, fraction: float = 0.5, n_startup_trials: int = 5,
                  n_warmup_steps: int = 0, interval_steps: int = 1, *, n_min_trials: int = 1
                  ) -> None:
-        if isinstance(fraction, bool) or not isinstance(fraction, (int, float)) or not (
-                0.0 <= fraction < 1.0):
-            raise ValueError(f"fraction={fraction!r} must be a number in [0, 1)")
+        validate(_CONSTRAINTS, fraction=fraction, n_startup_trials=n_startup_trials,
+                 n_warmup_steps=n_warmup_steps, interval_steps=interval_steps,
+                 n_min_trials=n_min_trials)
         self.fraction = float(fraction)
-        self.n_startup_trials = check_int("n_startup_trials", n_startup_trials, 0)
-        self.n_warmup_steps = check_int("n_warmup_steps", n_warmup_steps, 0)
-        self.interval_steps = check_int("interval_steps", interval_steps, 1)
-        self.n_min_trials = check_int("n_min_trials", n_min_trials, 1)
+        self.n_startup_trials = n_startup_trials
+        self.n_warmup_steps = n_warmup_steps
+        self.interval_steps = interval_steps
+        self.n_min_trials = n_min_trials
 
     def dominated_share(self, trial: FrozenTrial, history: History) -> tuple[float, int] | None:
         """(share of COMPLETE trials at the trial's last step that dominate it, their

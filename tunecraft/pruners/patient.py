@@ -4,10 +4,19 @@ from __future__ import annotations
 
 import math
 
+from tunecraft._validation import Interval, Spec, validate
 from tunecraft.history import History
-from tunecraft.pruners._rungs import check_int
 from tunecraft.pruners.base import BasePruner, Budget, Decision, Resume
 from tunecraft.record import FrozenTrial
+
+
+class _Unset:
+    """The type of ``_UNSET``: no argument given."""
+
+
+_UNSET = _Unset()
+
+_CONSTRAINTS: Spec = {"patience": Interval(int, 0), "min_delta": Interval(float, 0, finite=False)}
 
 
 class PatientPruner(BasePruner):
@@ -20,20 +29,34 @@ class PatientPruner(BasePruner):
     NaN reports are ignored.
 
     Args:
-        wrapped: The pruner to consult after a stall, or None.
+        wrapped: The pruner to consult after a stall, or None (Optuna spells it
+            ``wrapped_pruner=``, accepted too; Optuna-style pruners are adapted).
         patience: Reports without improvement that make a stall (>= 0).
         min_delta: Smallest change that counts as an improvement (>= 0).
     """
 
-    def __init__(self, wrapped: BasePruner | None, patience: int, min_delta: float = 0.0
-                 ) -> None:
-        if wrapped is not None and not isinstance(wrapped, BasePruner):
-            raise TypeError(f"wrapped={wrapped!r} must be a tunecraft pruner or None")
-        self.wrapped = wrapped
-        self.patience = check_int("patience", patience, 0)
-        if isinstance(min_delta, bool) or not isinstance(min_delta, (int, float)) or not (
-                min_delta >= 0):
-            raise ValueError(f"min_delta={min_delta!r} must be a number >= 0")
+    name = "patient"
+
+    def __init__(self, wrapped: BasePruner | None | _Unset = _UNSET, patience: int | None = None,
+                 min_delta: float = 0.0, *,
+                 wrapped_pruner: BasePruner | None | _Unset = _UNSET) -> None:
+        chosen: object = wrapped_pruner if isinstance(wrapped, _Unset) else wrapped
+        if isinstance(wrapped, _Unset) == isinstance(wrapped_pruner, _Unset):
+            raise TypeError("PatientPruner takes the pruner to wrap once: as wrapped= (or "
+                            "positionally) or as Optuna's wrapped_pruner=; None for none")
+        if patience is None:
+            raise TypeError("PatientPruner needs patience=, the reports without improvement "
+                            "that make a stall (e.g. patience=3)")
+        if chosen is not None and not isinstance(chosen, BasePruner):
+            from tunecraft.plugins import adapt_pruner
+
+            chosen = adapt_pruner(chosen)  # an Optuna-style pruner: prune(study, trial)
+        if chosen is not None and not isinstance(chosen, BasePruner):
+            raise TypeError(f"wrapped={chosen!r} must be a pruner (tunecraft's, or one with "
+                            "Optuna's prune(study, trial)) or None")
+        validate(_CONSTRAINTS, patience=patience, min_delta=min_delta)
+        self.wrapped: BasePruner | None = chosen
+        self.patience = patience
         self.min_delta = float(min_delta)
 
     def stalled(self, trial: FrozenTrial, history: History) -> bool:

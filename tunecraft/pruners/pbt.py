@@ -19,10 +19,14 @@ from typing import Any
 import numpy as np
 
 from tunecraft._rng import fresh_seed, trial_rng
+from tunecraft._validation import Interval, Options, Spec, check, validate
 from tunecraft.history import History
 from tunecraft.pruners import _rungs
 from tunecraft.pruners.base import BasePruner, Decision, Resume
-from tunecraft.pruners.lineage import (
+from tunecraft.record import FrozenTrial, TrialState
+from tunecraft.space import Categorical, Dim, Float, Int
+from tunecraft.system_attrs import (
+    PBT_KEY,
     checkpoint_of,
     lineage,
     newest_per_lineage,
@@ -30,10 +34,7 @@ from tunecraft.pruners.lineage import (
     resume_info,
     superseded,
 )
-from tunecraft.record import FrozenTrial, TrialState
-from tunecraft.space import Categorical, Dim, Float, Int
 
-PBT_KEY = "pbt"
 Schedule = list[tuple[int, dict[str, Any]]]
 
 
@@ -99,6 +100,17 @@ def params_at(schedule: Schedule, step: int) -> dict[str, Any]:
     return dict(current)
 
 
+_CONSTRAINTS: Spec = {
+    "population_size": Interval(int, 2),
+    "interval": Interval(int, 1),
+    "burn_in": Interval(int, 0),
+    "max_resource": [Interval(int, 1), Options(None)],
+    "quantile_fraction": Interval(float, 0, 0.5, closed="right"),
+    "resample_probability": Interval(float, 0, 1),
+    "seed": [Interval(int), Options(None)],
+}
+
+
 class PopulationBasedTraining(BasePruner):
     """Population-based training as a scheduler: pass it as the study's ``pruner``.
 
@@ -134,6 +146,8 @@ class PopulationBasedTraining(BasePruner):
         seed: Seed of the exploit/explore draws (per paused trial, so reproducible).
     """
 
+    name = "pbt"
+
     def __init__(
         self,
         population_size: int = 8,
@@ -150,29 +164,18 @@ class PopulationBasedTraining(BasePruner):
         copy_hyperparams: bool = True,
         seed: int | None = None,
     ) -> None:
-        _rungs.check_int("population_size", population_size, 2)
-        _rungs.check_int("interval", interval, 1)
-        _rungs.check_int("burn_in", burn_in, 0)
-        if max_resource is not None:
-            _rungs.check_int("max_resource", max_resource, 1)
-        if not (isinstance(quantile_fraction, (int, float)) and 0 < quantile_fraction <= 0.5):
-            raise ValueError(f"quantile_fraction={quantile_fraction!r} must be in (0, 0.5]")
-        if not (isinstance(resample_probability, (int, float))
-                and 0 <= resample_probability <= 1):
-            raise ValueError(f"resample_probability={resample_probability!r} must be in [0, 1]")
+        validate(_CONSTRAINTS, population_size=population_size, interval=interval,
+                 burn_in=burn_in, max_resource=max_resource, quantile_fraction=quantile_fraction,
+                 resample_probability=resample_probability, seed=seed)
         factors = tuple(perturbation_factors)
         if not factors or not all(isinstance(f, (int, float)) and f > 0 for f in factors):
             raise ValueError(f"perturbation_factors={perturbation_factors!r} must be positive "
                              "numbers, e.g. (1.2, 0.8)")
-        if perturbation_noise is not None and not (
-                isinstance(perturbation_noise, (int, float)) and 0 < perturbation_noise <= 1):
-            raise ValueError(f"perturbation_noise={perturbation_noise!r} must be in (0, 1] "
-                             "(a standard deviation in the unit box) or None")
+        check("perturbation_noise", perturbation_noise, Interval(float, 0, 1, closed="right"),
+              Options(None), fix="it is a standard deviation in the unit box")
         if hyperparams is not None and (isinstance(hyperparams, str)
                                         or not all(isinstance(h, str) for h in hyperparams)):
             raise ValueError(f"hyperparams={hyperparams!r} must be a list of parameter names")
-        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
-            raise ValueError(f"seed={seed!r} must be an int or None")
         self.population_size = population_size
         self.interval = interval
         self.burn_in = burn_in
@@ -188,6 +191,7 @@ class PopulationBasedTraining(BasePruner):
         self.seed = fresh_seed() if seed is None else seed
 
     def decide(self, trial: FrozenTrial, history: History) -> Decision:
+        _rungs.single_objective(history, type(self).__name__)
         step = trial.last_step
         if step is None or (self.max_resource is not None and step >= self.max_resource):
             return Decision.CONTINUE

@@ -8,8 +8,8 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Literal
 
+from tunecraft._validation import Interval, Options, Spec, validate
 from tunecraft.history import History
-from tunecraft.pruners._rungs import check_int
 from tunecraft.pruners.base import BasePruner, Budget, Decision, Resume
 from tunecraft.record import FrozenTrial
 
@@ -36,6 +36,9 @@ def smooth_curve(values: Mapping[int, float], window: int,
     return out
 
 
+_CONSTRAINTS: Spec = {"window": Interval(int, 1), "kind": Options("mean", "ema")}
+
+
 class SmoothedPruner(BasePruner):
     """Run ``wrapped`` on smoothed curves: every trial's reports (the decided trial's and
     the history's) are replaced by a causal moving average before ``wrapped`` decides.
@@ -53,14 +56,15 @@ class SmoothedPruner(BasePruner):
             (window + 1)``).
     """
 
+    name = "smoothed"
+
     def __init__(self, wrapped: BasePruner, window: int = 3,
                  kind: Literal["mean", "ema"] = "mean") -> None:
         if not isinstance(wrapped, BasePruner):
             raise TypeError(f"wrapped={wrapped!r} must be a tunecraft pruner")
+        validate(_CONSTRAINTS, window=window, kind=kind)
         self.wrapped = wrapped
-        self.window = check_int("window", window, 1)
-        if kind not in ("mean", "ema"):
-            raise ValueError(f"kind={kind!r} must be 'mean' or 'ema'")
+        self.window = window
         self.kind: Literal["mean", "ema"] = kind
         self._cache: dict[int, tuple[FrozenTrial, FrozenTrial]] = {}
 

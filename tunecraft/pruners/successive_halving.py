@@ -4,10 +4,20 @@ from __future__ import annotations
 
 from typing import Literal
 
+from tunecraft._validation import Interval, Options, Spec, validate
 from tunecraft.history import History
 from tunecraft.pruners import _rungs
 from tunecraft.pruners.base import BasePruner, Budget, Decision, Resume
 from tunecraft.record import FrozenTrial
+
+_CONSTRAINTS: Spec = {
+    "min_resource": [Interval(int, 1), Options("auto")],
+    "reduction_factor": Interval(int, 2),
+    "min_early_stopping_rate": Interval(int, 0),
+    "bootstrap_count": Interval(int, 0),
+    "max_resource": [Interval(int, 1), Options(None)],
+    "pause": Options(True, False),
+}
 
 
 class SuccessiveHalvingPruner(BasePruner):
@@ -51,6 +61,9 @@ class SuccessiveHalvingPruner(BasePruner):
             training (True), or pause it and promote it through the queue (False).
     """
 
+    name = "asha"
+    aliases = ("successive_halving",)
+
     def __init__(
         self,
         min_resource: int | Literal["auto"] = "auto",
@@ -62,15 +75,9 @@ class SuccessiveHalvingPruner(BasePruner):
         pause: bool = False,
         promote_in_place: bool = True,
     ) -> None:
-        if min_resource != "auto":
-            _rungs.check_int("min_resource", min_resource, 1)
-        _rungs.check_int("reduction_factor", reduction_factor, 2)
-        _rungs.check_int("min_early_stopping_rate", min_early_stopping_rate, 0)
-        _rungs.check_int("bootstrap_count", bootstrap_count, 0)
-        if max_resource is not None:
-            _rungs.check_int("max_resource", max_resource, 1)
-        if not isinstance(pause, bool):
-            raise ValueError(f"pause={pause!r} must be True or False")
+        validate(_CONSTRAINTS, min_resource=min_resource, reduction_factor=reduction_factor,
+                 min_early_stopping_rate=min_early_stopping_rate,
+                 bootstrap_count=bootstrap_count, max_resource=max_resource, pause=pause)
         self.min_resource = min_resource
         self.reduction_factor = reduction_factor
         self.min_early_stopping_rate = min_early_stopping_rate

@@ -4,18 +4,16 @@ from __future__ import annotations
 
 import math
 
+from tunecraft._validation import Interval, Options, check
 from tunecraft.history import History
-from tunecraft.pruners._rungs import check_int
+from tunecraft.pruners._rungs import check_int, single_objective
 from tunecraft.pruners.base import BasePruner, Decision
 from tunecraft.record import FrozenTrial
 
 
 def _bound(name: str, value: float | None) -> float | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value):
-        raise ValueError(f"{name}={value!r} must be a number or None")
-    return float(value)
+    check(name, value, Interval(float, finite=False), Options(None))
+    return None if value is None else float(value)
 
 
 def on_interval(step: int, trial: FrozenTrial, n_warmup_steps: int, interval_steps: int) -> bool:
@@ -33,7 +31,8 @@ class ThresholdPruner(BasePruner):
     """Prune when the latest reported value is below ``lower``, above ``upper`` or NaN.
 
     Needs no other trial, so it works from the very first trial (e.g. stop a diverging
-    loss: ``ThresholdPruner(upper=10.0)``). Works in any study, whatever its direction.
+    loss: ``ThresholdPruner(upper=10.0)``). Works whatever the study's direction; a study
+    with several objectives is refused (its bounds would be ambiguous).
 
     Args:
         lower: Prune below this (None: no lower bound).
@@ -41,6 +40,8 @@ class ThresholdPruner(BasePruner):
         n_warmup_steps: Never prune before this step.
         interval_steps: Decide at the first report at or after every this many steps.
     """
+
+    name = "threshold"
 
     def __init__(self, lower: float | None = None, upper: float | None = None,
                  n_warmup_steps: int = 0, interval_steps: int = 1) -> None:
@@ -54,6 +55,7 @@ class ThresholdPruner(BasePruner):
         self.interval_steps = check_int("interval_steps", interval_steps, 1)
 
     def decide(self, trial: FrozenTrial, history: History) -> Decision:
+        single_objective(history, type(self).__name__)
         step = trial.last_step
         if step is None or not on_interval(step, trial, self.n_warmup_steps,
                                            self.interval_steps):

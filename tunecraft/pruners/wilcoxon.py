@@ -7,11 +7,14 @@ import math
 import numpy as np
 
 from tunecraft._imports import require
+from tunecraft._validation import Interval, Spec, validate
 from tunecraft.direction import StudyDirection
 from tunecraft.history import History
-from tunecraft.pruners._rungs import check_int
 from tunecraft.pruners.base import BasePruner, Decision
 from tunecraft.record import FrozenTrial
+
+_CONSTRAINTS: Spec = {"p_threshold": Interval(float, 0, 1, closed="neither"),
+                      "n_startup_steps": Interval(int, 1)}
 
 
 class WilcoxonPruner(BasePruner):
@@ -36,12 +39,12 @@ class WilcoxonPruner(BasePruner):
     Needs scipy (``pip install 'tunecraft[stats]'``). Single-objective studies only.
     """
 
+    name = "wilcoxon"
+
     def __init__(self, p_threshold: float = 0.1, n_startup_steps: int = 2) -> None:
-        if isinstance(p_threshold, bool) or not isinstance(p_threshold, (int, float)) or not (
-                0.0 < p_threshold < 1.0):
-            raise ValueError(f"p_threshold={p_threshold!r} must be a number in (0, 1)")
+        validate(_CONSTRAINTS, p_threshold=p_threshold, n_startup_steps=n_startup_steps)
         self.p_threshold = float(p_threshold)
-        self.n_startup_steps = check_int("n_startup_steps", n_startup_steps, 1)
+        self.n_startup_steps = n_startup_steps
 
     def decide(self, trial: FrozenTrial, history: History) -> Decision:
         if len(history.directions) != 1:
@@ -61,8 +64,12 @@ class WilcoxonPruner(BasePruner):
         if np.count_nonzero(finite) < self.n_startup_steps:
             return Decision.CONTINUE
         sign = 1.0 if history.directions[0] is StudyDirection.MINIMIZE else -1.0
-        worse_by = sign * (mine[finite] - theirs[finite])  # > 0: this trial is worse there
-        if not worse_by.mean() > 0:
+        with np.errstate(over="ignore", invalid="ignore"):
+            worse_by = sign * (mine[finite] - theirs[finite])  # > 0: this trial is worse there
+            if not np.isfinite(worse_by).all():  # differences beyond the float range: halve
+                worse_by = sign * (mine[finite] / 2 - theirs[finite] / 2)  # (ranks unchanged)
+            worse = bool(worse_by.mean() > 0)  # an overflowing mean keeps its sign
+        if not worse:
             return Decision.CONTINUE
         stats = require("scipy.stats", "stats")
         p = float(stats.wilcoxon(worse_by, alternative="greater", zero_method="zsplit").pvalue)

@@ -63,7 +63,8 @@ def _rebuild(name: str, state: dict[str, Any]) -> Any:
         raise ValueError(f"unknown optimizer class {name!r} in a CMA-ES state blob")
     cls = getattr(require("cmaes", "cmaes"), name)
     obj = cls.__new__(cls)
-    if "_c_1d" in state and hasattr(cls, "__setstate__"):  # CMA's compressed covariance
+    # CMA's compressed covariance; SepCMA's generator (its pickled state drops it)
+    if ("_c_1d" in state or name == "SepCMA") and hasattr(cls, "__setstate__"):
         obj.__setstate__(state)
     else:
         obj.__dict__.update(state)

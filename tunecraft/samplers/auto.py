@@ -52,6 +52,8 @@ class AutoSampler(BaseSampler):
         priors: User beliefs (``tunecraft.samplers.priors``), used by the start-up and the GP.
     """
 
+    name = "auto"
+
     def __init__(
         self,
         *,

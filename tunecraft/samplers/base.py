@@ -15,15 +15,19 @@ import numpy as np
 
 from tunecraft._rng import fresh_seed, trial_rng
 from tunecraft.history import History
+from tunecraft.samplers._optuna_protocol import OptunaProtocol
 from tunecraft.space import Space
 
 
-class BaseSampler(ABC):
+class BaseSampler(OptunaProtocol, ABC):
     """Base class of samplers.
 
     At ``ask`` the study calls ``sample(joint_space(history), ...)`` once; the values are
     used by ``suggest_*`` calls whose name and distribution match. Any other ``suggest_*``
     call samples its single dimension with ``sample({name: dim}, ...)``.
+
+    Every sampler also answers Optuna's ``sample_relative``/``sample_independent`` calls, and a
+    subclass may implement those instead of ``sample`` (``_optuna_protocol``).
 
     Args:
         seed: Seed of the per-trial generators; None draws one from the OS.

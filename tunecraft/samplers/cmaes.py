@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import threading
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
@@ -40,6 +41,7 @@ from tunecraft._rng import trial_rng
 from tunecraft.history import History
 from tunecraft.record import FrozenTrial, TrialState
 from tunecraft.samplers import _cma_state
+from tunecraft.samplers._cma_index import TrialIndex, indexed
 from tunecraft.samplers.base import BaseSampler
 from tunecraft.space import Categorical, Dim, Float, Int, Space, is_single
 
@@ -64,6 +66,8 @@ class CmaEsSampler(BaseSampler):
         independent_sampler: Samples categorical and non-joint parameters.
     """
 
+    name = "cmaes"
+
     def __init__(
         self,
         *,
@@ -77,9 +81,24 @@ class CmaEsSampler(BaseSampler):
         inc_popsize: int = 2,
         source_trials: Sequence[FrozenTrial] | None = None,
         independent_sampler: BaseSampler | None = None,
+        n_startup_trials: int = 1,
+        use_separable_cma: bool = False,
+        consider_pruned_trials: bool = False,
+        warn_independent_sampling: bool = True,
     ) -> None:
         super().__init__(seed)
         require("cmaes", "cmaes")
+        # Optuna's arguments: startup trials sampled independently, the diagonal (separable)
+        # CMA-ES of Ros & Hansen (PPSN 2008); warnings about independent sampling are not
+        # emitted by tunecraft, so that flag changes nothing
+        from tunecraft.samplers._optuna_args import check_count, reject_true
+
+        self.n_startup_trials: int = check_count("n_startup_trials", n_startup_trials)
+        self.use_separable_cma: bool = bool(use_separable_cma)
+        reject_true("CmaEsSampler", "consider_pruned_trials", consider_pruned_trials,
+                    "pruned trials are not observations of CMA-ES; report the final value "
+                    "of a trial you want it to learn from")
+        del warn_independent_sampling
         if sigma0 is not None and (isinstance(sigma0, bool) or not isinstance(
                 sigma0, numbers.Real) or not 0 < sigma0 <= 1):
             raise ValueError(f"sigma0={sigma0!r} must be in (0, 1] (a fraction of the unit "
@@ -111,12 +130,45 @@ class CmaEsSampler(BaseSampler):
 
             independent_sampler = TPESampler(seed=self.seed, multivariate=False)
         self.independent_sampler: BaseSampler = independent_sampler
+        self._init_cache()
+
+    def _init_cache(self) -> None:
+        # Derived from the histories seen, never a source of truth (results equal a replay
+        # of the history): the trial index and, per search space, the live optimizer of the
+        # newest generation as (generation, number of the trial holding its state, run,
+        # optimizer). They make the time per trial constant in the history's length.
+        self._lock = threading.RLock()
+        self._index: TrialIndex | None = None
+        self._live: dict[str, tuple[int, int, dict[str, Any], Any]] = {}
+
+    def __getstate__(self) -> dict[str, Any]:
+        # a copy (or a worker process) starts without the caches and rebuilds them
+        return {k: v for k, v in self.__dict__.items() if k not in ("_lock", "_index", "_live")}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._init_cache()
+
+    def _indexed(self, history: History) -> TrialIndex | None:
+        """The trial index brought up to ``history`` (None for a filtered view)."""
+        with self._lock:
+            self._index = indexed(self._index, history, (GENERATION_KEY, X_KEY, STATE_KEY))
+            return self._index
 
     # ------------------------------------------------------------------ sampler API
     def joint_space(self, history: History) -> Space:
         """The numerical parameters every COMPLETE trial has (same distributions)."""
-        return {k: d for k, d in history.intersection_space().items()
-                if not isinstance(d, Categorical) and not is_single(d)}
+        with self._lock:
+            index = self._indexed(history)
+            n_complete = len(history.complete()) if index is None else index.n_complete
+            if n_complete < self.n_startup_trials:
+                return {}  # the first trials are sampled independently, as in Optuna
+            joint = history.intersection_space() if index is None else index.intersection()
+        numerical = {k: d for k, d in joint.items()
+                     if not isinstance(d, Categorical) and not is_single(d)}
+        # Separable CMA-ES needs two dimensions or more (cmaes.SepCMA refuses one); a
+        # one-dimensional space is then sampled independently, as Optuna does.
+        return {} if self.use_separable_cma and len(numerical) < 2 else numerical
 
     def sample(
         self, space: Space, history: History, rng: np.random.Generator, number: int
@@ -132,19 +184,22 @@ class CmaEsSampler(BaseSampler):
         out = self.independent_sampler.sample(rest, history, rng, number) if rest else {}
         attrs: dict[str, Any] = {}
         if todo:
-            values, attrs = self._cma(todo, history, rng)
+            with self._lock:
+                values, attrs = self._cma(todo, history, rng, number)
             out.update(values)
         return {k: out[k] for k in space}, attrs
 
     # ------------------------------------------------------------------ CMA-ES
-    def _cma(self, space: dict[str, Dim], history: History, rng: np.random.Generator
-             ) -> tuple[dict[str, Any], dict[str, Any]]:
+    def _cma(self, space: dict[str, Dim], history: History, rng: np.random.Generator,
+             number: int) -> tuple[dict[str, Any], dict[str, Any]]:
         if len(history.directions) != 1:
             raise ValueError("CmaEsSampler supports single-objective studies; use "
                              "NSGAIISampler or TPESampler for several objectives")
         key = _signature(space)
-        run, gen, fresh = self._current(space, key, history)
-        opt = _cma_state.load(run["state"])
+        run, gen, fresh, opt = self._current(space, key, history)
+        if opt is None:  # a new state: ask from its stored form, as a later replay would
+            opt = _cma_state.load(run["state"])
+            self._live[key] = (gen, number, run, opt)
         opt.reseed_rng(int(rng.integers(2**31 - 1)))
         asked = opt.ask()
         x_eval, x_tell = asked if isinstance(asked, tuple) else (asked, asked)
@@ -156,41 +211,51 @@ class CmaEsSampler(BaseSampler):
         return values, attrs
 
     def _current(self, space: dict[str, Dim], key: str, history: History
-                 ) -> tuple[dict[str, Any], int, bool]:
-        """The run state of the generation to sample from, its number, and whether the
-        state is new (not yet stored on any trial)."""
-        latest: tuple[int, Mapping[str, Any]] | None = None
-        for t in history.trials:
-            run = t.system_attrs.get(STATE_KEY)
-            g = t.system_attrs.get(GENERATION_KEY)
-            if isinstance(run, Mapping) and run.get("space") == key and isinstance(g, int) \
-                    and (latest is None or g > latest[0]):
-                latest = (g, run)
+                 ) -> tuple[dict[str, Any], int, bool, Any]:
+        """The run state of the generation to sample from, its number, whether the state is
+        new (not yet stored on any trial), and its live optimizer (None for a new state).
+
+        The newest state and its generation's trials come from the trial index, so the work
+        is constant in the history's length; a live optimizer is reused while its state is
+        still the newest (and loaded from the blob otherwise: a new process, another study).
+        """
+        index = self._indexed(history)
+        latest = index.latest(key) if index is not None else _scan_latest(key, history)
         if latest is None:
-            return self._start(space, key, history, restarts=0, evals={}), 0, True
-        gen, run = latest[0], _thaw(latest[1])
-        try:
-            opt = _cma_state.load(run["state"])
-        except ValueError:  # another format or cmaes version: start over, warm
-            return self._start(space, key, history, restarts=0, evals={}), gen + 1, True
-        told = self._told(opt.population_size, gen, history)
+            return self._start(space, key, history, restarts=0, evals={}), 0, True, None
+        gen, holder = latest
+        live = self._live.pop(key, None)
+        if live is None or live[:2] != (gen, holder):
+            run = _thaw(history.trial(holder).system_attrs[STATE_KEY])
+            try:
+                live = (gen, holder, run, _cma_state.load(run["state"]))
+            except ValueError:  # another format or cmaes version: start over, warm
+                return (self._start(space, key, history, restarts=0, evals={}), gen + 1,
+                        True, None)
+        run, opt = live[2], live[3]
+        members = None if index is None else [history.trials[n] for n in index.generation(gen)]
+        told = self._told(opt.population_size, gen, history, members)
         if told is None:
-            return run, gen, False
+            self._live[key] = live
+            return run, gen, False, opt
         opt.tell(told)
         evals = dict(run.get("evals", {}))
         regime = run.get("regime", "large")
         evals[regime] = evals.get(regime, 0) + opt.population_size
         if opt.should_stop() and self.restart_strategy is not None:
             return self._start(space, key, history, restarts=int(run["restarts"]) + 1,
-                               evals=evals, popsize_large=run.get("popsize_large")), gen + 1, True
-        return {**run, "state": _cma_state.dump(opt), "evals": evals}, gen + 1, True
+                               evals=evals, popsize_large=run.get("popsize_large")), gen + 1, \
+                True, None
+        return {**run, "state": _cma_state.dump(opt), "evals": evals}, gen + 1, True, None
 
-    def _told(self, popsize: int, gen: int, history: History
+    def _told(self, popsize: int, gen: int, history: History,
+              members: Sequence[FrozenTrial] | None = None
               ) -> list[tuple[np.ndarray, float]] | None:
         """The first ``popsize`` finished trials of generation ``gen`` as (x, f) pairs, or
-        None while fewer have finished. Infeasible trials rank after all feasible ones."""
+        None while fewer have finished. Infeasible trials rank after all feasible ones.
+        ``members``: the trials tagged with ``gen`` (default: found by a scan)."""
         done: list[FrozenTrial] = []
-        for t in history.trials:
+        for t in history.trials if members is None else members:
             if t.system_attrs.get(GENERATION_KEY) != gen or X_KEY not in t.system_attrs:
                 continue
             rankable = t.state is TrialState.COMPLETE and t.values is not None and not \
@@ -246,7 +311,10 @@ class CmaEsSampler(BaseSampler):
         steps = np.array([_step(d) for d in space.values()])
         seed = int(trial_rng(self.seed, restarts, stream=3).integers(2**31 - 1))
         mean = np.clip(mean, 1e-6, 1 - 1e-6)
-        if self.with_margin and not self.lr_adapt and np.any(steps > 0):
+        if self.use_separable_cma:  # a diagonal covariance: O(n) per update
+            opt = cmaes.SepCMA(mean=mean, sigma=sigma, bounds=bounds, seed=seed,
+                               population_size=pop)
+        elif self.with_margin and not self.lr_adapt and np.any(steps > 0):
             lo = np.where(steps > 0, steps / 2, 0.0)
             bounds = np.stack([lo, 1.0 - lo], axis=1)
             mean = np.clip(mean, bounds[:, 0], bounds[:, 1])
@@ -284,6 +352,19 @@ def _step(dim: Dim) -> float:
     if isinstance(dim, Float) and dim.step is not None:
         return 1.0 / (round((dim.high - dim.low) / dim.step) + 1)
     return 0.0
+
+
+def _scan_latest(key: str, history: History) -> tuple[int, int] | None:
+    """(generation, trial number) of the newest state blob for the space ``key``, by a scan
+    (for a History the trial index cannot follow)."""
+    latest: tuple[int, int] | None = None
+    for t in history.trials:
+        run = t.system_attrs.get(STATE_KEY)
+        g = t.system_attrs.get(GENERATION_KEY)
+        if isinstance(run, Mapping) and run.get("space") == key and isinstance(g, int) \
+                and X_KEY in t.system_attrs and (latest is None or g > latest[0]):
+            latest = (g, t.number)
+    return latest
 
 
 def _signature(space: Mapping[str, Dim]) -> str:

@@ -28,6 +28,8 @@ class GridSampler(BaseSampler):
         seed: Seed of the order in which points are run.
     """
 
+    name = "grid"
+
     def __init__(self, search_space: Mapping[str, Sequence[Any]], seed: int | None = None
                  ) -> None:
         super().__init__(seed)
@@ -63,6 +65,17 @@ class GridSampler(BaseSampler):
         order = np.random.default_rng(self.seed).permutation(len(points))
         return [points[i] for i in order]
 
+    def is_exhausted(self, study: Any) -> bool:
+        """Whether every grid point has been run or is running in ``study`` (Optuna's name)."""
+        from tunecraft.record import TrialState
+        from tunecraft.samplers._optuna_protocol import history_of
+
+        names = list(self.search_space)
+        seen = {dumps([t.params.get(n) for n in names]) for t in history_of(study).trials
+                if t.state is not TrialState.WAITING and all(n in t.params for n in names)}
+        return all(dumps(list(combo)) in seen
+                   for combo in itertools.product(*self.search_space.values()))
+
     def fingerprint(self) -> str:
         """Identifies this grid within a study, so that it is enqueued only once."""
         return dumps({k: list(v) for k, v in self.search_space.items()})
@@ -70,10 +83,19 @@ class GridSampler(BaseSampler):
     def sample(
         self, space: Space, history: History, rng: np.random.Generator, number: int
     ) -> dict[str, Any]:
-        if not space:
-            return {}
-        missing = sorted(space)
-        raise ValueError(
-            f"parameter(s) {missing} are not in the GridSampler's search space "
-            f"{sorted(self.search_space)}; add them to the grid"
-        )
+        missing = sorted(k for k in space if k not in self.search_space)
+        if missing:
+            raise ValueError(
+                f"parameter(s) {missing} are not in the GridSampler's search space "
+                f"{sorted(self.search_space)}; add them to the grid"
+            )
+        # A grid parameter that an enqueued trial left open (``enqueue_trial({})``): a value
+        # of the grid, drawn at random; the grid's own points all still run.
+        out: dict[str, Any] = {}
+        for name, dim in space.items():
+            legal = [v for v in self.search_space[name] if dim.contains(v)]
+            if not legal:
+                raise ValueError(f"no value of the grid for {name!r} "
+                                 f"{list(self.search_space[name])} is in {dim}")
+            out[name] = legal[int(rng.integers(len(legal)))]
+        return out

@@ -24,6 +24,7 @@ import numpy as np
 from tunecraft.history import History
 from tunecraft.record import FrozenTrial
 from tunecraft.samplers._dominance import constrained_ranks, crowding_distance, total_violation
+from tunecraft.samplers._optuna_args import ConstraintsFunc, check_constraints_func
 from tunecraft.samplers.base import BaseSampler
 from tunecraft.space import Categorical, Dim, Space, is_single
 
@@ -51,6 +52,8 @@ class NSGAIISampler(BaseSampler):
         seed: Seed of the per-trial generators.
     """
 
+    name = "nsga2"
+
     def __init__(
         self,
         *,
@@ -60,8 +63,12 @@ class NSGAIISampler(BaseSampler):
         crossover_prob: float = 0.9,
         swapping_prob: float = 0.5,
         seed: int | None = None,
+        constraints_func: ConstraintsFunc | None = None,
     ) -> None:
         super().__init__(seed)
+        # Optuna's argument: constraints go to the study (constrained domination, Deb 2002,
+        # is applied to the constraints the study records; see create_study)
+        self.constraints_func = check_constraints_func(constraints_func)
         if isinstance(population_size, bool) or not isinstance(population_size, numbers.Integral) \
                 or population_size < 2:
             raise ValueError(f"population_size={population_size!r} must be an integer >= 2")

@@ -37,6 +37,8 @@ class NSGAIIISampler(NSGAIISampler):
         **kwargs: As for :class:`NSGAIISampler`.
     """
 
+    name = "nsga3"
+
     def __init__(self, *, dividing_parameter: int = 3,
                  reference_points: np.ndarray | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)

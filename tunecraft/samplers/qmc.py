@@ -42,6 +42,8 @@ class QMCSampler(BaseSampler):
         seed: Seed of the scrambling and of the random fallback.
     """
 
+    name = "qmc"
+
     def __init__(
         self,
         search_space: Space | None = None,

@@ -18,6 +18,8 @@ class RandomSampler(BaseSampler):
     dimensions are uniform in log space.
     """
 
+    name = "random"
+
     def sample(
         self, space: Space, history: History, rng: np.random.Generator, number: int
     ) -> dict[str, Any]:

@@ -6,19 +6,19 @@ scikit-learn; ``import tunecraft`` does not.
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
-__all__ = ["TuneSearchCV"]
+from tunecraft._lazy import LazyExports
 
-_WHERE = {"TuneSearchCV": "tunecraft.sklearn.search"}
+_EXPORTS = LazyExports(__name__, {
+    "TuneSearchCV": "tunecraft.sklearn.search",
+})
+__all__ = _EXPORTS.names
 
 
 def __getattr__(name: str) -> Any:
-    if name in _WHERE:
-        return getattr(importlib.import_module(_WHERE[name]), name)
-    raise AttributeError(f"module 'tunecraft.sklearn' has no attribute {name!r}")
+    return _EXPORTS.load(name)
 
 
 def __dir__() -> list[str]:
-    return sorted(__all__)
+    return list(_EXPORTS.names)

@@ -370,6 +370,20 @@ class Storage(ABC):
         with paused_gc():
             return summarize(self._read_where(study, kinds=SUMMARY_KINDS).events)
 
+    def user_attr_keys(self, study: str) -> set[str]:
+        """Every user-attribute key that some trial holds (the union of the keys of
+        ``history(study)``'s trials' ``user_attrs``), from the CREATED and USER_ATTR events
+        only: enough for a listing to decide its columns without a full replay."""
+        keys: set[str] = set()
+        with paused_gc():
+            for e in self._read_where(study, kinds=(EventKind.CREATED,
+                                                    EventKind.USER_ATTR)).events:
+                if e.kind is EventKind.USER_ATTR:
+                    keys.add(str(e.payload["key"]))
+                else:
+                    keys.update(e.payload.get("user_attrs") or {})
+        return keys
+
     def param_distributions(self, study: str) -> dict[str, Dim]:
         """Each parameter name -> the distribution it was first recorded with (as
         ``history(study).param_distributions()``), from the study's PARAMS events only."""

@@ -12,18 +12,29 @@ from typing import Any
 
 from tunecraft.record import FrozenTrial, TrialState, thaw
 from tunecraft.storage.events import Event, EventKind
+from tunecraft.system_attrs import (
+    ATTEMPT_KEY,
+    CHECKPOINT_KEY,
+    FIXED_PARAMS_KEY,
+    PROPOSAL_KEY,
+    RESUME_CHECKPOINT_KEY,
+    RETRIED_BY_KEY,
+    RETRY_OF_KEY,
+    STOP_REQUESTED_KEY,
+)
 
 DEFAULT_LEASE_SECONDS = 60.0
 """How long a RUNNING trial stays held without a renewal, unless its creator says otherwise."""
 
-RETRY_OF, ATTEMPT, RETRIED_BY = "retry_of", "attempt", "retried_by"
-PROPOSAL = "proposal"
+# The keys live in tunecraft.system_attrs (the record schema); these names stay for storages.
+RETRY_OF, ATTEMPT, RETRIED_BY = RETRY_OF_KEY, ATTEMPT_KEY, RETRIED_BY_KEY
+PROPOSAL = PROPOSAL_KEY
 """System attribute holding a RUNNING trial's joint proposal, published when it starts (what
 parallel samplers see of it before its parameters are suggested)."""
-STOP_REQUESTED = "stop_requested"
+STOP_REQUESTED = STOP_REQUESTED_KEY
 """System attribute a driver-side scheduler sets on a RUNNING trial: its worker's next
 ``should_prune()`` answers True."""
-CHECKPOINT, RESUME_CHECKPOINT = "checkpoint", "resume_checkpoint"
+CHECKPOINT, RESUME_CHECKPOINT = CHECKPOINT_KEY, RESUME_CHECKPOINT_KEY
 """System attributes of retries: a retry names the trial it retries and its attempt (the
 original is attempt 0); the stale trial names its retry; a trial's ``checkpoint`` attribute
 (written by the objective or a checkpoint store) is handed to its retry as
@@ -129,8 +140,8 @@ def lost_lease(lease: Lease) -> tuple[str, bool] | None:
 def retry_attrs(record: FrozenTrial, attempt: int) -> dict[str, Any]:
     """System attributes of the retry of ``record``: the same parameters, where it came from."""
     fixed = {**thaw(record.system_attrs.get(PROPOSAL, {})),
-             **thaw(record.system_attrs.get("fixed_params", {})), **thaw(record.params)}
-    attrs: dict[str, Any] = {"fixed_params": fixed, RETRY_OF: record.number, ATTEMPT: attempt}
+             **thaw(record.system_attrs.get(FIXED_PARAMS_KEY, {})), **thaw(record.params)}
+    attrs: dict[str, Any] = {FIXED_PARAMS_KEY: fixed, RETRY_OF: record.number, ATTEMPT: attempt}
     if CHECKPOINT in record.system_attrs:
         attrs[RESUME_CHECKPOINT] = thaw(record.system_attrs[CHECKPOINT])
     return attrs

@@ -1,5 +1,7 @@
 """Studies: creation, loading and deletion, and the Study class itself."""
 
+from tunecraft.direction import StudyDirection
+from tunecraft.study._add import copy_study
 from tunecraft.study.api import (
     StudySummary,
     create_study,
@@ -11,5 +13,6 @@ from tunecraft.study.api import (
 from tunecraft.study.callbacks import MaxTrialsCallback
 from tunecraft.study.study import Study
 
-__all__ = ["MaxTrialsCallback", "Study", "StudySummary", "create_study", "delete_study",
-           "get_all_study_names", "get_all_study_summaries", "load_study"]
+__all__ = ["MaxTrialsCallback", "Study", "StudyDirection", "StudySummary", "copy_study",
+           "create_study", "delete_study", "get_all_study_names", "get_all_study_summaries",
+           "load_study"]

@@ -23,6 +23,7 @@ from tunecraft.exceptions import (
 from tunecraft.record import FrozenTrial, TrialState
 from tunecraft.storage.memory import InMemoryStorage
 from tunecraft.study import _lease
+from tunecraft.system_attrs import TRACEBACK_KEY
 from tunecraft.trial import Trial, check_values
 
 if TYPE_CHECKING:
@@ -122,7 +123,7 @@ def run_trial(study: Study, objective: Objective, trial: Trial,
     except BaseException as exc:
         reason = f"{type(exc).__name__}: {exc}"
         try:
-            trial._set_system_attr("traceback", traceback.format_exc(limit=20))
+            trial._set_system_attr(TRACEBACK_KEY, traceback.format_exc(limit=20))
         except Exception:  # an unserialisable traceback must not hide the real error
             pass
         frozen, recorded = _tell(study, trial, state=TrialState.FAIL, reason=reason)
@@ -162,7 +163,7 @@ def run_optimize(
     catch: Iterable[type[Exception]] | type[Exception],
     callbacks: Sequence[Callback],
     gc_after_trial: bool,
-    show_progress_bar: bool,
+    show_progress_bar: bool | None,
     executor: Executor | str | None = None,
     devices: Sequence[int | str] | None = None,
 ) -> None:
@@ -176,9 +177,9 @@ def run_optimize(
     study._stop_requested = False
     budget = _Budget(n_trials, timeout)
     bar: ProgressBar | None = None
-    if show_progress_bar:
-        from tunecraft.progress import ProgressBar
+    from tunecraft.progress import ProgressBar, progress_enabled
 
+    if progress_enabled(show_progress_bar):  # None: in a terminal, or as TUNECRAFT_PROGRESS says
         bar = ProgressBar(study, n_trials, timeout)
     errors: list[BaseException] = []
     pool, owned = _choose_executor(study, executor, devices, jobs)

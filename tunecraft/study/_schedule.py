@@ -11,24 +11,25 @@ from typing import TYPE_CHECKING, Any
 
 from tunecraft.artifacts import collect_checkpoints
 from tunecraft.history import History
-from tunecraft.pruners.base import BasePruner, Budget
-from tunecraft.pruners.lineage import (
+from tunecraft.pruners.base import BasePruner
+from tunecraft.record import FrozenTrial, thaw
+from tunecraft.storage.events import Event, EventKind
+from tunecraft.system_attrs import (
     BRACKET_KEY,
     BUDGET_KEY,
+    FIXED_PARAMS_KEY,
+    INHERITED_KEYS,
     RESUME_KEY,
+    RETRY_OF_KEY,
+    Budget,
     ResumeInfo,
     checkpoint_of,
     heads,
     lineage,
 )
-from tunecraft.record import FrozenTrial, thaw
-from tunecraft.storage.events import Event, EventKind
 
 if TYPE_CHECKING:
     from tunecraft.study.study import Study
-
-RETRY_OF = "retry_of"
-INHERITED = (BUDGET_KEY, BRACKET_KEY, "pbt")
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,9 +57,9 @@ def enqueue_promotion(study: Study) -> None:
     ckpt = checkpoint_of(source)
     key = ckpt[0] if ckpt is not None and ckpt[1] == order.step else None
     info = ResumeInfo(order.trial, order.source, order.step, key, lineage(parent))
-    attrs: dict[str, Any] = {k: thaw(parent.system_attrs[k]) for k in INHERITED
+    attrs: dict[str, Any] = {k: thaw(parent.system_attrs[k]) for k in INHERITED_KEYS
                              if k in parent.system_attrs}
-    attrs.update({"fixed_params": thaw(dict(order.params)), RESUME_KEY: info.to_json(),
+    attrs.update({FIXED_PARAMS_KEY: thaw(dict(order.params)), RESUME_KEY: info.to_json(),
                   **thaw(dict(order.attrs))})
     study._storage.enqueue_trials(study.study_name, [attrs], once_key=f"resume:{order.trial}")
 
@@ -66,13 +67,13 @@ def enqueue_promotion(study: Study) -> None:
 def _inherit_from_retried(record: FrozenTrial, history: History) -> dict[str, Any]:
     """A retry of a scheduled trial continues its chain: same budget, same resume point (or
     from scratch, superseding the trial it re-runs)."""
-    retried = record.system_attrs.get(RETRY_OF)
+    retried = record.system_attrs.get(RETRY_OF_KEY)
     if retried is None or RESUME_KEY in record.system_attrs:
         return {}
     old = history.trial(int(retried))
     if not any(k in old.system_attrs for k in (RESUME_KEY, BUDGET_KEY)):
         return {}
-    out = {k: thaw(old.system_attrs[k]) for k in INHERITED if k in old.system_attrs}
+    out = {k: thaw(old.system_attrs[k]) for k in INHERITED_KEYS if k in old.system_attrs}
     raw = old.system_attrs.get(RESUME_KEY)
     out[RESUME_KEY] = (thaw(raw) if raw is not None else
                        ResumeInfo(old.number, old.number, -1, None, lineage(old)).to_json())

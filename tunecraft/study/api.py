@@ -12,6 +12,7 @@ from tunecraft._names import check_study_name
 from tunecraft.artifacts import ArtifactStore
 from tunecraft.direction import StudyDirection
 from tunecraft.exceptions import DuplicatedStudyError, StudyNotFound
+from tunecraft.plugins import adapt_pruner, adapt_sampler
 from tunecraft.pruners.base import BasePruner
 from tunecraft.pruners.median import MedianPruner
 from tunecraft.record import FrozenTrial, TrialState
@@ -29,6 +30,7 @@ def _default_sampler() -> BaseSampler:
 
 
 def _check_sampler_pruner(sampler: object, pruner: object) -> None:
+    """Raise unless both are tunecraft's (Optuna-style ones are wrapped before this check)."""
     if sampler is not None and not isinstance(sampler, BaseSampler):
         raise TypeError(
             f"sampler must be a tunecraft sampler (e.g. tunecraft.samplers.TPESampler()), "
@@ -87,6 +89,7 @@ def create_study(
             checkpoints of paused trials; default next to a SQLite file (``x.db.artifacts``),
             a temporary directory for in-memory storage, else ``./tunecraft-artifacts``.
     """
+    sampler, pruner = adapt_sampler(sampler), adapt_pruner(pruner)  # Optuna-style plug-ins
     _check_sampler_pruner(sampler, pruner)
     dirs = _parse_directions(direction, directions)
     name = study_name if study_name is not None else f"study-{uuid.uuid4().hex[:12]}"
@@ -132,6 +135,7 @@ def load_study(
     artifacts: str | os.PathLike[str] | ArtifactStore | None = None,
 ) -> Study:
     """Open an existing study. ``study_name=None`` works when the storage holds exactly one."""
+    sampler, pruner = adapt_sampler(sampler), adapt_pruner(pruner)  # Optuna-style plug-ins
     _check_sampler_pruner(sampler, pruner)
     store = get_storage(storage)
     name = _resolve_name(store, study_name)

@@ -10,10 +10,10 @@ from typing import TYPE_CHECKING, Any
 
 from tunecraft.artifacts import ARTIFACTS_ATTR, ArtifactStore, as_store
 from tunecraft.direction import StudyDirection
-from tunecraft.exceptions import SearchSpaceExhausted, TrialFinishedError
+from tunecraft.exceptions import SearchSpaceExhausted
 from tunecraft.history import History
 from tunecraft.pruners.base import BasePruner
-from tunecraft.record import FrozenTrial, TrialState, thaw
+from tunecraft.record import FrozenTrial, TrialState
 from tunecraft.samplers.base import BaseSampler
 from tunecraft.space import Dim
 from tunecraft.storage.base import (
@@ -25,8 +25,10 @@ from tunecraft.storage.base import (
 )
 from tunecraft.storage.events import Event, EventKind
 from tunecraft.storage.memory import InMemoryStorage
-from tunecraft.study import _lease, _schedule
-from tunecraft.trial import Trial, check_values
+from tunecraft.study import _enqueue, _lease, _schedule, _tell
+from tunecraft.study._optuna_compat import OptunaStudyMixin
+from tunecraft.system_attrs import FIXED_PARAMS_KEY
+from tunecraft.trial import Trial
 
 if TYPE_CHECKING:
     from concurrent.futures import Executor
@@ -44,7 +46,7 @@ Objective = Callable[[Trial], Any]
 Callback = Callable[["Study", FrozenTrial], None]
 
 
-class Study:
+class Study(OptunaStudyMixin):
     """A study: its trials live in ``storage``; ``sampler`` proposes, ``pruner`` stops early.
 
     Create one with :func:`tunecraft.create_study` or :func:`tunecraft.load_study`.
@@ -80,6 +82,8 @@ class Study:
         self.max_retries = max_retries
         self._next_stale_check = 0.0
         self._stop_requested = False
+        if constraints_func is None:  # Optuna gives it to the sampler (TPESampler & co.)
+            constraints_func = getattr(sampler, "constraints_func", None)
         if constraints_func is not None and not callable(constraints_func):
             raise TypeError(f"constraints_func={constraints_func!r} must be a function of a "
                             "FrozenTrial returning constraint values (<= 0: satisfied)")
@@ -136,10 +140,24 @@ class Study:
         """All trials, in number order."""
         return self.history().trials
 
-    def get_trials(self, states: Container[TrialState] | None = None) -> tuple[FrozenTrial, ...]:
-        """Trials, optionally only those whose state is in ``states``."""
+    def get_trials(self, deepcopy: bool = True, states: Container[TrialState] | None = None
+                   ) -> tuple[FrozenTrial, ...]:
+        """Trials, optionally only those whose state is in ``states``. ``deepcopy`` is
+        accepted for Optuna's signature; records are immutable, so no copy is ever needed."""
         trials = self.history().trials
         return trials if states is None else tuple(t for t in trials if t.state in states)
+
+    def add_trial(self, trial: FrozenTrial) -> None:
+        """Record a finished trial built elsewhere (``tunecraft.trial.create_trial``)."""
+        from tunecraft.study._add import add_trial
+
+        add_trial(self, trial)
+
+    def add_trials(self, trials: Iterable[FrozenTrial]) -> None:
+        """:meth:`add_trial` for each trial (e.g. another study's ``trials``)."""
+        from tunecraft.study._add import add_trials
+
+        add_trials(self, trials)
 
     @property
     def best_trial(self) -> FrozenTrial:
@@ -176,7 +194,11 @@ class Study:
         self._storage.set_study_attr(self.study_name, f"user:{key}", value)
 
     def _known_distribution(self, history: History, name: str) -> Dim | None:
-        return history.param_distributions().get(name)
+        """The distribution ``name`` has in the study: from the trial's snapshot, else read
+        again (another running trial may have recorded it since: one name, one
+        distribution, even between trials that run at once)."""
+        known = history.param_distributions().get(name)
+        return known if known is not None else self.history().param_distributions().get(name)
 
     # ------------------------------------------------------------------ ask / tell
     def enqueue_trial(
@@ -189,33 +211,11 @@ class Study:
         """Queue a trial whose parameters named in ``params`` are fixed; it runs before any
         newly sampled trial. With ``skip_if_exists``, identical queued or finished params
         are not queued again."""
-        if not isinstance(params, Mapping):
-            raise TypeError(f"params must be a mapping of name -> value, got {params!r}")
-        fixed = dict(params)
-        check_user_attr("fixed_params", fixed)
-        if skip_if_exists:
-            for t in self.history().trials:  # dict equality: key order and 2 vs 2.0 do not count
-                if thaw(t.system_attrs.get("fixed_params", {})) == fixed:
-                    return
-                if t.state.is_finished() and t.params and dict(t.params) == fixed:
-                    return
-        self._storage.create_trial(self.study_name, waiting=True, user_attrs=user_attrs,
-                                   system_attrs={"fixed_params": fixed})
+        _enqueue.enqueue(self, params, user_attrs, skip_if_exists)
 
     def _enqueue_initial(self) -> bool:
         """Enqueue a finite sampler's points once per study; True if the sampler is finite."""
-        points = self.sampler.initial_trials()
-        if points is None:
-            return False
-        fingerprint = getattr(self.sampler, "fingerprint", lambda: repr(self.sampler))()
-        key = f"sampler_queue:{fingerprint}"
-        if key not in self._storage.study_attrs(self.study_name):  # skip the write when done
-            # every point in one transaction that also sets the key: however many workers
-            # race here, the points are queued whole and exactly once
-            self._storage.enqueue_trials(self.study_name,
-                                         [{"fixed_params": dict(p)} for p in points],
-                                         once_key=key)
-        return True
+        return _enqueue.enqueue_initial(self)
 
     def fail_stale_trials(self) -> list[int]:
         """Mark STALE the RUNNING trials whose worker is gone (lease run out, or process on
@@ -275,7 +275,7 @@ class Study:
     def _start(self, number: int, token: str | None = None) -> Trial:
         history = self.history()
         record = history.trial(number)
-        fixed = dict(record.system_attrs.get("fixed_params", {}))
+        fixed = dict(record.system_attrs.get(FIXED_PARAMS_KEY, {}))
         # a scheduler's bracket and resume point (with the reports resumed from)
         begun = _schedule.start(self, record, history)
         rng = self.sampler.rng(number)
@@ -320,55 +320,7 @@ class Study:
         learn the region is bad), as in Optuna. Telling a
         finished trial raises TrialFinishedError unless ``skip_if_finished``.
         """
-        number = trial.number if isinstance(trial, Trial) else trial
-        if isinstance(trial, Trial) and trial.study is not self and \
-                trial.study.study_name != self.study_name:
-            raise ValueError(f"trial {number} belongs to study {trial.study.study_name!r}")
-        if isinstance(number, bool) or not isinstance(number, int):
-            raise TypeError(f"trial must be a Trial or a trial number, got {trial!r}")
-        state = TrialState.COMPLETE if state is None else TrialState(state)
-        reason = fail_reason
-        final: tuple[float, ...] | None = None
-        if state is TrialState.COMPLETE:
-            if values is None:
-                raise ValueError("tell() needs values for a COMPLETE trial; pass values=...")
-            final, why = check_values(values, len(self.directions))
-            if final is None:
-                state, reason = TrialState.FAIL, why
-        elif values is not None:
-            raise ValueError(f"tell() takes no values for a {state.name} trial")
-        elif not state.is_finished() or state is TrialState.STALE:
-            raise ValueError(f"tell() needs a final state (COMPLETE, PRUNED, FAIL), got "
-                             f"{state.name}")
-        events: list[Event] = trial._take_pending() if isinstance(trial, Trial) else []
-        if final is not None and self.constraints_func is not None:
-            from tunecraft.study._constraints import constraint_event
-
-            try:
-                events.extend(constraint_event(self.history().trial(number), final, events,
-                                               self.constraints_func))
-            except Exception as exc:  # like an error in the objective: the trial fails
-                state, final = TrialState.FAIL, None
-                reason = f"constraints_func failed: {type(exc).__name__}: {exc}"
-        if reason is not None and state is TrialState.FAIL:
-            logger.warning("Trial %d failed: %s", number, reason)
-        token = trial._lease_token if isinstance(trial, Trial) else None
-        ok = self._storage.finish(self.study_name, number, state, final, reason, events,
-                                  token=token)
-        _lease.keeper.untrack(self._storage, self.study_name, number)
-        if not ok:
-            current = self.history().trial(number)
-            if current.state in (TrialState.STALE, TrialState.RUNNING):
-                # the lease was lost (this worker was presumed dead): the result is late
-                return _lease.drop_late_result(current, state)
-            if skip_if_finished:
-                return current
-            raise TrialFinishedError(
-                f"trial {number} of study {self.study_name!r} is already "
-                f"{current.state.name}; pass skip_if_finished=True to ignore this"
-            )
-        _schedule.collect(self)  # checkpoints no longer needed
-        return self.history().trial(number)
+        return _tell.tell(self, trial, values, state, fail_reason, skip_if_finished)
 
     # ------------------------------------------------------------------ optimize and export
     def optimize(
@@ -377,10 +329,10 @@ class Study:
         n_trials: int | None = None,
         timeout: float | None = None,
         n_jobs: int = 1,
-        catch: Iterable[type[Exception]] | type[Exception] = (Exception,),
+        catch: Iterable[type[Exception]] | type[Exception] = (),
         callbacks: Sequence[Callback] | None = None,
         gc_after_trial: bool = False,
-        show_progress_bar: bool = False,
+        show_progress_bar: bool | None = None,
         *,
         executor: Executor | str | None = None,
         devices: Sequence[int | str] | None = None,
@@ -388,17 +340,21 @@ class Study:
         """Run ``objective`` on new trials until ``n_trials`` ran, ``timeout`` seconds passed,
         the sampler is exhausted, or :meth:`stop` is called.
 
-        An exception of a type in ``catch`` (by default every ``Exception``) marks the trial
-        FAIL with its reason and the study goes on; other exceptions are recorded the same
-        way and then raised. IncompatibleSpace (a parameter asked with another distribution
-        than the study recorded) is raised after its first FAIL trial unless ``catch`` names
-        it: it is a bug that would fail every later trial too, not a bad trial.
+        An exception raised by the objective marks its trial FAIL (reason and traceback
+        recorded) and is then raised, as in Optuna: a bug in the objective stops the study
+        at the first trial instead of burning the whole budget. Exceptions of a type in
+        ``catch`` are recorded the same way and the study goes on:
+        ``catch=(Exception,)`` keeps going after any error (tunecraft's behaviour before
+        0.2). IncompatibleSpace (a parameter asked with another distribution than the study
+        recorded) is raised unless ``catch`` names it: it would fail every later trial too.
         ``n_jobs > 1`` runs trials in that many worker processes when the storage is shared
         (SQLite, PostgreSQL; the objective is sent with cloudpickle, closures included)
         and in threads for an in-memory storage. ``executor`` picks explicitly:
         ``"thread"``, ``"process"``, or any ``concurrent.futures.Executor``
         (``tunecraft.execution.ProcessPool``, a Dask client's executor, ``RayExecutor``);
         ``devices=[0, 1]`` gives each worker process its own GPU (see docs/distributed.md).
+        A progress bar shows when standard output is a terminal (``show_progress_bar=None``);
+        ``True``/``False`` or the ``TUNECRAFT_PROGRESS`` variable (1 or 0) force it.
         """
         from tunecraft.study._optimize import run_optimize
 

@@ -7,19 +7,19 @@ needed). Importing a name from here imports TensorBoard; ``import tunecraft`` do
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
-__all__ = ["TensorBoardCallback"]
+from tunecraft._lazy import LazyExports
 
-_WHERE = {"TensorBoardCallback": "tunecraft.tensorboard._callback"}
+_EXPORTS = LazyExports(__name__, {
+    "TensorBoardCallback": "tunecraft.tensorboard._callback",
+})
+__all__ = _EXPORTS.names
 
 
 def __getattr__(name: str) -> Any:
-    if name in _WHERE:
-        return getattr(importlib.import_module(_WHERE[name]), name)
-    raise AttributeError(f"module 'tunecraft.tensorboard' has no attribute {name!r}")
+    return _EXPORTS.load(name)
 
 
 def __dir__() -> list[str]:
-    return sorted(__all__)
+    return list(_EXPORTS.names)

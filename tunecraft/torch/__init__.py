@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from tunecraft.torch.batch_size import find_max_batch_size, scale_lr
     from tunecraft.torch.callbacks import Callback, TrainState
     from tunecraft.torch.diagnostics import InitReport, LayerStats, init_report
+    from tunecraft.torch.doctor import Diagnosis, Doctor, Problem, heal
     from tunecraft.torch.init import LSUVLayer, gain, initialize, lsuv
     from tunecraft.torch.lr_range import LRRangeResult, lr_bounds_from_range_test, lr_range_test
     from tunecraft.torch.metrics import Metric
@@ -67,6 +68,7 @@ _LAZY: dict[str, str] = {
                     "optimizers"),
     **dict.fromkeys(("LSUVLayer", "gain", "initialize", "lsuv"), "init"),
     **dict.fromkeys(("InitReport", "LayerStats", "init_report"), "diagnostics"),
+    **dict.fromkeys(("Diagnosis", "Doctor", "Problem", "heal"), "doctor"),
     **dict.fromkeys((
         "EarlyStopping", "ModelSpaceMismatch", "RegularizationConfig", "StopRule", "StopState",
         "clip_gradients", "make_loss", "set_dropout", "suggest_regularization"),
@@ -83,11 +85,12 @@ _LAZY: dict[str, str] = {
 }
 
 __all__ = [
-    "Callback", "EarlyStopping", "Evaluation", "FitResult", "InitReport", "LRRangeResult",
+    "Callback", "Diagnosis", "Doctor", "EarlyStopping", "Evaluation", "FitResult",
+    "InitReport", "LRRangeResult",
     "LSUVLayer", "LayerStats", "Metric", "ModelSpaceMismatch", "OptimizerConfig", "PlateauState",
-    "ReduceOnPlateau", "RegularizationConfig", "Schedule", "StopRule", "StopState",
+    "Problem", "ReduceOnPlateau", "RegularizationConfig", "Schedule", "StopRule", "StopState",
     "TrainConfig", "TrainState", "clip_gradients", "constant", "cosine", "cosine_restarts",
-    "cycled_momentum", "evaluate", "exponential", "find_max_batch_size", "fit", "gain",
+    "cycled_momentum", "evaluate", "exponential", "find_max_batch_size", "fit", "gain", "heal",
     "init_report", "initialize", "linear_decay", "lr_bounds_from_range_test", "lr_range_test",
     "lsuv", "make_loss", "make_optimizer", "multi_step", "one_cycle", "param_groups", "polynomial",
     "scale_lr", "schedule_from_config", "seed_everything", "set_dropout", "step_decay",

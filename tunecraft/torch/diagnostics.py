@@ -26,6 +26,8 @@ if TYPE_CHECKING:
     from numpy.typing import ArrayLike
     from torch import nn
 
+    from tunecraft.torch.init_advice import InitAdvice
+
 __all__ = ["DEFAULT_THRESHOLDS", "ActivationStats", "InitReport", "LayerStats",
            "activation_stats", "flag_layer", "init_report"]
 
@@ -137,6 +139,9 @@ class InitReport:
     input_signal_std: float
     loss: float | None
     thresholds: Mapping[str, float] = field(default_factory=lambda: DEFAULT_THRESHOLDS)
+    recommendation: InitAdvice | None = None
+    """The initialisation the model's activations call for (see
+    :func:`~tunecraft.torch.init_advice.recommend_init`)."""
 
     def flagged(self) -> tuple[LayerStats, ...]:
         """The layers with at least one flag."""
@@ -152,7 +157,9 @@ class InitReport:
         return {"input_signal_std": self.input_signal_std, "loss": self.loss,
                 "thresholds": dict(self.thresholds),
                 "layers": [{**asdict(r), "shape": list(r.shape), "flags": list(r.flags)}
-                           for r in self.layers]}
+                           for r in self.layers],
+                "recommendation": None if self.recommendation is None else asdict(
+                    self.recommendation)}
 
     def __str__(self) -> str:
         def num(v: float | None, fmt: str = ".3g") -> str:
@@ -171,7 +178,9 @@ class InitReport:
         lines.insert(1, "  ".join("-" * w for w in widths))
         summary = (f"input signal std {self.input_signal_std:.3g}; "
                    f"{len(self.flagged())} of {len(self.layers)} layers flagged")
-        return "\n".join([*lines, summary])
+        advice = [] if self.recommendation is None else [
+            f"recommended initialisation: {self.recommendation}"]
+        return "\n".join([*lines, *advice, summary])
 
 
 def _saturation_kind(module: nn.Module) -> str | None:
@@ -248,7 +257,12 @@ def init_report(
             names[m], type(m).__name__, tuple(value.shape), stats.mean, stats.std,
             stats.signal_std, stats.zero_frac, stats.saturated_frac, w_norm, g_norm, ratio,
             flag_layer(stats, input_signal, rel, th)))
-    return InitReport(tuple(rows), input_signal, loss_value, MappingProxyType(th))
+    from tunecraft.torch.init_advice import recommend_for_model
+
+    unstable = any(f in r.flags for r in rows for f in (
+        "vanishing_grad", "exploding_grad", "non_finite_grad", "vanishing", "exploding"))
+    return InitReport(tuple(rows), input_signal, loss_value, MappingProxyType(th),
+                      recommend_for_model(model, unstable=unstable))
 
 
 def _backward(

@@ -36,8 +36,12 @@ SCHEMES: tuple[str, ...] = (
     "xavier_uniform", "xavier_normal", "kaiming_uniform", "kaiming_normal", "orthogonal",
     "lsuv", "torch_default",
 )
+# The bare names follow each paper: Glorot & Bengio (2010) proposed the uniform "normalized
+# initialization" (their eq. 16); He et al. (2015) drew from a zero-mean Gaussian (their eq. 10).
 _ALIASES = {"glorot_uniform": "xavier_uniform", "glorot_normal": "xavier_normal",
-            "he_uniform": "kaiming_uniform", "he_normal": "kaiming_normal"}
+            "he_uniform": "kaiming_uniform", "he_normal": "kaiming_normal",
+            "xavier": "xavier_uniform", "glorot": "xavier_uniform",
+            "he": "kaiming_normal", "kaiming": "kaiming_normal"}
 
 
 # --------------------------------------------------------------------------- pure maths
@@ -120,7 +124,8 @@ def initialize(
     published), ``kaiming_uniform``/``kaiming_normal`` (gain of ``nonlinearity``, ``mode``),
     ``orthogonal`` (gain of ``nonlinearity`` unless ``gain``), ``lsuv`` (needs ``batch``; see
     :func:`lsuv`) and ``torch_default`` (each layer's ``reset_parameters``, biases kept). All
-    others set biases to zero. ``glorot_*`` and ``he_*`` are aliases.
+    others set biases to zero. ``glorot_*`` and ``he_*`` are aliases, and so are the bare
+    names as each paper drew: ``xavier``/``glorot`` (uniform), ``he``/``kaiming`` (normal).
     """
     require("torch")
     import torch

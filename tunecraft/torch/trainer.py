@@ -85,6 +85,8 @@ class FitResult:
         precision: ``fp32``, ``fp16`` or ``bf16``.
         direction: ``max`` or ``min``: how ``best_metric`` is compared.
         diverged: Why the run stopped as diverged (None when it did not).
+        diagnosis: With ``fit(doctor=True)``, the training doctor's
+            :class:`~tunecraft.torch.doctor.Diagnosis` of the run (else None).
     """
 
     model: Any
@@ -101,6 +103,7 @@ class FitResult:
     precision: str = "fp32"
     direction: str = "max"
     diverged: str | None = None
+    diagnosis: Any = None  # a tunecraft.torch.doctor.Diagnosis with fit(doctor=True)
 
 
 def resolve_device(device: str | torch.device) -> torch.device:
@@ -139,6 +142,7 @@ def fit(
     optimizer: Callable[[torch.nn.Module, TrainConfig], torch.optim.Optimizer] | None = None,
     scheduler: Callable[[torch.optim.Optimizer, int, TrainConfig], Any] | None = None,
     diverge_factor: float | None = 100.0,
+    doctor: bool = False,
 ) -> FitResult:
     """Train a fresh model with ``config``; report to and obey ``trial`` every epoch.
 
@@ -192,6 +196,10 @@ def fit(
             after every optimizer step, instead of the config's schedule.
         diverge_factor: A step loss this many times the first step's is divergence (100:
             never reached by a run that learns; None: only NaN/inf count).
+        doctor: Run the training doctor (:class:`~tunecraft.torch.doctor.Doctor`): the
+            result's ``diagnosis`` says what went wrong and how to fix it; with a trial, the
+            diagnosis so far is stored every epoch, before the pruner decides, as the user
+            attribute ``"diagnosis"`` (for ``DiagnosisPruner``, the report and the CLI).
 
     Raises:
         TrialPruned: (or ``optuna.TrialPruned`` for an Optuna trial) when the pruner stops it.
@@ -256,9 +264,24 @@ def fit(
         state.step = resumed_at * steps_per_epoch
     for cb in callbacks:
         cb.on_train_begin(state)
+    fit_doctor = None
+    if doctor:
+        from tunecraft.torch.doctor._fit import FitDoctor
+
+        fit_doctor = FitDoctor(model, opt, metric_mode=direction,
+                               early_stopping=config.patience is not None)
+        callbacks = (*callbacks, fit_doctor)
     run = _Run(model, train_b, val_b, hooks, val_hooks, precision, named, config, direction,
-               accumulation_steps, callbacks, state, stopper, run_trial, dev, diverge_factor)
-    reason, why = run.epochs(resumed_at, max_epochs, use_ckpt, saved_state)
+               accumulation_steps, callbacks, state, stopper, run_trial, dev, diverge_factor,
+               fit_doctor)
+    diagnosis = None
+    try:
+        reason, why = run.epochs(resumed_at, max_epochs, use_ckpt, saved_state)
+    finally:
+        if run.doctor is not None:
+            diagnosis = run.doctor.close()
+    if diagnosis is not None and run_trial is not None and why is not None:
+        run_trial.note("diagnosis", diagnosis.to_dict())
     best, best_epoch = float(stopper.best), stopper.state.best_evaluation + 1
     if why is not None:
         best, best_epoch = run.diverged(why, initial, best)
@@ -271,7 +294,7 @@ def fit(
         epochs=len(state.history), stop_reason=reason, history=tuple(state.history),
         device=str(dev), mixed_precision=precision.dtype is not None,
         seconds=time.perf_counter() - started, resumed_at=resumed_at,
-        precision=precision.name, direction=direction, diverged=why,
+        precision=precision.name, direction=direction, diverged=why, diagnosis=diagnosis,
     )
 
 
@@ -295,6 +318,7 @@ class _Run:
     trial: TrialAdapter | None
     dev: Any
     diverge_factor: float | None
+    doctor: Any = None  # a doctor._fit.FitDoctor with fit(doctor=True)
 
     def epochs(self, resumed_at: int, max_epochs: int, use_ckpt: bool,
                saved_state: dict[str, Any]) -> tuple[str, str | None]:
@@ -309,15 +333,21 @@ class _Run:
             lr = float(opt.param_groups[0]["lr"])
             if bad is not None:
                 st.history.append(EpochStats(epoch, math.nan, math.nan, None, lr))
+                if self.doctor is not None:
+                    self.doctor.on_epoch(st.history[-1], None)
                 return "diverged", f"{bad} (epoch {epoch})"
             if self.val_b is None:  # a refit: nothing to evaluate, report or stop on
                 st.history.append(EpochStats(epoch, mean_train, math.nan, None, lr))
+                if self.doctor is not None:
+                    self.doctor.on_epoch(st.history[-1], None)
                 if self._callbacks_stop():
                     return "callback", None
                 continue
             mean_val, accuracy, values = self.evaluate()
             metric = self.pick(mean_val, accuracy, values)
             st.history.append(EpochStats(epoch, mean_train, mean_val, accuracy, lr, values))
+            if self.doctor is not None:  # before the report: the pruner reads it
+                self.doctor.on_epoch(st.history[-1], self.trial)
             if not (math.isfinite(mean_val) and math.isfinite(metric)):
                 return "diverged", (f"in epoch {epoch} the validation loss is {mean_val} and "
                                     f"{self.config.metric} is {metric}")

@@ -8,23 +8,21 @@ Install with ``pip install 'tunecraft[transformers]'``. Importing a name from he
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
-__all__ = ["PruningCallback", "default_hp_space", "hyperparameter_search"]
+from tunecraft._lazy import LazyExports
 
-_WHERE = {
+_EXPORTS = LazyExports(__name__, {
     "PruningCallback": "tunecraft.transformers._callback",
     "default_hp_space": "tunecraft.transformers._search",
     "hyperparameter_search": "tunecraft.transformers._search",
-}
+})
+__all__ = _EXPORTS.names
 
 
 def __getattr__(name: str) -> Any:
-    if name in _WHERE:
-        return getattr(importlib.import_module(_WHERE[name]), name)
-    raise AttributeError(f"module 'tunecraft.transformers' has no attribute {name!r}")
+    return _EXPORTS.load(name)
 
 
 def __dir__() -> list[str]:
-    return sorted(__all__)
+    return list(_EXPORTS.names)

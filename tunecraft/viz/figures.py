@@ -30,8 +30,8 @@ from tunecraft.viz.info import (
 Figure = dict[str, Any]
 STATE_COLORS = {"COMPLETE": "#1f77b4", "PRUNED": "#ff7f0e", "FAIL": "#d62728",
                 "RUNNING": "#2ca02c", "WAITING": "#7f7f7f", "STALE": "#9467bd"}
-_BASE = {"margin": {"l": 60, "r": 20, "t": 40, "b": 50}, "template": None,
-         "hovermode": "closest", "font": {"size": 12}}
+_BASE: dict[str, Any] = {"template": None, "hovermode": "closest", "font": {"size": 12}}
+TITLE_TOP = 34  # px from the top of a figure to its title: below plotly's toolbar (~28 px)
 
 
 def esc(text: str) -> str:
@@ -56,7 +56,22 @@ def _finish(fig: Figure) -> Figure:
 
 
 def _layout(title: str, **extra: Any) -> dict[str, Any]:
-    return {**_BASE, "height": 400, "title": {"text": title}, **extra}
+    """The shared layout: a left-aligned title set below the toolbar, so neither covers the
+    other, whatever the title's length."""
+    out: dict[str, Any] = {**_BASE, "height": 400, **extra}
+    out["margin"] = {"l": 60, "r": 20, "t": 64, "b": 50, **extra.get("margin", {})}
+    out["title"] = {"text": title, "x": 0.01, "xanchor": "left", "xref": "container",
+                    "yref": "container", "yanchor": "top", "y": 1 - TITLE_TOP / out["height"]}
+    return out
+
+
+def _label_room(labels: Sequence[str], *, low: int = 60, high: int = 320) -> int:
+    """Pixels for a column of tick labels, from their length (about 7 px a character at 12 px).
+
+    Set as a fixed margin rather than plotly's ``automargin``, which draws the figure twice
+    (measured: about 2.5 times the time of one draw)."""
+    longest = max((len(str(x)) for x in labels), default=0)
+    return max(low, min(high, 16 + 7 * longest))
 
 
 def _axis(ax: Axis, **extra: Any) -> dict[str, Any]:
@@ -98,21 +113,28 @@ def distribution_figure(info: DistributionInfo) -> Figure:
 
 
 def importance_figure(info: ImportanceInfo) -> Figure:
-    """Horizontal bars, most important on top, with the spread across trees as error bars."""
+    """Horizontal bars, most important on top, each labelled with its value.
+
+    fANOVA's spread across trees (one tree's importance varies far more than the forest's
+    mean) is shown on hover, not as error bars: drawn, it dwarfed the values it qualifies.
+    """
     names = [esc(n) for n in reversed(info.names)]
-    bar: dict[str, Any] = {"type": "bar", "orientation": "h", "x": list(reversed(info.values)),
-                           "y": names, "marker": {"color": STATE_COLORS["COMPLETE"]},
+    values = list(reversed(info.values))
+    bar: dict[str, Any] = {"type": "bar", "orientation": "h", "x": values, "y": names,
+                           "marker": {"color": STATE_COLORS["COMPLETE"]},
+                           "text": [f"{v:.3g}" for v in values], "textposition": "auto",
                            "hovertemplate": "%{y}: %{x:.3g}<extra></extra>"}
     if info.spread is not None:
-        bar["error_x"] = {"type": "data", "array": list(reversed(info.spread))}
+        bar["customdata"] = list(reversed(info.spread))
+        bar["hovertemplate"] = ("%{y}: %{x:.3g}<br>sd across trees %{customdata:.3g}"
+                                "<extra></extra>")
     label = "Fraction of variance (fANOVA)" if info.method == "fanova" else (
         "Pearson divergence (PED-ANOVA)")
-    tops = [v + (info.spread[i] if info.spread else 0.0) for i, v in enumerate(info.values)]
-    top = max([*tops, 1e-12]) * 1.05  # error bars may not push the axis below zero
+    top = max([*info.values, 1e-12]) * 1.1
     return _finish({"data": [bar], "layout": _layout(
         f"Parameter importance ({info.n_trials} trials)",
         xaxis={"title": {"text": label}, "range": [0, top]},
-        yaxis={"automargin": True}, height=max(260, 60 + 28 * len(names)))})
+        margin={"l": _label_room(info.names)}, height=max(260, 60 + 28 * len(names)))})
 
 
 def _parcoords_dim(ax: Axis) -> dict[str, Any]:
@@ -210,30 +232,48 @@ def _parallel_svg(info: ParallelInfo, shown: str) -> Figure:
     names = [esc(info.name), *(esc(ax.name) for ax in info.axes)]
     return _finish({"data": data, "layout": _layout(
         f"Parallel coordinates{shown}", annotations=notes, shapes=lines,
-        xaxis={"tickmode": "array", "tickvals": xs, "ticktext": names, "side": "top",
-               "range": [-0.6, len(xs) - 0.8], "showgrid": False, "zeroline": False},
+        # the axis names tilt below the axes, clear of the title, in a margin fit to them
+        margin={"b": min(200, 30 + _label_room([info.name, *(a.name for a in info.axes)],
+                                                low=0) // 2)},
+        xaxis={"tickmode": "array", "tickvals": xs, "ticktext": names, "side": "bottom",
+               "tickangle": 30, "range": [-0.6, len(xs) - 0.8], "showgrid": False,
+               "zeroline": False},
         yaxis={"visible": False, "range": [-0.05, 1.05]})})
 
 
-def _grid_domains(n: int, cols: int) -> list[tuple[list[float], list[float]]]:
+SLICE_ROW = 300  # px per row of slice panels
+_SLICE_TITLE = 30  # px above a panel for its parameter's name
+_SLICE_TICKS = 34  # px below a panel for its tick labels
+
+
+def _grid_domains(n: int, cols: int, plot_height: float
+                  ) -> list[tuple[list[float], list[float]]]:
+    """Paper domains of an n-panel grid, leaving each row room above for its panels' titles
+    and below for their tick labels, so that no label sits nearer another row's panel."""
     rows = math.ceil(n / cols)
+    top, bottom = _SLICE_TITLE / plot_height, _SLICE_TICKS / plot_height
     out = []
     for i in range(n):
         r, c = divmod(i, cols)
         x0, x1 = c / cols + 0.04, (c + 1) / cols - 0.02
-        y1 = 1 - r / rows - (0.08 / rows)
-        y0 = 1 - (r + 1) / rows + (0.1 / rows)
+        y1 = 1 - r / rows - top
+        y0 = 1 - (r + 1) / rows + bottom
         out.append(([x0, x1], [y0, y1]))
     return out
 
 
 def slice_figure(info: SliceInfo, cols: int = 3) -> Figure:
-    """One scatter per parameter (objective against value), coloured by trial number."""
+    """One scatter per parameter (objective against value), coloured by trial number; each
+    panel is titled above by its parameter's name (an axis title below would sit just above
+    the next row's panel and read as its title)."""
     n = len(info.panels)
     cols = max(1, min(cols, n))
-    layout = _layout("Slice plot", showlegend=False, height=max(320, 300 * math.ceil(n / cols)))
-    data = []
-    for i, (panel, (dx, dy)) in enumerate(zip(info.panels, _grid_domains(n, cols),
+    rows = math.ceil(n / cols)
+    layout = _layout("Slice plot", showlegend=False, height=max(340, 40 + SLICE_ROW * rows),
+                     margin={"t": 70, "b": 10})
+    plot_height = layout["height"] - layout["margin"]["t"] - layout["margin"]["b"]
+    data, titles = [], []
+    for i, (panel, (dx, dy)) in enumerate(zip(info.panels, _grid_domains(n, cols, plot_height),
                                                 strict=True)):
         k = "" if i == 0 else str(i + 1)
         data.append({"type": "scatter", "mode": "markers", "xaxis": f"x{k}", "yaxis": f"y{k}",
@@ -242,9 +282,16 @@ def slice_figure(info: SliceInfo, cols: int = 3) -> Figure:
                      "marker": {"color": list(panel.numbers), "colorscale": "Blues",
                                 "size": 5, "opacity": 0.7},
                      "hovertemplate": "trial %{customdata}<br>%{x}<br>%{y}<extra></extra>"})
-        layout[f"xaxis{k}"] = _axis(panel.axis, domain=dx, anchor=f"y{k}")
+        xaxis = _axis(panel.axis, domain=dx, anchor=f"y{k}")
+        xaxis["title"] = {"text": ""}
+        layout[f"xaxis{k}"] = xaxis
         layout[f"yaxis{k}"] = {"domain": dy, "anchor": f"x{k}",
                                "title": {"text": esc(info.name) if i % cols == 0 else ""}}
+        titles.append({"text": f"<b>{esc(panel.axis.name)}</b>", "showarrow": False,
+                       "xref": "paper", "yref": "paper", "x": (dx[0] + dx[1]) / 2,
+                       "y": dy[1], "xanchor": "center", "yanchor": "bottom", "yshift": 4,
+                       "font": {"size": 13}})
+    layout["annotations"] = titles
     return _finish({"data": data, "layout": layout})
 
 
@@ -335,8 +382,8 @@ def timeline_figure(info: TimelineInfo) -> Figure:
     return _finish({"data": data, "layout": _layout(
         title, xaxis={"type": "date", "title": {"text": "Time"}},
         yaxis={"type": "category", "categoryorder": "array",
-               "categoryarray": [esc(w) for w in info.workers], "automargin": True},
-        height=max(260, 80 + 30 * len(info.workers)))})
+               "categoryarray": [esc(w) for w in info.workers]},
+        margin={"l": _label_room(info.workers)}, height=max(260, 80 + 30 * len(info.workers)))})
 
 
 def pareto_figure(info: ParetoInfo) -> Figure:

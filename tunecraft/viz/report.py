@@ -1,4 +1,5 @@
-"""A self-contained HTML report of a study: one offline file with plotly.js inlined once.
+"""A self-contained HTML report of a study: one offline file with plotly.js inlined once
+(the 1.5 MB cartesian bundle when it draws every plot; see :mod:`tunecraft.viz.plotlyjs`).
 
 Summary (best trial, counts by state, time spent), importance ranking, every plot of
 :mod:`tunecraft.viz.board` and the trials table (paged, sorted and filtered in the browser). All
@@ -17,21 +18,15 @@ from os import PathLike
 from pathlib import Path
 from typing import Any
 
-from tunecraft._imports import require
 from tunecraft.analysis import Importance
 from tunecraft.analysis._data import as_history
 from tunecraft.history import History
 from tunecraft.viz import table
 from tunecraft.viz.board import compute_importance, study_figures
+from tunecraft.viz.diagnoses import problem_costs, problems_html
 from tunecraft.viz.figures import clean
 from tunecraft.viz.info import SummaryInfo, summary_info
-
-
-def plotly_js() -> str:
-    """The minified plotly.js bundled with the plotly Python package."""
-    require("plotly", "viz")
-    folder = resources.files("plotly").joinpath("package_data")
-    return folder.joinpath("plotly.min.js").read_text(encoding="utf-8")
+from tunecraft.viz.plotlyjs import bundle_for, plotly_js
 
 
 def asset(name: str) -> str:
@@ -90,6 +85,15 @@ def summary_html(info: SummaryInfo, history: History) -> str:
     else:
         title = "Best trial" if len(info.best) == 1 else f"Pareto front ({len(info.best)} trials)"
         names = sorted({k for t in info.best for k in t.params})
+        if len(info.best) == 1:  # one row per field: as narrow as the page, however many params
+            t = info.best[0]
+            fields = [("#", str(t.number)),
+                      ("values", ", ".join(fmt_value(v) for v in t.values or ())),
+                      *((n, fmt_value(t.params[n])) for n in names)]
+            rows = "".join(f"<tr><th>{e(k)}</th><td>{e(v)}</td></tr>" for k, v in fields)
+            parts.append(f'<h3>{e(title)}</h3><table class="tc kv" id="best"><tbody>{rows}'
+                         "</tbody></table>")
+            return "".join(parts)
         head = "".join(f"<th>{e(n)}</th>" for n in ["#", "values", *names])
         body = []
         for t in info.best[:50]:
@@ -162,10 +166,11 @@ def render_report(source: Any, study_name: str = "study", *,
         '<section id="summary"><h2>Summary</h2>',
         summary_html(summary_info(history, now=now), history), "</section>",
         importance_html(imp),
+        problems_html(problem_costs(history.trials)),
         '<section><h2>Plots</h2><div class="panels" id="panels"></div></section>',
         '<section><h2>Trials</h2><div id="trials-table"></div></section></main>',
         f'<script type="application/json" id="tc-data">{script_json(payload)}</script>',
-        inline_script(plotly_js()),
+        inline_script(plotly_js(bundle_for(p.figure for p in panels))),
         inline_script(asset("tunecraft.js")),
         inline_script(_BOOT),
         "</body></html>",

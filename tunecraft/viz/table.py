@@ -18,6 +18,7 @@ from typing import Any
 from tunecraft.direction import StudyDirection
 from tunecraft.history import History
 from tunecraft.record import FrozenTrial, thaw
+from tunecraft.viz.diagnoses import ATTR, trial_label
 
 MAX_LIMIT = 500
 
@@ -39,6 +40,7 @@ def trial_row(t: FrozenTrial) -> dict[str, Any]:
         "end": (None if t.datetime_complete is None
                 else t.datetime_complete.isoformat(" ", "seconds")),
         "last_step": t.last_step,
+        "diagnosis": trial_label(t),
     }
 
 
@@ -57,7 +59,7 @@ def trial_detail(t: FrozenTrial) -> dict[str, Any]:
 
 def _text(row: dict[str, Any]) -> str:
     params = " ".join(f"{k}={v}" for k, v in row["params"].items())
-    return f"#{row['number']} {row['state']} {params}".lower()
+    return f"#{row['number']} {row['state']} {params} {row.get('diagnosis') or ''}".lower()
 
 
 def _key(row: dict[str, Any], sort: str) -> Any:
@@ -69,6 +71,8 @@ def _key(row: dict[str, Any], sort: str) -> Any:
         idx = int(sort[5:] or 0)
         vals = row["values"]
         return vals[idx] if vals is not None and idx < len(vals) else None
+    if sort == "diagnosis":
+        return row.get("diagnosis")
     if sort.startswith("param:"):
         v = row["params"].get(sort[6:])
         return v if isinstance(v, (int, float)) and not isinstance(v, bool) else (
@@ -111,8 +115,11 @@ def query(all_rows: Sequence[dict[str, Any]], *, sort: str = "number", desc: boo
 
 
 def columns(history: History) -> dict[str, Any]:
-    """The table's columns: objective count and names, and the parameter names."""
-    return column_spec(history.directions, history.param_distributions())
+    """The table's columns: objective count and names, the parameter names, and whether a
+    trial has a training-doctor diagnosis (then the table shows it)."""
+    spec = column_spec(history.directions, history.param_distributions())
+    spec["diagnosis"] = any(ATTR in t.user_attrs for t in history.trials)
+    return spec
 
 
 def column_spec(directions: Sequence[StudyDirection], params: Iterable[str]) -> dict[str, Any]:

@@ -13,7 +13,8 @@ import importlib
 from typing import Any
 
 COMMANDS: tuple[str, ...] = ("run", "studies", "best", "trials", "export", "delete",
-                             "lr_find", "report", "dashboard", "worker")
+                             "lr_find", "report", "dashboard", "worker", "import_optuna",
+                             "doctor")
 
 
 def register_all(subparsers: argparse._SubParsersAction[Any]) -> None:

@@ -60,8 +60,8 @@ def print_best(out: Console, trials: Sequence[FrozenTrial], n_objectives: int, s
         return False
     if n_objectives == 1:
         t = trials[0]
-        out.print(f"Best trial of {study!r}: #{t.number}, value {fmt_values(t.values)} "
-                  f"({fmt_duration(t.duration)})")
+        ran = f" (the trial ran {fmt_duration(t.duration)})" if t.duration is not None else ""
+        out.print(f"Best trial of {study!r}: #{t.number}, value {fmt_values(t.values)}{ran}")
         for name, value in t.params.items():
             out.print(f"  {visible(name)} = {value!r}")
         return True

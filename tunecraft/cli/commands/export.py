@@ -44,6 +44,9 @@ def handle(args: argparse.Namespace) -> int:
     history = read_history(open_storage(storage_url(args), access="read"), args.study)
     if args.output:
         write_trials(history, args.output, fmt, study_name=args.study)
+        size = os.path.getsize(args.output) / 1e3
+        print(f"wrote {visible(args.output)} ({fmt.upper()}, {len(history)} trials, "
+              f"{size:.1f} kB)")
         return 0
     with tempfile.TemporaryDirectory(prefix="tunecraft-export-") as tmp:
         path = os.path.join(tmp, f"trials.{fmt}")

@@ -14,6 +14,7 @@ import sys
 import traceback
 from typing import TYPE_CHECKING, Any
 
+from tunecraft import registry
 from tunecraft._names import check_study_name, visible
 from tunecraft.cli._common import (
     UsageError,
@@ -46,14 +47,19 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
                    help="stop starting trials after this many seconds (this invocation)")
     p.add_argument("--seed", type=int, help="sampler seed")
     p.add_argument("--sampler", metavar="SPEC",
-                   help="tpe, random, grid or qmc, or YAML such as "
-                        "'{name: tpe, n_startup_trials: 5}'")
+                   help=registry.help_text("sampler", "{name: tpe, n_startup_trials: 5}"))
     p.add_argument("--pruner", metavar="SPEC",
-                   help="median, percentile or none, or YAML such as "
-                        "'{name: median, n_warmup_steps: 2}'")
-    p.add_argument("--n-jobs", type=int, metavar="N", help="trials to run in parallel threads")
+                   help=registry.help_text("pruner", "{name: median, n_warmup_steps: 2}"))
+    p.add_argument("--n-jobs", type=int, metavar="N",
+                   help="trials to run at once, each in its own worker process sharing the "
+                        "study's storage (-1: one per CPU core; default 1: in this process)")
     p.add_argument("--no-progress", action="store_true",
-                   help="no progress bar (it is off anyway when stdout is not a terminal)")
+                   help="no progress bar (it is off anyway when stdout is not a terminal, unless "
+                        "TUNECRAFT_PROGRESS=1)")
+    p.add_argument("--fail-fast", action="store_true",
+                   help="stop at the first error in the objective (as study.optimize does "
+                        "by default); without it a failed trial is recorded as FAIL with its "
+                        "traceback and the run goes on")
     p.set_defaults(handler=handle)
 
 
@@ -72,7 +78,8 @@ def _override_plugin(current: PluginSpec, flag: str, raw: str, kind: str,
 
 def apply_flags(config: RunConfig, args: argparse.Namespace) -> RunConfig:
     """The config with the command-line overrides applied."""
-    from tunecraft.config.run import PRUNER_NAMES, SAMPLER_NAMES
+    from tunecraft._validation import describe
+    from tunecraft.config.run import N_JOBS, PRUNER_NAMES, SAMPLER_NAMES
 
     changes: dict[str, Any] = {}
     for flag, field in (("study", "study"), ("n_trials", "n_trials"), ("timeout", "timeout"),
@@ -80,9 +87,9 @@ def apply_flags(config: RunConfig, args: argparse.Namespace) -> RunConfig:
         value = getattr(args, flag)
         if value is not None:
             changes[field] = value
-    if args.n_jobs is not None and (args.n_jobs == 0 or args.n_jobs < -1):
-        raise UsageError(f"tunecraft run: error: --n-jobs {args.n_jobs} must be a positive "
-                         "integer or -1 (all cores)")
+    if args.n_jobs is not None and not any(c.holds(args.n_jobs) for c in N_JOBS):
+        raise UsageError(f"tunecraft run: error: --n-jobs {args.n_jobs} must be "
+                         f"{describe(N_JOBS)}")
     if args.sampler is not None:
         changes["sampler"] = _override_plugin(config.sampler, "--sampler", args.sampler,
                                               "sampler", SAMPLER_NAMES)
@@ -190,10 +197,11 @@ def handle(args: argparse.Namespace) -> int:
             before = len(study.trials)
             # other workers on the same study may reach the total first
             callbacks = [] if config.n_trials is None else [MaxTrialsCallback(config.n_trials)]
-            show = not args.no_progress and sys.stdout.isatty()
+            show = False if args.no_progress else None  # None: a terminal, or TUNECRAFT_PROGRESS
             study.optimize(runnable, n_trials=remaining,
                            timeout=config.timeout, n_jobs=config.n_jobs,
-                           callbacks=callbacks, show_progress_bar=show)
+                           callbacks=callbacks, show_progress_bar=show,
+                           catch=() if args.fail_fast else (Exception,))
             ran = study.trials[before:]
             failed = [t for t in ran if t.state is TrialState.FAIL]
             if ran and len(failed) == len(ran):  # a broken objective is not a success

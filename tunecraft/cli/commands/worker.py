@@ -57,7 +57,33 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     p.add_argument("--artifacts", metavar="DIR",
                    help="folder of the study's checkpoints (default: next to a SQLite file, "
                         "else ./tunecraft-artifacts); never taken from the database")
+    p.add_argument("--fail-fast", action="store_true",
+                   help="stop at the first error in the objective; without it a failed trial "
+                        "is recorded as FAIL with its traceback and the worker goes on")
+    p.add_argument("--json", action="store_true",
+                   help='end with one JSON line {"study": NAME, "numbers": [...]} (the trials '
+                        "this worker ran) instead of a summary for a person")
     p.set_defaults(handler=handle)
+
+
+def summary(study: Any, ran: list[Any]) -> str:
+    """What this worker did, for a person: its trials by state and the study's best."""
+    from collections import Counter
+
+    from tunecraft._names import visible
+
+    if not ran:
+        return f"tunecraft worker: ran no trial of {visible(study.study_name)!r}"
+    states = Counter(t.state.name for t in ran)
+    numbers = ", ".join(f"#{t.number}" for t in ran[:10]) + (", ..." if len(ran) > 10 else "")
+    text = (f"tunecraft worker: ran {len(ran)} trial{'s' * (len(ran) != 1)} of "
+            f"{visible(study.study_name)!r} ({numbers}): "
+            + ", ".join(f"{n} {s}" for s, n in sorted(states.items())))
+    if len(study.directions) == 1:
+        best = study.history().best_trial()
+        if best is not None and best.values:
+            text += f"; the study's best value is {best.values[0]:.6g} (trial #{best.number})"
+    return text
 
 
 def handle(args: argparse.Namespace) -> int:
@@ -110,16 +136,31 @@ def handle(args: argparse.Namespace) -> int:
                       heartbeat_interval=args.heartbeat or lease / 6, stale_grace=lease,
                       max_retries=args.max_retries, artifacts=args.artifacts)
         callbacks: list[Any] = []
+        n_trials = args.n_trials
         if args.n_trials is None and config.n_trials is not None:
-            callbacks.append(MaxTrialsCallback(config.n_trials))
-        ran: list[int] = []
-        callbacks.append(lambda _study, frozen: ran.append(frozen.number))
+            # the study-wide total bounds this worker: a study already at its total runs
+            # nothing more (the callback alone ran one trial before it could stop: 31/30)
+            total = MaxTrialsCallback(config.n_trials)
+            n_trials = total.remaining(study)
+            if n_trials == 0:
+                print(f"tunecraft worker: study {args.study!r} already has its "
+                      f"{config.n_trials} finished trials; nothing to run", file=sys.stderr)
+                if args.json:
+                    print(json.dumps({"study": args.study, "numbers": []}), flush=True)
+                return 0
+            callbacks.append(total)
+        ran: list[Any] = []  # the FrozenTrials this worker finished
+        callbacks.append(lambda _study, frozen: ran.append(frozen))
         if args.n_trials is None and config.n_trials is None and args.timeout is None:
             print(f"tunecraft worker: running trials of {args.study!r} until Ctrl-C",
                   file=sys.stderr)
-        study.optimize(objective, n_trials=args.n_trials, timeout=args.timeout,
-                       callbacks=callbacks)
-        print(json.dumps({"study": args.study, "numbers": ran}), flush=True)
+        study.optimize(objective, n_trials=n_trials, timeout=args.timeout,
+                       callbacks=callbacks, catch=() if args.fail_fast else (Exception,))
+        if args.json:
+            print(json.dumps({"study": args.study, "numbers": [t.number for t in ran]}),
+                  flush=True)
+        else:
+            print(summary(study, ran), flush=True)
         return 0
     finally:
         storage.close()

@@ -26,7 +26,7 @@
   }
 
   function keyValueTable(obj, id) {
-    const t = el("table", { className: "tc", id: id || "" });
+    const t = el("table", { className: "tc kv", id: id || "" });
     const tb = el("tbody");
     for (const [k, v] of Object.entries(obj)) {
       const tr = el("tr");
@@ -45,14 +45,32 @@
     return h + "h" + String(m % 60).padStart(2, "0") + "m";
   }
 
-  /* plotly.js (4.8 MB) loads async: the page fetches its data and draws its tables meanwhile. */
-  const plotlyReady = new Promise((resolve, reject) => {
-    if (window.Plotly) { resolve(window.Plotly); return; }
-    const tag = document.getElementById("plotly-js");
-    if (!tag) { resolve(null); return; }
-    tag.addEventListener("load", () => resolve(window.Plotly));
-    tag.addEventListener("error", () => reject(new Error("plotly.js did not load")));
-  });
+  /* plotly.js (the 1.5 MB cartesian bundle) loads async: the page fetches its data and draws
+     its tables meanwhile. A figure it cannot draw (the server says "plotly": "full") loads the
+     full 4.8 MB bundle in its place first. */
+  function scriptLoaded(tag) {
+    return new Promise((resolve, reject) => {
+      if (tag.dataset.loaded) { resolve(window.Plotly); return; }
+      tag.addEventListener("load", () => { tag.dataset.loaded = "1"; resolve(window.Plotly); });
+      tag.addEventListener("error", () => reject(new Error("plotly.js did not load from " + tag.src)));
+    });
+  }
+  const plotlyTag = document.getElementById("plotly-js");
+  const plotlyReady = window.Plotly || !plotlyTag ? Promise.resolve(window.Plotly || null)
+                                                  : scriptLoaded(plotlyTag);
+  let fullPlotly = null;
+  function plotlyFor(bundle) {
+    if (bundle !== "full" || (plotlyTag && plotlyTag.src.endsWith("/plotly.min.js"))) return plotlyReady;
+    if (!fullPlotly) {
+      fullPlotly = plotlyReady.then(() => {
+        const tag = el("script", { src: "/static/plotly.min.js", id: "plotly-full-js" });
+        const loaded = scriptLoaded(tag);
+        document.body.appendChild(tag);
+        return loaded;
+      });
+    }
+    return fullPlotly;
+  }
 
   function studyLink(name) { return "/study?" + new URLSearchParams({ name: name }).toString(); }
 
@@ -64,15 +82,18 @@
         if (!studies.length) { box.replaceChildren(el("p", {}, "No study in this storage.")); return; }
         const t = el("table", { className: "tc", id: "study-list" });
         const head = el("tr");
-        for (const h of ["study", "directions", "trials", "by state"]) head.appendChild(el("th", {}, h));
+        for (const h of ["study", "directions", "best", "trials", "by state"]) head.appendChild(el("th", {}, h));
         const thead = el("thead"); thead.appendChild(head);
         const tb = el("tbody");
         for (const s of studies) {
           const tr = el("tr", { "data-study": s.name });
           const name = el("td"); name.appendChild(el("a", { href: studyLink(s.name) }, s.name));
           const counts = Object.entries(s.counts).map(([k, v]) => k.toLowerCase() + " " + v).join(", ");
-          tr.append(name, el("td", {}, s.directions.join(", ")), el("td", {}, s.n_trials),
-                    el("td", {}, counts));
+          const best = s.best_value !== null && s.best_value !== undefined
+            ? tc.fmt(s.best_value) + " (#" + s.best_number + ")"
+            : s.n_pareto ? "Pareto front: " + s.n_pareto : "-";
+          tr.append(name, el("td", {}, s.directions.join(", ")), el("td", { className: "best" }, best),
+                    el("td", {}, s.n_trials), el("td", {}, counts));
           tb.appendChild(tr);
         }
         t.append(thead, tb);
@@ -93,6 +114,7 @@
     const panels = document.getElementById("panels");
     let version = -1;
     let table = null;
+    let columnsSeen = null;
 
     function summary() {
       return getJSON("/api/study", { name: name }).then((s) => {
@@ -114,6 +136,7 @@
                                                              b.params), "best-params"));
         }
         if (!table) {
+          columnsSeen = s.columns;
           table = tc.trialTable(document.getElementById("trials-table"), s.columns,
             (q) => getJSON("/api/trials", Object.assign({ name: name }, q)),
             { link: (row) => "/trial?" + new URLSearchParams({ study: name, number: row.number }) });
@@ -123,7 +146,38 @@
       });
     }
 
+    /* the training doctor's problems: trials and epochs each cost (hidden without diagnoses) */
+    function problems() {
+      return getJSON("/api/problems", { name: name }).then((p) => {
+        if (!p.diagnosed) return;
+        const section = document.getElementById("problems");
+        section.hidden = false;
+        document.getElementById("problems-note").textContent = "The training doctor diagnosed " +
+          p.diagnosed + " trials (" + p.healthy + " healthy); per problem: trials, how they ended, epochs used.";
+        const t = el("table", { className: "tc", id: "problems-tbl" });
+        const head = el("tr");
+        for (const h of ["problem", "trials", "ended", "epochs", "example"]) head.appendChild(el("th", {}, h));
+        const tb = el("tbody");
+        for (const r of p.problems) {
+          const tr = el("tr");
+          const ended = Object.entries(r.states).map(([s, n]) => n + " " + s.toLowerCase()).join(", ");
+          for (const v of [r.code, r.trials, ended, r.epochs + " (" + Math.round(100 * r.epoch_share) + "%)",
+                           r.example ? "#" + r.example.trial + ": " + r.example.evidence : ""]) tr.appendChild(el("td", {}, String(v)));
+          tb.appendChild(tr);
+        }
+        const thead = el("thead"); thead.appendChild(head); t.append(thead, tb);
+        document.getElementById("problems-table").replaceChildren(t);
+        if (table && columnsSeen && !columnsSeen.diagnosis) {  // show each trial's diagnosis too
+          columnsSeen = Object.assign({}, columnsSeen, { diagnosis: true });
+          table = tc.trialTable(document.getElementById("trials-table"), columnsSeen,
+            (q) => getJSON("/api/trials", Object.assign({ name: name }, q)),
+            { link: (row) => "/trial?" + new URLSearchParams({ study: name, number: row.number }) });
+        }
+      }).catch(() => {});
+    }
+
     let first = summary();  // the summary and table need no plotly.js: draw them at once
+    first.then(problems);
     function poll() {
       return getJSON("/api/figures", { name: name, since: version }).then((f) => {
         live.textContent = "live, updated " + new Date().toLocaleTimeString();
@@ -132,7 +186,7 @@
         body.dataset.version = version;
         const table = first || summary();
         first = null;
-        return Promise.all([plotlyReady.then(() => tc.renderPanels(panels, f.panels)), table]);
+        return Promise.all([plotlyFor(f.plotly).then(() => tc.renderPanels(panels, f.panels)), table]);
       });
     }
 

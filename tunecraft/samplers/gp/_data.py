@@ -13,6 +13,7 @@ from tunecraft.history import History
 from tunecraft.record import FrozenTrial, TrialState
 from tunecraft.samplers.gp._encoding import Encoding
 from tunecraft.space import Dim
+from tunecraft.system_attrs import PROPOSAL_KEY
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,7 @@ def _clip_infinite(values: np.ndarray) -> np.ndarray:
 
 def _params(t: FrozenTrial) -> Mapping[str, Any]:
     if t.state is TrialState.RUNNING:
-        proposal = t.system_attrs.get("proposal")
+        proposal = t.system_attrs.get(PROPOSAL_KEY)
         if isinstance(proposal, Mapping) and proposal:
             return {**proposal, **t.params}
     return t.params

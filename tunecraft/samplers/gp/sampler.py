@@ -11,6 +11,7 @@ import numpy as np
 
 from tunecraft._imports import require
 from tunecraft.history import History
+from tunecraft.samplers._optuna_args import ConstraintsFunc, check_constraints_func
 from tunecraft.samplers.base import BaseSampler
 from tunecraft.samplers.gp._data import Observations, observations
 from tunecraft.samplers.gp._encoding import Encoding
@@ -65,6 +66,8 @@ class GPSampler(BaseSampler):
         ValueError: on an invalid argument.
     """
 
+    name = "gp"
+
     def __init__(
         self,
         *,
@@ -77,8 +80,18 @@ class GPSampler(BaseSampler):
         consider_running_trials: bool = True,
         priors: Mapping[str, Prior] | None = None,
         prior_beta: float = 10.0,
+        constraints_func: ConstraintsFunc | None = None,
+        independent_sampler: BaseSampler | None = None,
+        warn_independent_sampling: bool = True,
     ) -> None:
         super().__init__(seed)
+        # Optuna's arguments: constraints go to the study (see create_study); the GP models
+        # every parameter itself, so an independent sampler has nothing to sample
+        self.constraints_func = check_constraints_func(constraints_func)
+        if independent_sampler is not None:
+            raise ValueError("GPSampler(independent_sampler=...) is not supported: tunecraft's "
+                             "GP models categorical and conditional parameters itself")
+        del warn_independent_sampling
         for name, value, low in (("n_startup_trials", n_startup_trials, 0),
                                  ("n_candidates", n_candidates, 1),
                                  ("n_local_search", n_local_search, 1)):

@@ -20,8 +20,8 @@ import math
 from collections import Counter
 
 from tunecraft.history import History
-from tunecraft.pruners.lineage import heads
 from tunecraft.record import FrozenTrial, TrialState
+from tunecraft.system_attrs import heads
 
 
 def largest_budget(history: History, n_min: int) -> int | None:

@@ -26,8 +26,8 @@ from tunecraft.record import FrozenTrial, TrialState
 from tunecraft.samplers.tpe._encoding import encode_column
 from tunecraft.samplers.tpe._split import COMPLETE, INFEASIBLE, PRUNED, RUNNING
 from tunecraft.space import Dim, is_single
+from tunecraft.system_attrs import PROPOSAL_KEY
 
-PROPOSAL_KEY = "proposal"
 IGNORED = -1
 _Column = tuple[np.ndarray, np.ndarray]
 

@@ -10,6 +10,11 @@ from typing import Any
 import numpy as np
 
 from tunecraft.history import History
+from tunecraft.samplers._optuna_args import (
+    ConstraintsFunc,
+    check_constraints_func,
+    reject_false,
+)
 from tunecraft.samplers.base import BaseSampler
 from tunecraft.samplers.tpe._encoding import Columns
 from tunecraft.samplers.tpe._fidelity import budget_view
@@ -21,6 +26,8 @@ from tunecraft.samplers.tpe._split import (
     default_weights,
     split,
 )
+from tunecraft.samplers.tpe._startup import startup_sample
+from tunecraft.samplers.tpe._untried import untried
 from tunecraft.samplers.tpe.parzen import ParzenEstimator
 from tunecraft.space import Categorical, Dim, Space, split_constants
 
@@ -31,7 +38,9 @@ class TPESampler(BaseSampler):
     Trials are split into a good fraction ("below", density l) and the rest ("above", density
     g); each density is a weighted mixture of one kernel per trial plus a prior kernel. A
     suggestion is the best of ``n_ei_candidates`` draws from l by ``log l(x) - log g(x)``,
-    which ranks candidates like expected improvement. With constraints (``constraints_func``
+    which ranks candidates like expected improvement; on a space of only integers, steps and
+    categories it is the best candidate that no trial has tried yet, while there is one
+    (``_untried``). With constraints (``constraints_func``
     or ``trial.set_constraint``), trials that violate one, FAIL ones included, are good only
     after every feasible trial, by total violation (Optuna's rule), so TPE learns to avoid
     infeasible regions. The defaults follow Optuna v5: the
@@ -42,7 +51,8 @@ class TPESampler(BaseSampler):
     Args:
         seed: Seed of the per-trial generators; the same seed and history give the same
             suggestion, whatever process or thread asks.
-        n_startup_trials: Sample at random until this many trials are COMPLETE or PRUNED.
+        n_startup_trials: Sample at random until this many trials are COMPLETE or PRUNED
+            (the first ``n_startup_trials`` trials form a Latin hypercube: ``_startup``).
         n_ei_candidates: Candidates drawn from l(x) per suggestion.
         multivariate: Fit the parameters sampled together at ``ask`` with one joint product
             kernel, which captures their interactions (Optuna's ``multivariate=True``). When
@@ -104,6 +114,8 @@ class TPESampler(BaseSampler):
         True
     """
 
+    name = "tpe"
+
     def __init__(
         self,
         *,
@@ -121,8 +133,16 @@ class TPESampler(BaseSampler):
         multi_fidelity: bool = False,
         min_budget_observations: int | None = None,
         max_observations: int | None = 1000,
+        constraints_func: ConstraintsFunc | None = None,
+        consider_prior: bool = True,
+        warn_independent_sampling: bool = True,
     ) -> None:
         super().__init__(seed)
+        # Optuna's arguments: constraints go to the study (which evaluates them, see
+        # create_study); the prior is always considered (Optuna deprecated turning it off)
+        self.constraints_func = check_constraints_func(constraints_func)
+        reject_false("consider_prior", consider_prior)
+        del warn_independent_sampling
         _check_int("n_startup_trials", n_startup_trials, 0)
         _check_int("n_ei_candidates", n_ei_candidates, 1)
         if multivariate is not None and not isinstance(multivariate, bool):
@@ -214,12 +234,14 @@ class TPESampler(BaseSampler):
         out, todo = split_constants(space)
         if todo:
             table = self._table_of(history)
-            if table.n_finished() < self.n_startup_trials:
-                out.update(_random(todo, rng))
+            if table.n_finished() < self.n_startup_trials:  # a Latin hypercube: _startup
+                out.update(startup_sample(todo, rng, self.seed, number, self.n_startup_trials))
             else:
                 usable = table.usable(number, self.constant_liar)
-                for part in self._partition(todo, table, *self._kernel(history)):
-                    out.update(self._sample_part(part, table, usable, rng))
+                parts = self._partition(todo, table, *self._kernel(history))
+                for part in parts:
+                    out.update(self._sample_part(part, table, usable, rng,
+                                                 whole=len(parts) == 1))
         return {name: out[name] for name in space}
 
     # ------------------------------------------------------------------ internals
@@ -249,7 +271,7 @@ class TPESampler(BaseSampler):
 
     def _sample_part(
         self, space: dict[str, Dim], table: TrialTable, usable: np.ndarray,
-        rng: np.random.Generator,
+        rng: np.random.Generator, whole: bool = False,
     ) -> dict[str, Any]:
         cols = Columns(space)
         ok = usable.copy()
@@ -289,7 +311,11 @@ class TPESampler(BaseSampler):
         with np.errstate(invalid="ignore"):  # -inf - -inf: impossible under both
             score = (lpe.log_pdf(cand_unit, cand_cats, left, right)
                      - gpe.log_pdf(cand_unit, cand_cats, left, right))
-        best = int(np.argmax(np.where(np.isnan(score), -np.inf, score)))
+        score = np.where(np.isnan(score), -np.inf, score)
+        fresh = untried(cols, values, cand_cats, unit, cats) if whole else None
+        if fresh is not None and fresh.any():  # the best new configuration (see _untried)
+            score = np.where(fresh, score, -np.inf)
+        best = int(np.argmax(score))
         return cols.decode(cand_unit[best], values[best], cand_cats[best])
 
     def _weights(self, n: int) -> np.ndarray:

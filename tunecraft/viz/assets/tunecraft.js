@@ -21,7 +21,11 @@
     return String(v);
   }
 
-  const PLOT_CONFIG = { responsive: true, displaylogo: false };
+  /* a short toolbar (zoom, pan, reset, save): it sits above each figure's title */
+  const PLOT_CONFIG = { responsive: true, displaylogo: false,
+                        modeBarButtonsToRemove: ["select2d", "lasso2d", "autoScale2d",
+                                                 "hoverClosestCartesian", "hoverCompareCartesian",
+                                                 "toggleSpikelines"] };
   const WIDE = new Set(["slice", "intermediate", "timeline", "parallel"]);
 
   /* Draw panels [{key, figure, note}] into container, one after another (the first ones show
@@ -55,6 +59,7 @@
       const i = Number(sort.slice(5) || 0);
       return row.values && i < row.values.length ? row.values[i] : null;
     }
+    if (sort === "diagnosis") return row.diagnosis || null;
     if (sort.startsWith("param:")) {
       const v = row.params[sort.slice(6)];
       return v === undefined || v === null ? null : (typeof v === "number" ? v : String(v));
@@ -64,7 +69,7 @@
 
   function rowText(row) {
     const ps = Object.entries(row.params).map(([k, v]) => k + "=" + v).join(" ");
-    return ("#" + row.number + " " + row.state + " " + ps).toLowerCase();
+    return ("#" + row.number + " " + row.state + " " + ps + " " + (row.diagnosis || "")).toLowerCase();
   }
 
   function localSource(allRows) {
@@ -115,6 +120,7 @@
     if (columns.n_objectives === 1) cols.push(["value", "value"]);
     else for (let i = 0; i < columns.n_objectives; i++) cols.push(["value" + i, "value " + i]);
     cols.push(["duration", "duration (s)"]);
+    if (columns.diagnosis) cols.push(["diagnosis", "diagnosis"]);
     for (const p of columns.params) cols.push(["param:" + p, p]);
     const head = el("tr");
     for (const [key, label] of cols) {
@@ -138,8 +144,10 @@
       }
       if (key === "state") return el("td", { className: "state-" + row.state }, row.state);
       if (key === "duration") return el("td", {}, fmt(row.duration));
+      if (key === "diagnosis") return el("td", { className: row.diagnosis && row.diagnosis !== "healthy" ? "diagnosis-sick" : "" }, row.diagnosis || "–");
       if (key.startsWith("value")) return el("td", {}, fmt(rowKey(row, key)));
-      return el("td", {}, fmt(row.params[key.slice(6)]));
+      const text = fmt(row.params[key.slice(6)]);
+      return el("td", { title: text }, text);
     }
 
     let seq = 0;

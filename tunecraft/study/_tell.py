@@ -1,0 +1,86 @@
+"""Finishing a trial: ``Study.tell`` (values checked, constraints evaluated, state recorded)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from tunecraft.exceptions import TrialFinishedError
+from tunecraft.record import FrozenTrial, TrialState
+from tunecraft.samplers._optuna_protocol import OptunaProtocol
+from tunecraft.storage.events import Event
+from tunecraft.study import _lease, _schedule
+from tunecraft.trial import Trial, check_values
+
+if TYPE_CHECKING:
+    from tunecraft.study.study import Study
+
+logger = logging.getLogger("tunecraft")
+
+
+def tell(study: Study, trial: Trial | int, values: float | Sequence[float] | None,
+         state: TrialState | None, fail_reason: str | None, skip_if_finished: bool
+         ) -> FrozenTrial:
+    """``Study.tell``: finish ``trial`` and return its record."""
+    number = trial.number if isinstance(trial, Trial) else trial
+    if isinstance(trial, Trial) and trial.study is not study and \
+            trial.study.study_name != study.study_name:
+        raise ValueError(f"trial {number} belongs to study {trial.study.study_name!r}")
+    if isinstance(number, bool) or not isinstance(number, int):
+        raise TypeError(f"trial must be a Trial or a trial number, got {trial!r}")
+    state = TrialState.COMPLETE if state is None else TrialState(state)
+    reason = fail_reason
+    final: tuple[float, ...] | None = None
+    if state is TrialState.COMPLETE:
+        if values is None:
+            raise ValueError("tell() needs values for a COMPLETE trial; pass values=...")
+        final, why = check_values(values, len(study.directions))
+        if final is None:
+            state, reason = TrialState.FAIL, why
+    elif values is not None:
+        raise ValueError(f"tell() takes no values for a {state.name} trial")
+    elif not state.is_finished() or state is TrialState.STALE:
+        raise ValueError(f"tell() needs a final state (COMPLETE, PRUNED, FAIL), got "
+                         f"{state.name}")
+    events: list[Event] = trial._take_pending() if isinstance(trial, Trial) else []
+    if final is not None and study.constraints_func is not None:
+        from tunecraft.study._constraints import constraint_event
+
+        try:
+            events.extend(constraint_event(study.history().trial(number), final, events,
+                                           study.constraints_func))
+        except Exception as exc:  # like an error in the objective: the trial fails
+            state, final = TrialState.FAIL, None
+            reason = f"constraints_func failed: {type(exc).__name__}: {exc}"
+    if reason is not None and state is TrialState.FAIL:
+        logger.warning("Trial %d failed: %s", number, reason)
+    hook_error: BaseException | None = None
+    if type(study.sampler).after_trial is not OptunaProtocol.after_trial:
+        # Optuna's hook, before the state is stored; if it raises, the trial fails and the
+        # error propagates (``catch`` does not apply), as in Optuna.
+        try:
+            study.sampler.after_trial(study, study.history().trial(number), state,
+                                      None if final is None else list(final))
+        except Exception as exc:
+            hook_error, state, final = exc, TrialState.FAIL, None
+            reason = f"sampler.after_trial failed: {type(exc).__name__}: {exc}"
+    token = trial._lease_token if isinstance(trial, Trial) else None
+    ok = study._storage.finish(study.study_name, number, state, final, reason, events,
+                              token=token)
+    _lease.keeper.untrack(study._storage, study.study_name, number)
+    if not ok:
+        current = study.history().trial(number)
+        if current.state in (TrialState.STALE, TrialState.RUNNING):
+            # the lease was lost (this worker was presumed dead): the result is late
+            return _lease.drop_late_result(current, state)
+        if skip_if_finished:
+            return current
+        raise TrialFinishedError(
+            f"trial {number} of study {study.study_name!r} is already "
+            f"{current.state.name}; pass skip_if_finished=True to ignore this"
+        )
+    _schedule.collect(study)  # checkpoints no longer needed
+    if hook_error is not None:
+        raise hook_error
+    return study.history().trial(number)

@@ -1,0 +1,394 @@
+"""``Doctor(model)``: hooks that watch a training loop and turn what they see into a diagnosis.
+
+The loop calls :meth:`Doctor.after_backward` (loss and gradients), :meth:`Doctor.after_step`
+(update sizes) and :meth:`Doctor.end_epoch` (train/validation losses); :meth:`Doctor.diagnose`
+applies :mod:`~tunecraft.torch.doctor.rules`. The per-step cost is one detached loss tensor;
+the expensive statistics (per-layer gradient and weight norms, weight snapshots for update
+ratios, activation dead/saturated fractions, as Cockpit's instruments, Schneider et al. 2021)
+are sampled on the first 3 steps and then every ``every`` steps while they have taken at
+most ``budget`` (3%) of the run's wall time, so the overhead stays under 5% on any model.
+Every hook is removed by :meth:`Doctor.close` (or leaving the ``with`` block, also when
+training raises).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import warnings
+from typing import TYPE_CHECKING, Any
+
+from tunecraft._imports import require
+from tunecraft.torch.doctor.diagnosis import Diagnosis
+from tunecraft.torch.doctor.observations import (
+    ActivationSample,
+    EpochRecord,
+    Observations,
+    StepSample,
+)
+
+if TYPE_CHECKING:
+    import torch
+    from torch import nn
+
+__all__ = ["Doctor"]
+
+_RELU = {"ReLU": "relu", "ReLU6": "relu", "LeakyReLU": "leaky_relu", "ELU": "elu",
+         "GELU": "gelu", "SiLU": "silu", "Mish": "mish", "SELU": "selu", "PReLU": "prelu"}
+_SAT = {"Tanh": "tanh", "Hardtanh": "tanh", "Sigmoid": "sigmoid", "Hardsigmoid": "sigmoid"}
+_DEAD_KINDS = ("relu",)  # exact zeros mean a dead unit only for the plain ReLU family
+_FIRST_STEPS = 3  # always sample the first steps: the untrained model's gradients
+
+
+class Doctor:
+    """Instruments a PyTorch model during training and diagnoses what goes wrong.
+
+    Example::
+
+        with Doctor(model) as doctor:
+            for epoch in range(epochs):
+                for x, y in loader:
+                    loss = loss_fn(model(x), y)
+                    opt.zero_grad(); loss.backward()
+                    doctor.after_backward(loss)
+                    opt.step()
+                    doctor.after_step()
+                doctor.end_epoch(train_loss=..., val_loss=..., val_metric=...)
+        print(doctor.diagnose())
+
+    Args:
+        model: The module being trained.
+        every: Sample the per-layer statistics every this many optimizer steps (and on the
+            first 3 steps). Larger is cheaper; the default keeps the overhead under 5%.
+        metric_mode: ``max`` (accuracy) or ``min`` (a loss-like metric) for ``val_metric``.
+        early_stopping: The run returns its best epoch's weights (overfitting is then only
+            reported as ``info``).
+        optimizer: The torch optimizer, optional: its learning rate, momentum and weight
+            decay tell the doctor how much of the weights decay removes per step.
+        budget: The largest share of the run's wall time the sampled statistics may take:
+            a due sample is skipped while they took more (the first 3 steps are always
+            sampled). None samples every ``every`` steps whatever it costs (repeatable).
+    """
+
+    def __init__(self, model: nn.Module, *, every: int = 10, metric_mode: str = "max",
+                 early_stopping: bool = False, optimizer: Any = None,
+                 budget: float | None = 0.03) -> None:
+        require("torch")
+        import torch
+
+        if not isinstance(model, torch.nn.Module):
+            raise TypeError(f"model must be a torch nn.Module, got {type(model).__name__}")
+        if isinstance(every, bool) or not isinstance(every, int) or every < 1:
+            raise ValueError(f"every={every!r} must be a positive integer (sample the layer "
+                             "statistics every this many steps)")
+        if metric_mode not in ("max", "min"):
+            raise ValueError(f"metric_mode={metric_mode!r} must be 'max' or 'min'")
+        self.model = model
+        self.every = every
+        self.metric_mode = metric_mode
+        self.early_stopping = bool(early_stopping)
+        if budget is not None and not (isinstance(budget, (int, float)) and 0 < budget <= 1):
+            raise ValueError(f"budget={budget!r} must be a share of the run's time in (0, 1] "
+                             "or None (sample every `every` steps)")
+        self.budget = budget
+        self._spent = 0.0
+        self._t0 = time.perf_counter()
+        self.optimizer = optimizer
+        self.step = 0
+        self._layers = _weighted_layers(model)
+        sizes = [len(params) for _, params in self._layers]
+        starts = [sum(sizes[:i]) for i in range(len(sizes))]
+        self._index = [range(s, s + n) for s, n in zip(starts, sizes, strict=True)]
+        self._before_w2: list[float] = []
+        self._losses: list[Any] = []
+        self._samples: list[StepSample] = []
+        self._acts: list[ActivationSample] = []
+        self._epochs: list[EpochRecord] = []
+        self._bad_grads: list[int] = []
+        self._before: list[Any] | None = None
+        self._pending: StepSample | None = None
+        self._sampling = True
+        self._handles: list[Any] = []
+        self._kinds: list[str] = []
+        self._has_dropout = any(isinstance(m, torch.nn.modules.dropout._DropoutNd)
+                                for m in model.modules())
+        self._closed = False
+        self._epoch_start = 0
+        for name, module in model.named_modules():
+            kind = _RELU.get(type(module).__name__) or _SAT.get(type(module).__name__)
+            if kind is None:
+                continue
+            self._kinds.append(kind)
+            self._handles.append(module.register_forward_hook(self._act_hook(name, kind)))
+
+    # ------------------------------------------------------------------ the loop's calls
+    def after_backward(self, loss: torch.Tensor | float) -> None:
+        """Record the step's loss and, on sampled steps, the gradients (call before
+        ``optimizer.step()``, after ``loss.backward()``)."""
+        self.record_loss(loss)
+        self.record_gradients()
+
+    def record_loss(self, loss: torch.Tensor | float | None) -> None:
+        """Record the step's training loss only (``after_backward`` does it for you)."""
+        if loss is None:
+            return
+        self._losses.append(loss.detach() if hasattr(loss, "detach") else float(loss))
+
+    def record_gradients(self) -> None:
+        """On sampled steps, read each layer's gradient and weight norms and snapshot the
+        weights for the update ratio (``after_backward`` does it for you)."""
+        if self._closed or not self._sampling:
+            return
+        import torch
+
+        started = time.perf_counter()
+        if self.step == 0:
+            self._t0 = started  # the run's clock starts at its first step
+        if not self._layers:
+            return
+        norms, rel = [], []
+        finite = True
+        with torch.no_grad():
+            flat = [p.detach() for _, params in self._layers for p in params]
+            grads = [p.grad.detach() if p.grad is not None else torch.zeros_like(p)
+                     for _, params in self._layers for p in params]
+            # one batched norm per list and one device->host copy (not one per tensor)
+            values = _to_floats(_norms(flat) + _norms(grads))
+            snapshot = [w.clone() for w in flat]
+        w_sq = [v * v for v in values[:len(flat)]]
+        g_sq = [v * v for v in values[len(flat):]]
+        layer_w2 = []
+        for idx in self._index:
+            g2, w2 = sum(g_sq[i] for i in idx), sum(w_sq[i] for i in idx)
+            g, w = math.sqrt(g2), math.sqrt(w2)
+            finite = finite and math.isfinite(g)
+            norms.append(g)
+            rel.append(g / w if w > 0 else math.inf)
+            layer_w2.append(w2)
+        if not finite:
+            self._bad_grads.append(self.step)
+        self._pending = StepSample(self.step, tuple(norms), tuple(rel))
+        self._before = snapshot
+        self._before_w2 = layer_w2
+        self._spent += time.perf_counter() - started
+
+    def after_step(self) -> None:
+        """Measure the update-to-weight ratio of sampled steps and count the step (call
+        after ``optimizer.step()``)."""
+        if self._pending is not None and self._before is not None:
+            import torch
+
+            started = time.perf_counter()
+            ratios, cosines = [], []
+            with torch.no_grad():
+                flat = [p.detach() for _, params in self._layers for p in params]
+                deltas = [(p.float() - b.float()).reshape(-1)
+                          for p, b in zip(flat, self._before, strict=True)]
+                dots = [d @ b.float().reshape(-1) for d, b in zip(deltas, self._before,
+                                                                     strict=True)]
+                values = _to_floats(_norms(deltas) + [d.reshape(()) for d in dots])
+            d_sq = [v * v for v in values[:len(flat)]]
+            dots_v = values[len(flat):]
+            for idx, w2 in zip(self._index, self._before_w2, strict=True):
+                d2, dw = sum(d_sq[i] for i in idx), sum(dots_v[i] for i in idx)
+                ratios.append(math.sqrt(d2) / math.sqrt(w2) if w2 > 0 else math.inf)
+                cosines.append(dw / math.sqrt(d2 * w2) if d2 * w2 > 0 else 0.0)
+            self._samples.append(StepSample(self._pending.step, self._pending.grad_norms,
+                                            self._pending.grad_rel, tuple(ratios),
+                                            tuple(cosines)))
+            self._spent += time.perf_counter() - started
+        elif self._pending is not None:
+            self._samples.append(self._pending)
+        self._pending, self._before = None, None
+        self.step += 1
+        self._sampling = self._sampled(self.step)
+
+    def end_epoch(self, *, train_loss: float | None = None, val_loss: float | None = None,
+                  val_metric: float | None = None) -> None:
+        """Record an epoch's mean training loss, validation loss and metric (any may be None;
+        the training loss defaults to the mean of this epoch's step losses)."""
+        if train_loss is None:
+            losses = [v for v in self._loss_values()[self._epoch_start:] if math.isfinite(v)]
+            train_loss = sum(losses) / len(losses) if losses else None
+        self._epoch_start = len(self._losses)
+        self._epochs.append(EpochRecord(_num(train_loss), _num(val_loss), _num(val_metric)))
+
+    # ------------------------------------------------------------------ results
+    def observations(self) -> Observations:
+        """What was measured so far, as plain numbers (see :class:`Observations`)."""
+        return Observations(
+            step_losses=tuple(self._loss_values()), samples=tuple(self._samples),
+            activations=tuple(self._acts), epochs=tuple(self._epochs),
+            layers=tuple(name for name, _ in self._layers),
+            activation_kinds=tuple(dict.fromkeys(self._kinds)),
+            has_dropout=self._has_dropout, early_stopping=self.early_stopping,
+            dropout_rate=_dropout_rate(self.model),
+            decay_per_step=_decay_per_step(self.optimizer),
+            metric_mode=self.metric_mode, non_finite_grad_steps=tuple(self._bad_grads))
+
+    def diagnose(self) -> Diagnosis:
+        """The diagnosis of the run so far (never raises for odd runs: a run with no step
+        yet gets an ``info`` problem saying so)."""
+        from tunecraft.torch.doctor.rules import diagnose
+
+        return diagnose(self.observations())
+
+    def close(self) -> None:
+        """Remove every hook (idempotent); measurements are kept for ``diagnose``."""
+        for handle in self._handles:
+            handle.remove()
+        self._handles.clear()
+        self._before = None
+        self._closed = True
+
+    def __enter__(self) -> Doctor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __del__(self) -> None:  # never leave hooks on a model that outlives its doctor
+        try:
+            self.close()
+        except Exception:  # noqa: BLE001 - interpreter shutdown; nothing to clean then
+            pass
+
+    def __repr__(self) -> str:
+        return (f"Doctor(layers={len(self._layers)}, activations={len(self._kinds)}, "
+                f"every={self.every}, steps={self.step}, epochs={len(self._epochs)})")
+
+    # ------------------------------------------------------------------ internals
+    def _sampled(self, step: int) -> bool:
+        """The first steps always; then every ``every`` steps while the time the sampled
+        statistics took stays within ``budget`` of the run's wall time so far."""
+        if step < _FIRST_STEPS:
+            return True
+        if step % self.every:
+            return False
+        return self.budget is None or self._spent <= self.budget * (
+            time.perf_counter() - self._t0)
+
+    def _loss_values(self) -> list[float]:
+        if any(not isinstance(v, float) for v in self._losses):
+            import torch
+
+            tensors = [i for i, v in enumerate(self._losses) if not isinstance(v, float)]
+            values = torch.stack([self._losses[i].float().reshape(()) for i in tensors])
+            for i, v in zip(tensors, values.cpu().tolist(), strict=True):
+                self._losses[i] = float(v)
+        return [float(v) for v in self._losses]
+
+    def _act_hook(self, name: str, kind: str) -> Any:
+        def hook(module: nn.Module, args: object, out: object) -> None:
+            if not self._sampling or not module.training:
+                return
+            import torch
+
+            if not isinstance(out, torch.Tensor) or out.ndim < 2 or out.shape[0] < 2:
+                return
+            if any(a.step == self.step and a.name == name for a in self._acts[-8:]):
+                return  # a module called twice in one step (weight sharing): keep the first
+            started = time.perf_counter()
+            with torch.no_grad():
+                flat = out.detach().float().reshape(out.shape[0], -1)
+                stats = [flat.square().mean().sqrt()]
+                if kind in _DEAD_KINDS:  # dead: zero (ReLU never negative) for every example
+                    stats.append((flat.amax(dim=0) <= 0).float().mean())
+                # saturated: the derivative is under 10% of its peak (tanh' = 1 - y^2 < 0.1;
+                # sigmoid' = y(1 - y) < 0.025)
+                if kind == "tanh":
+                    stats.append((flat.abs() > 0.95).float().mean())
+                elif kind == "sigmoid":
+                    stats.append(((flat - 0.5).abs() > 0.474).float().mean())
+                values = torch.stack(stats).tolist()  # one host copy
+            rms = float(values[0])
+            dead = float(values[1]) if kind in _DEAD_KINDS else None
+            sat = float(values[-1]) if kind in ("tanh", "sigmoid") else None
+            self._acts.append(ActivationSample(self.step, name, kind, dead, sat, rms))
+            self._spent += time.perf_counter() - started
+        return hook
+
+
+def _weighted_layers(model: nn.Module) -> list[tuple[str, list[Any]]]:
+    """Leaf-ish modules owning a weight matrix/kernel (not embeddings or norms), in
+    registration order (first layer first), with those weights."""
+    import torch
+
+    layers = []
+    for name, module in model.named_modules():
+        if isinstance(module, (torch.nn.Embedding, torch.nn.EmbeddingBag)):
+            continue
+        params = [p for p in module.parameters(recurse=False)
+                  if p.requires_grad and p.ndim >= 2]
+        if params:
+            layers.append((name or type(module).__name__, params))
+    if not layers:
+        warnings.warn("Doctor: the model has no trainable weight matrix or kernel; gradient "
+                      "and update statistics are not measured (only the losses are)",
+                      RuntimeWarning, stacklevel=3)
+    return layers
+
+
+def _norms(tensors: list[Any]) -> list[Any]:
+    """The L2 norm of each tensor as 0-dim tensors, batched (``torch._foreach_norm``, as
+    ``clip_grad_norm_`` uses) when the tensors allow it."""
+    import torch
+
+    if not tensors:
+        return []
+    try:
+        return list(torch._foreach_norm(tensors))
+    except (RuntimeError, TypeError, AttributeError, NotImplementedError):
+        return [torch.linalg.vector_norm(t.float()) for t in tensors]
+
+
+def _to_floats(tensors: list[Any]) -> list[float]:
+    """0-dim tensors as Python floats with one host copy when they share a device."""
+    import torch
+
+    if not tensors:
+        return []
+    try:
+        return [float(v) for v in torch.stack([t.float().reshape(()) for t in tensors]
+                                              ).double().cpu().tolist()]
+    except RuntimeError:  # tensors on several devices
+        return [float(t) for t in tensors]
+
+
+def _decay_per_step(optimizer: Any) -> float | None:
+    """The share of the weights that weight decay alone removes per step: ``lr * wd`` for
+    decoupled decay (AdamW), ``lr * wd / (1 - momentum)`` for SGD (heavy-ball steps add up);
+    None without an optimizer, without decay, or for coupled decay in adaptive optimizers
+    (Adam, RMSprop), whose normalised steps the update/weight cosine measures instead."""
+    if optimizer is None or not getattr(optimizer, "param_groups", None):
+        return None
+    group = max(optimizer.param_groups, key=lambda g: float(g.get("weight_decay") or 0.0))
+    wd = float(group.get("weight_decay") or 0.0)
+    lr = float(group.get("initial_lr", group.get("lr", 0.0)) or 0.0)
+    name = type(optimizer).__name__
+    if wd <= 0 or lr <= 0:
+        return None
+    if name == "AdamW":
+        return lr * wd
+    if name == "SGD":
+        momentum = min(float(group.get("momentum") or 0.0), 0.99)
+        return lr * wd / (1.0 - momentum)
+    return None
+
+
+def _dropout_rate(model: nn.Module) -> float:
+    """The largest dropout probability among the model's dropout modules (0 if none)."""
+    import torch
+
+    rates = [float(m.p) for m in model.modules()
+             if isinstance(m, torch.nn.modules.dropout._DropoutNd)]
+    return max(rates, default=0.0)
+
+
+def _num(value: Any) -> float | None:
+    if value is None:
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise TypeError(f"end_epoch values must be numbers or None, got {value!r}") from None

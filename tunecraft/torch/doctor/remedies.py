@@ -1,0 +1,138 @@
+"""``Diagnosis.fix``: the remedies a :class:`TrainConfig` can express, one per problem code.
+
+Each remedy returns the fields to change, computed from the problem's measured numbers and
+the current config (AutoTrainer's repair table, Zhang et al. ICSE 2021, Table II, restricted
+to what a config can say: learning rate, warm-up, schedule, initialisation, clipping, weight
+decay, dropout, early stopping). Remedies are applied most severe problem first; a field set
+by one is not changed by a later one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from tunecraft.torch.doctor.diagnosis import Diagnosis, Problem
+
+if TYPE_CHECKING:
+    from tunecraft.torch.train_config import TrainConfig
+
+__all__ = ["REMEDIES", "apply", "changes_for", "target_update"]
+
+Remedy = Callable[[Problem, "TrainConfig", Mapping[str, Any]], dict[str, Any]]
+
+
+def _init_for(context: Mapping[str, Any]) -> str:
+    kinds = set(context.get("activations") or ())
+    return "xavier_normal" if kinds and kinds <= {"tanh", "sigmoid"} else "kaiming_normal"
+
+
+def target_update(config: TrainConfig) -> float:
+    """The first-step update-to-weight ratio a well-set learning rate gives ``config``'s
+    optimizer: 2e-2 of the weights for Adam-type steps (``lr * sign(g)``-like), 6e-2 for
+    RMSprop (its first step is inflated while the squared-gradient average warms up), and
+    ``4e-2 * (1 - momentum)`` for SGD, whose heavy-ball steps grow ``1 / (1 - momentum)``
+    times after the first (Polyak 1964). About 0.7 x the median of the healthy runs of the
+    dev zoo (benchmarks/doctor_zoo.py), which sets the scale; the ratio is scale-free."""
+    name = config.optimizer
+    if name == "sgd":
+        momentum = config.momentum or 0.0
+        return 4e-2 * (1.0 - min(momentum, 0.99))
+    return 6e-2 if name == "rmsprop" else 2e-2
+
+
+def _lr_factor(p: Problem, c: TrainConfig, low: float, high: float, default: float) -> float:
+    """The learning-rate factor that brings the measured first step to the target."""
+    first = p.data.get("update0")
+    if first is None or not first > 0:
+        return float(p.data.get("lr_factor", default))
+    return float(min(high, max(low, target_update(c) / float(first))))
+
+
+def _lr_high(p: Problem, c: TrainConfig, ctx: Mapping[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {"lr": c.lr * _lr_factor(p, c, 1e-5, 0.3, 0.1)}
+    if c.warmup_pct == 0:
+        out["warmup_pct"] = 0.05
+    return out
+
+
+def _lr_low(p: Problem, c: TrainConfig, ctx: Mapping[str, Any]) -> dict[str, Any]:
+    return {"lr": c.lr * _lr_factor(p, c, 3.0, 1e5, 10.0)}
+
+
+def _vanishing(p: Problem, c: TrainConfig, ctx: Mapping[str, Any]) -> dict[str, Any]:
+    return {"init": "lsuv"} if c.init != "lsuv" else {"lr": c.lr * 3}
+
+
+def _exploding(p: Problem, c: TrainConfig, ctx: Mapping[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {"grad_clip": 1.0 if c.grad_clip is None else c.grad_clip / 10}
+    if c.init in ("torch_default", "orthogonal", "xavier_uniform", "kaiming_uniform"):
+        out["init"] = _init_for(ctx)
+    return out
+
+
+def _dead(p: Problem, c: TrainConfig, ctx: Mapping[str, Any]) -> dict[str, Any]:
+    return {"init": "kaiming_normal"} if c.init != "kaiming_normal" else {"lr": c.lr / 3}
+
+
+def _saturated(p: Problem, c: TrainConfig, ctx: Mapping[str, Any]) -> dict[str, Any]:
+    return {"init": "xavier_normal"} if c.init != "xavier_normal" else {"init": "lsuv"}
+
+
+def _overfitting(p: Problem, c: TrainConfig, ctx: Mapping[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {"weight_decay": max(0.05, min(c.weight_decay * 10, 0.5))}
+    if ctx.get("has_dropout") and c.dropout < 0.3:
+        out["dropout"] = 0.3
+    if c.patience is None:
+        out["patience"] = 3
+    return out
+
+
+def _underfitting(p: Problem, c: TrainConfig, ctx: Mapping[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if c.weight_decay > 1e-4:
+        out["weight_decay"] = c.weight_decay / 100
+    if c.dropout > 0.1:
+        out["dropout"] = 0.1
+    if c.label_smoothing > 0.1:
+        out["label_smoothing"] = 0.0
+    if not out:
+        out["lr"] = c.lr * 3
+    return out
+
+
+def _plateau(p: Problem, c: TrainConfig, ctx: Mapping[str, Any]) -> dict[str, Any]:
+    if p.data.get("collapsed") and c.schedule != "cosine":
+        return {"schedule": "cosine", "schedule_params": {}}
+    return {"lr": c.lr * 3, "schedule": "cosine", "schedule_params": {}}
+
+
+REMEDIES: Mapping[str, Remedy] = {
+    "lr_too_high": _lr_high, "lr_too_low": _lr_low, "vanishing_gradients": _vanishing,
+    "exploding_gradients": _exploding, "dead_units": _dead, "saturated_units": _saturated,
+    "overfitting": _overfitting, "underfitting": _underfitting, "plateau": _plateau,
+}
+"""code -> remedy ``(problem, config, context) -> {field: new value}``."""
+
+
+def changes_for(diagnosis: Diagnosis, config: TrainConfig) -> dict[str, Any]:
+    """The config fields ``fix`` would change, and to what."""
+    changes: dict[str, Any] = {}
+    for problem in diagnosis.at_least("warning"):
+        remedy = REMEDIES.get(problem.code)
+        if remedy is None:
+            continue
+        for key, value in remedy(problem, config, diagnosis.context).items():
+            changes.setdefault(key, value)
+    return changes
+
+
+def apply(diagnosis: Diagnosis, config: TrainConfig) -> TrainConfig:
+    """``config`` with the diagnosis's remedies applied (see the module docstring)."""
+    from tunecraft.torch.train_config import TrainConfig
+
+    if not isinstance(config, TrainConfig):
+        raise TypeError(f"fix() needs a TrainConfig, got {type(config).__name__}; build one "
+                        "with tunecraft.torch.TrainConfig(...)")
+    changes = changes_for(diagnosis, config)
+    return config.replace(**changes) if changes else config

@@ -1,0 +1,364 @@
+"""The doctor's rules: from :class:`Observations` to problems, each from its mechanism.
+
+Every rule reads a signal that the cause produces, not a symptom several causes share
+(AutoTrainer, Zhang et al. ICSE 2021, Sec. III; BTTackler, Pei et al. 2026, Table 1):
+
+- step size: the per-step update-to-weight ratio ``||dW|| / ||W||`` (healthy runs sit
+  near 1e-3..1e-1; Karpathy's rule of thumb) and loss spikes above the untrained (first)
+  loss; the first step's ratio, proportional to the learning rate, sizes the remedy;
+- signal growth: the activation RMS grows by a factor per layer at initialisation (He et
+  al. 2015: 1 for a variance-preserving init), which makes gradients explode;
+- gradient flow: the ratio of the first layer's relative gradient ``||g||/||w||`` to the
+  last layer's (a 15-layer sigmoid MLP: 1e-12 against 0.5);
+- units: the share of ReLU units that are zero for a whole batch, and of tanh/sigmoid
+  outputs in the flat tails, at initialisation and later;
+- loss dynamics: progress from the untrained loss, the train/validation gap, the rise of
+  the validation loss above its minimum, the last epochs' improvement.
+
+Thresholds live in :data:`THRESHOLDS`; a healthy run gets no problem above ``info``.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Mapping
+from types import MappingProxyType
+
+import numpy as np
+
+from tunecraft.torch.doctor.diagnosis import Diagnosis, Problem
+from tunecraft.torch.doctor.observations import Observations
+
+__all__ = ["THRESHOLDS", "diagnose"]
+
+THRESHOLDS: Mapping[str, float] = MappingProxyType({
+    "update_high": 0.05,      # per-step ||dW||/||W|| above this: steps rewrite the weights
+    "update_low": 1e-3,       # ... below this (largest step): the weights barely move
+    "spike": 3.0,             # a step loss this many times the untrained loss: a blow-up
+    "stuck_progress": 0.15,   # (initial - final) / initial loss below this: nothing learned
+    "vanishing": 1e-3,        # first/last relative gradient below this
+    "exploding_gain": 1.15,   # activation RMS growth per layer at init (1 = preserving)
+    "exploding_signal": 2.5,  # ... and over the whole depth (at least 3 activations)
+    "dead": 0.5,              # share of ReLU units dead for the whole batch
+    "saturated": 0.5,         # share of tanh/sigmoid outputs in the flat tails
+    "overfit_rise": 0.2,      # validation loss this far (relative) above its minimum
+    "memorised": 0.05,        # train loss below this x the validation loss ...
+    "memorised_gap": 0.2,     # ... and a gap above this x the untrained loss: memorised
+    "plateau_gain": 0.02,     # relative train-loss gain over the last epochs below this
+    "collapse": 0.02,         # late/early update ratio below this: the step size collapsed
+    "decay_step": 0.05,       # weight decay removing this share of the weights per step
+    "heavy_dropout": 0.5,     # dropout probability from which dropout alone can underfit
+})
+
+
+def diagnose(obs: Observations, thresholds: Mapping[str, float] | None = None) -> Diagnosis:
+    """Apply every rule to ``obs``; never raises for short or odd runs."""
+    th = {**THRESHOLDS, **(thresholds or {})}
+    context = {"has_dropout": obs.has_dropout, "activations": list(obs.activation_kinds),
+               "layers": len(obs.layers), "early_stopping": obs.early_stopping}
+    steps, epochs = len(obs.step_losses), len(obs.epochs)
+    if steps == 0:
+        return Diagnosis((Problem("no_data", "info", "no optimizer step was recorded yet",
+                                  "call doctor.after_backward(loss) and doctor.after_step() "
+                                  "in the training loop, then diagnose()"),), 0, epochs,
+                         context)
+    s = _Signals(obs, th)
+    found: list[Problem] = []
+    for rule in (s.rule_exploding, s.rule_lr_too_high, s.rule_dead, s.rule_saturated,
+                 s.rule_vanishing, s.rule_lr_too_low, s.rule_plateau, s.rule_overfitting,
+                 s.rule_underfitting):
+        p = rule(found)
+        if p is not None:
+            found.append(p)
+    if not epochs:
+        found.append(Problem("no_data", "info", f"{steps} steps but end_epoch was never "
+                             "called", "call doctor.end_epoch(train_loss=..., val_loss=...) "
+                             "after each epoch to check over- and underfitting"))
+    return Diagnosis(tuple(found), steps, epochs, context)
+
+
+def _g(x: float | None) -> str:
+    return "n/a" if x is None else f"{x:.3g}"
+
+
+class _Signals:
+    """The derived signals of one run and one method per rule."""
+
+    def __init__(self, obs: Observations, th: Mapping[str, float]) -> None:
+        self.obs, self.th = obs, th
+        self.l0 = obs.initial_loss()
+        self.tail = obs.tail_loss()
+        self.progress = ((self.l0 - self.tail) / abs(self.l0)
+                         if math.isfinite(self.l0) and self.l0 != 0 and math.isfinite(self.tail)
+                         else 0.0)
+        self.nan_at = obs.first_non_finite()
+        losses = np.asarray(obs.step_losses, dtype=np.float64)
+        finite = losses[np.isfinite(losses)]
+        self.peak = float(finite.max()) if finite.size else math.nan
+        self.peak_at = int(np.argmax(np.where(np.isfinite(losses), losses, -np.inf))
+                           ) if finite.size else 0
+        self.depth = obs.depth_ratio()
+        self.g0 = obs.initial_gradient()
+        self.growth = obs.signal_growth()
+        self.gain_per_layer = obs.layer_gain()
+        self.upd0 = obs.first_update()
+        self.upd = obs.update_ratio("peak")
+        self.upd_early, self.upd_late = obs.update_ratio("early"), obs.update_ratio("late")
+        self.cos = obs.update_cosine()
+        decay = obs.decay_per_step
+        self.heavy_decay = decay is not None and decay >= th["decay_step"]
+        self.decay_driven = (self.cos is not None and self.cos < -0.5) or self.heavy_decay
+        # training-mode dropout multiplies kept units by 1 / (1 - p): at p >= 0.5 the noise
+        # it injects (and amplifies through depth) can swamp the gradient signal
+        self.heavy_dropout = obs.dropout_rate >= th["heavy_dropout"]
+        self.dead0, self.dead = self._units("dead")
+        self.sat0, self.sat = self._units("saturated")
+        train = [e.train_loss for e in obs.epochs if e.train_loss is not None
+                 and math.isfinite(e.train_loss)]
+        self.train = train
+        self.val = [e.val_loss for e in obs.epochs if e.val_loss is not None
+                    and math.isfinite(e.val_loss)]
+        half = len(train) // 2
+        self.gain = ((min(train[:half]) - min(train[half:])) / max(abs(min(train[:half])),
+                                                                    1e-12)
+                     if len(train) >= 4 else None)
+        self.stalled = self.gain is not None and self.gain < th["plateau_gain"]
+        vhalf = len(self.val) // 2
+        self.val_stalled = len(self.val) >= 4 and (
+            min(self.val[:vhalf]) - min(self.val[vhalf:])) < th["plateau_gain"] * abs(
+            min(self.val[:vhalf]))
+        self.shrink = obs.weight_shrink()
+        self.collapsed = (self.upd is not None and self.upd_late is not None
+                          and self.upd_late < th["collapse"] * self.upd)
+
+    def _units(self, stat: str) -> tuple[float | None, float | None]:
+        """The worst activation module's share at the first sample, and over the second
+        half of the samples (one dead or saturated layer blocks the gradient of all below)."""
+        series = self.obs.activation_series(stat)
+        if not series:
+            return None, None
+        first = max(v[0][1] for v in series.values())
+        later = max(statistics.fmean([x for _, x in v[len(v) // 2:]]) for v in series.values())
+        return first, later
+
+    def _spiked(self) -> bool:
+        return (self.nan_at is not None or (
+            math.isfinite(self.l0) and self.l0 > 0 and self.peak > self.th["spike"] * self.l0
+            and self.peak_at > 0))
+
+    # ------------------------------------------------------------------ rules
+    def rule_exploding(self, found: list[Problem]) -> Problem | None:
+        th, gain, grow = self.th, self.gain_per_layer, self.growth
+        bad = self.obs.non_finite_grad_steps
+        modules = self.obs.activation_modules()
+        if (gain is not None and grow is not None and modules >= 3
+                and gain > th["exploding_gain"] and grow > th["exploding_signal"]):
+            return Problem(
+                "exploding_gradients", "error",
+                f"before any update the activations grow {gain:.3g} x per layer "
+                f"(variance-preserving init: about 1), {grow:.3g} x from the first of "
+                f"{modules} activation layers to the last, and gradients grow with them "
+                f"(largest layer gradient {_g(self.g0)} x its weights): the initial weights "
+                "amplify what passes through them",
+                "re-initialise with a variance-preserving scheme (init='kaiming_normal' for "
+                "ReLU, 'xavier_normal' for tanh) and clip the gradient norm (grad_clip=1.0)",
+                {"gain_per_layer": gain, "growth": grow})
+        if bad and bad[0] < 3:
+            return Problem(
+                "exploding_gradients", "error",
+                f"gradients are NaN/inf from step {bad[0]}, before any large update",
+                "re-initialise (init='kaiming_normal') and clip gradients (grad_clip=1.0)",
+                {"step": float(bad[0])})
+        return None
+
+    def rule_lr_too_high(self, found: list[Problem]) -> Problem | None:
+        th, upd = self.th, self.upd
+        big_steps = upd is not None and upd > th["update_high"] and not self.decay_driven
+        spiked = self._spiked()
+        killed = (self.dead is not None and self.dead0 is not None
+                  and self.dead > th["dead"] and self.dead - self.dead0 > 0.25)
+        lost = self.progress < th["stuck_progress"]
+        if _has(found, "exploding_gradients") or not (
+                spiked or (big_steps and (lost or killed))):
+            return None
+        if (self.heavy_decay or self.heavy_dropout) and self.nan_at is None:
+            return None  # weight decay, or dropout noise amplified 1 / (1 - p) times, rocks
+            # the weights: the regularisation is the cause (see rule_underfitting)
+            return None
+        if not spiked and not killed and self.depth is not None and (
+                self.depth < th["vanishing"]):
+            return None  # adaptive optimizers take big steps on vanishing gradients' noise
+        parts = []
+        if self.nan_at is not None:
+            parts.append(f"the loss became NaN/inf at step {self.nan_at}")
+        elif spiked:
+            parts.append(f"the loss spiked to {self.peak:.3g} at step {self.peak_at}, "
+                         f"{self.peak / self.l0:.3g} x the untrained loss {self.l0:.3g}")
+        if upd is not None:
+            parts.append(f"steps change the weights by up to {upd:.3g} of their norm "
+                         "(healthy: about 1e-3..3e-2)")
+        if killed:
+            parts.append(f"{100 * (self.dead or 0):.0f}% of a layer's ReLU units died during "
+                         f"training ({100 * (self.dead0 or 0):.0f}% at the start)")
+        parts.append(f"loss now {self.tail:.3g} vs {self.l0:.3g} untrained")
+        data = {"lr_factor": 0.1 if upd is None or upd < 0.5 else 0.01}
+        if self.upd0 is not None:
+            parts.append(f"the first step already moved the weights by {self.upd0:.3g} of "
+                         "their norm")
+            data["update0"] = self.upd0
+        return Problem("lr_too_high", "error", "; ".join(parts),
+                       "lower the learning rate so the first step moves the weights by the "
+                       "optimizer's healthy share of their norm (Adam 2e-2, RMSprop 6e-2, SGD "
+                       "4e-2 x (1 - momentum); fix() computes the factor from the measured "
+                       "step) and warm it up over the first 5% of steps (warmup_pct=0.05)",
+                       data)
+
+    def rule_dead(self, found: list[Problem]) -> Problem | None:
+        if self.dead0 is None or self.dead0 <= self.th["dead"] or _has(found, "lr_too_high"):
+            return None
+        return Problem(
+            "dead_units", "error" if self.progress < 0.5 else "warning",
+            f"{100 * self.dead0:.0f}% of a layer's ReLU units output 0 for the whole batch "
+            f"from the start (later {100 * (self.dead or 0):.0f}%); they pass no gradient",
+            "re-initialise with init='kaiming_normal' (zero biases, He-scaled weights); if it "
+            "persists use LeakyReLU/GELU in the model", {"dead": self.dead0})
+
+    def rule_saturated(self, found: list[Problem]) -> Problem | None:
+        sat = self.sat0
+        if sat is None or sat <= self.th["saturated"] or _has(found, "lr_too_high"):
+            return None
+        return Problem(
+            "saturated_units", "error" if self.progress < 0.5 else "warning",
+            f"{100 * sat:.0f}% of a layer's tanh/sigmoid outputs sit where the slope is under "
+            f"10% of its peak at the start (later {100 * (self.sat or 0):.0f}%)",
+            "re-initialise with init='xavier_normal' (Glorot: keeps pre-activations near 0)",
+            {"saturated": sat})
+
+    def rule_vanishing(self, found: list[Problem]) -> Problem | None:
+        d = self.depth
+        if d is None or d >= self.th["vanishing"] or _has(
+                found, "dead_units", "lr_too_high", "exploding_gradients", "saturated_units"):
+            return None
+        if self.heavy_decay:
+            return None  # decay shrinking the weights starves the early layers: underfitting
+        sev = "error" if self.progress < 0.5 else "info"
+        return Problem(
+            "vanishing_gradients", sev,
+            f"the first layer's gradient/weight ratio is {d:.3g} x the last layer's "
+            f"(healthy: 0.01..10); the early layers do not learn; loss {self.tail:.3g} vs "
+            f"{self.l0:.3g} untrained",
+            "re-initialise layer by layer to unit variance (init='lsuv'); if it persists use "
+            "ReLU/GELU activations, residual connections or normalisation layers",
+            {"depth_ratio": d})
+
+    def rule_lr_too_low(self, found: list[Problem]) -> Problem | None:
+        upd = self.upd
+        if upd is None or upd >= self.th["update_low"] or any(p.rank >= 2 for p in found):
+            return None
+        if self.progress >= 0.5 or self.decay_driven or self.collapsed:
+            return None  # decay-driven: weight decay holds the model (underfit); collapsed:
+            # the schedule shrank the steps 50x during the run (a plateau), not the base LR
+        factor = float(min(1e5, max(3.0, 1e-2 / max(upd, 1e-12))))
+        return Problem(
+            "lr_too_low", "error" if self.progress < self.th["stuck_progress"] else "warning",
+            f"even the largest steps change the weights by only {upd:.3g} of their norm "
+            f"(healthy: about 1e-3..3e-2); loss {self.tail:.3g} vs {self.l0:.3g} untrained "
+            f"({100 * self.progress:.0f}% progress)",
+            f"multiply the learning rate by about {factor:.3g}",
+            {"lr_factor": factor, **({"update0": self.upd0} if self.upd0 else {})})
+
+    def rule_plateau(self, found: list[Problem]) -> Problem | None:
+        if not (self.stalled and self.collapsed) or any(p.rank >= 1 for p in found):
+            return None
+        if self.progress > 0.9:
+            return None
+        return Problem(
+            "plateau", "warning",
+            f"the training loss improved {100 * (self.gain or 0):.1f}% over the last "
+            f"{len(self.train) - len(self.train) // 2} epochs and sits at {self.train[-1]:.3g} "
+            f"({100 * self.progress:.0f}% below the untrained {self.l0:.3g}); steps fell to "
+            f"{_g(self.upd_late)} of the weights from up to {_g(self.upd)}: the learning rate "
+            "decayed before the model converged",
+            "use a schedule that decays late (schedule='cosine') so the learning rate stays "
+            "useful", {"gain": self.gain or 0.0, "collapsed": 1.0})
+
+    def rule_overfitting(self, found: list[Problem]) -> Problem | None:
+        val, train = self.val, self.train
+        if len(val) < 4 or not train or any(p.rank >= 2 for p in found):
+            return None
+        best = int(np.argmin(val))
+        after = val[best + 1:]
+        sev = "info" if self.obs.early_stopping else "warning"
+        if math.isfinite(self.l0) and train[-1] < self.th["memorised"] * val[-1] and (
+                val[-1] - train[-1]) > self.th["memorised_gap"] * self.l0:
+            return Problem(
+                "overfitting", sev,
+                f"the training loss {train[-1]:.3g} is {val[-1] / max(train[-1], 1e-12):.0f} x "
+                f"below the validation loss {val[-1]:.3g}: the model memorised its training "
+                "set", "regularise: weight_decay=0.05 (x10 if set), dropout=0.3 where the "
+                "model has dropout, early stopping (patience=3), or more training data",
+                {"gap": val[-1] - train[-1], "best_epoch": best + 1})
+        if len(after) < 2:
+            return None  # the minimum is recent: one bad epoch is noise, not a trend
+        rise = (statistics.fmean(after[-2:]) - val[best]) / max(abs(val[best]), 1e-12)
+        if rise < self.th["overfit_rise"] or train[-1] >= val[-1] or min(after[-2:]) <= (
+                val[best] * (1 + self.th["overfit_rise"] / 2)):
+            return None
+        tail = (" (early stopping keeps the best epoch's weights)" if self.obs.early_stopping
+                else "")
+        return Problem(
+            "overfitting", sev,
+            f"the validation loss rose {100 * rise:.0f}% above its minimum {val[best]:.3g} "
+            f"(epoch {best + 1}) to {val[-1]:.3g}, while the training loss fell to "
+            f"{train[-1]:.3g}{tail}",
+            "regularise: weight_decay=0.05 (x10 if set), dropout=0.3 where the model has "
+            "dropout, and early stopping (patience=3)", {"rise": rise, "best_epoch": best + 1})
+
+    def rule_underfitting(self, found: list[Problem]) -> Problem | None:
+        val, train = self.val, self.train
+        if not val or not train or any(p.rank >= 1 for p in found) or self.progress >= 0.5:
+            return None
+        gap = (val[-1] - train[-1]) / max(abs(train[-1]), 1e-12)
+        if gap > 0.2 and not (self.heavy_decay or self.heavy_dropout):
+            return None
+        dropped = self.heavy_dropout
+        if self.heavy_decay:
+            why = (f"weight decay alone removes {100 * (self.obs.decay_per_step or 0):.3g}% "
+                   "of the weights every step (learning rate x weight decay, / (1 - "
+                   "momentum) for SGD): it outweighs the gradient")
+        elif self.decay_driven or (self.shrink is not None and self.shrink < 0.5):
+            why = (f"updates shrink the weights (update/weight cosine {_g(self.cos)}, weights "
+                   f"now {_g(self.shrink)} x their initial norm): weight decay outweighs the "
+                   "gradient")
+        elif dropped:
+            p = self.obs.dropout_rate
+            why = (f"dropout p={p:.2g} keeps {100 * (1 - p):.0f}% "
+                   f"of the units and scales them {1 / (1 - p):.3g} x: its "
+                   f"noise drowns the signal (training-mode loss {train[-1]:.3g}, evaluation-"
+                   f"mode {val[-1]:.3g})")
+        elif val[-1] < 0.9 * train[-1]:
+            why = (f"the training-mode loss is {train[-1] / val[-1]:.2f} x the evaluation-mode "
+                   "loss: dropout noise drowns the signal")
+        else:
+            why = f"steps change the weights by up to {_g(self.upd)} of their norm"
+        held = (self.decay_driven or (self.shrink is not None and self.shrink < 0.5)
+                or val[-1] < 0.9 * train[-1] or dropped)
+        if not (self.stalled or self.val_stalled or held):
+            return Problem(
+                "underfitting", "info",
+                f"the training loss {train[-1]:.3g} is {100 * self.progress:.0f}% below the "
+                f"untrained {self.l0:.3g} and still falling", "train for more epochs",
+                {"progress": self.progress})
+        return Problem(
+            "underfitting", "warning",
+            f"the training loss stopped at {train[-1]:.3g}, only {100 * self.progress:.0f}% "
+            f"below the untrained {self.l0:.3g}, and the validation loss {val[-1]:.3g} is no "
+            f"higher: the model does not fit even its training data; {why}",
+            "weaken regularisation (weight_decay / 100, dropout <= 0.1), or give the model "
+            "more capacity", {"progress": self.progress, "decay_driven": float(
+                self.decay_driven)})
+
+
+def _has(found: list[Problem], *codes: str) -> bool:
+    return any(p.code in codes and p.rank >= 1 for p in found)

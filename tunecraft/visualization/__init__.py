@@ -1,0 +1,41 @@
+"""Optuna's ``optuna.visualization``: ``plot_*(study, params=..., target=..., target_name=...)``
+returning Plotly figures, over :mod:`tunecraft.viz` (``pip install 'tunecraft[viz]'``).
+
+The Matplotlib versions are in :mod:`tunecraft.visualization.matplotlib`. tunecraft's own
+:mod:`tunecraft.viz` has the same plots with more options (``max_trials``, ``grid``).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+
+from tunecraft.visualization._adapt import Plots
+
+_plots = Plots("tunecraft.viz.plotly")
+plot_contour = _plots.plot_contour
+plot_edf = _plots.plot_edf
+plot_intermediate_values = _plots.plot_intermediate_values
+plot_optimization_history = _plots.plot_optimization_history
+plot_parallel_coordinate = _plots.plot_parallel_coordinate
+plot_param_importances = _plots.plot_param_importances
+plot_pareto_front = _plots.plot_pareto_front
+plot_slice = _plots.plot_slice
+plot_timeline = _plots.plot_timeline
+plot_rank = _plots.unsupported("plot_rank", "use plot_slice or plot_contour")
+plot_hypervolume_history = _plots.unsupported(
+    "plot_hypervolume_history", "compute it with tunecraft.hypervolume and plot the series")
+plot_terminator_improvement = _plots.unsupported(
+    "plot_terminator_improvement", "tunecraft has no terminator; use plot_optimization_history")
+
+
+def is_available() -> bool:
+    """Whether Plotly is installed (the ``viz`` extra)."""
+    return importlib.util.find_spec("plotly") is not None
+
+
+__all__ = [
+    "is_available", "plot_contour", "plot_edf", "plot_hypervolume_history",
+    "plot_intermediate_values", "plot_optimization_history", "plot_parallel_coordinate",
+    "plot_param_importances", "plot_pareto_front", "plot_rank", "plot_slice",
+    "plot_terminator_improvement", "plot_timeline",
+]
