@@ -34,8 +34,6 @@ ALLOWED_CYCLES: list[frozenset[str]] = [
     # one torch search space in three encodings (issue #13 item 3)
     frozenset({"tunecraft.torch._torch_schedules", "tunecraft.torch.plateau",
                "tunecraft.torch.schedule_search", "tunecraft.torch.schedules"}),
-    # the training doctor, written during the parallel session of 2026-12-07
-    frozenset({"tunecraft.torch.doctor.diagnosis", "tunecraft.torch.doctor.remedies"}),
 ]
 """Today's strongly connected components of the import graph (each may only lose members)."""
 

@@ -12,14 +12,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from tunecraft.torch.doctor.diagnosis import Diagnosis, Problem
-
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # diagnosis.py imports this module when Diagnosis.fix is called
+    from tunecraft.torch.doctor.diagnosis import Diagnosis, Problem
     from tunecraft.torch.train_config import TrainConfig
 
 __all__ = ["REMEDIES", "apply", "changes_for", "target_update"]
 
-Remedy = Callable[[Problem, "TrainConfig", Mapping[str, Any]], dict[str, Any]]
+Remedy = Callable[["Problem", "TrainConfig", Mapping[str, Any]], dict[str, Any]]
 
 
 def _init_for(context: Mapping[str, Any]) -> str:
