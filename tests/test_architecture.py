@@ -26,11 +26,6 @@ ALLOWED_CYCLES: list[frozenset[str]] = [
     frozenset({"tunecraft.execution.driver", "tunecraft.execution.executors",
                "tunecraft.execution.worker", "tunecraft.study._add", "tunecraft.study._enqueue",
                "tunecraft.study._optimize", "tunecraft.study.api", "tunecraft.study.study"}),
-    # Optuna compatibility, new in the parallel session of 2026-12-07: break it by moving
-    # what the plug-in bases and tunecraft.plugins share below them
-    frozenset({"tunecraft.plugins", "tunecraft.pruners._optuna_protocol",
-               "tunecraft.pruners.base", "tunecraft.samplers._optuna_protocol",
-               "tunecraft.samplers.base"}),
     # one torch search space in three encodings (issue #13 item 3)
     frozenset({"tunecraft.torch._torch_schedules", "tunecraft.torch.plateau",
                "tunecraft.torch.schedule_search", "tunecraft.torch.schedules"}),

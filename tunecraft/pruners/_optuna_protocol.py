@@ -40,8 +40,8 @@ class OptunaPrunerProtocol:
 
 
 def _native_decide(self: Any, trial: FrozenTrial, history: History) -> Decision:
+    from tunecraft._optuna_bridge import StudyView
     from tunecraft.decision import Decision
-    from tunecraft.plugins import StudyView
 
     pruned = self.prune(StudyView(history, native=True), trial)
     return Decision.PRUNE if pruned else Decision.CONTINUE

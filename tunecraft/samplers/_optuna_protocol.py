@@ -69,7 +69,7 @@ class OptunaProtocol:
         """Optuna's name for a joint sample of ``search_space`` for ``trial``."""
         if not search_space:
             return {}
-        from tunecraft.plugins import from_optuna_distribution
+        from tunecraft._optuna_bridge import from_optuna_distribution
 
         space = {k: from_optuna_distribution(d) for k, d in search_space.items()}
         number = int(trial.number)
@@ -79,7 +79,7 @@ class OptunaProtocol:
     def sample_independent(self, study: Any, trial: Any, param_name: str,
                            param_distribution: Any) -> Any:
         """Optuna's name for sampling one parameter alone for ``trial``."""
-        from tunecraft.plugins import from_optuna_distribution
+        from tunecraft._optuna_bridge import from_optuna_distribution
 
         dim = from_optuna_distribution(param_distribution)
         number = int(trial.number)
@@ -102,21 +102,21 @@ class OptunaProtocol:
 
 
 def _native_joint_space(self: Any, history: History) -> Space:
-    from tunecraft.plugins import optuna_joint_space
+    from tunecraft._optuna_bridge import optuna_joint_space
 
     return optuna_joint_space(self, history, native=True)
 
 
 def _native_sample_joint(self: Any, space: Space, history: History, rng: np.random.Generator,
                          number: int) -> tuple[dict[str, Any], dict[str, Any]]:
-    from tunecraft.plugins import optuna_sample_joint
+    from tunecraft._optuna_bridge import optuna_sample_joint
 
     return optuna_sample_joint(self, space, history, number, native=True)
 
 
 def _native_sample(self: Any, space: Space, history: History, rng: np.random.Generator,
                    number: int) -> dict[str, Any]:
-    from tunecraft.plugins import optuna_sample
+    from tunecraft._optuna_bridge import optuna_sample
 
     return optuna_sample(self, space, history, number, native=True)
 
