@@ -85,6 +85,24 @@ class BasePruner(OptunaPrunerProtocol, ABC):
         return f"{type(self).__name__}()"
 
 
+class WrappingPruner(BasePruner, ABC):
+    """A pruner that adds a rule on top of an optional ``wrapped`` one: a wrapped scheduler
+    keeps its budgets, promotions and checkpoints (without one, the defaults)."""
+
+    wrapped: BasePruner | None
+
+    def allocate(self, number: int, history: History) -> Budget | None:
+        return None if self.wrapped is None else self.wrapped.allocate(number, history)
+
+    def promote(self, history: History) -> Resume | None:
+        return None if self.wrapped is None else self.wrapped.promote(history)
+
+    def keep_checkpoints(self, history: History) -> set[int]:
+        if self.wrapped is None:
+            return super().keep_checkpoints(history)
+        return self.wrapped.keep_checkpoints(history)
+
+
 class NopPruner(BasePruner):
     """Never prunes: ``should_prune()`` is always False."""
 

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from tunecraft.history import History
-from tunecraft.pruners.base import BasePruner, Budget, Decision, NopPruner, Resume
+from tunecraft.pruners.base import BasePruner, Decision, NopPruner, WrappingPruner
 from tunecraft.record import FrozenTrial
 
 __all__ = ["UNRECOVERABLE", "DiagnosisPruner"]
@@ -29,7 +29,7 @@ UNRECOVERABLE: Mapping[str, str] = {
 _RANK = {"info": 0, "warning": 1, "error": 2}
 
 
-class DiagnosisPruner(BasePruner):
+class DiagnosisPruner(WrappingPruner):
     """PRUNE a trial whose diagnosis shows an unrecoverable problem; else ask ``wrapped``.
 
     Pruned trials end PRUNED (never FAIL), with their reports kept, so samplers that learn
@@ -86,18 +86,6 @@ class DiagnosisPruner(BasePruner):
         if self.reason(trial) is not None:
             return Decision.PRUNE
         return (self.wrapped or NopPruner()).decide(trial, history)
-
-    # A wrapped scheduler keeps its brackets, promotions and checkpoints.
-    def allocate(self, number: int, history: History) -> Budget | None:
-        return None if self.wrapped is None else self.wrapped.allocate(number, history)
-
-    def promote(self, history: History) -> Resume | None:
-        return None if self.wrapped is None else self.wrapped.promote(history)
-
-    def keep_checkpoints(self, history: History) -> set[int]:
-        if self.wrapped is None:
-            return super().keep_checkpoints(history)
-        return self.wrapped.keep_checkpoints(history)
 
     def __repr__(self) -> str:
         return (f"{type(self).__name__}(wrapped={self.wrapped!r}, codes={self.codes!r}, "

@@ -6,7 +6,7 @@ import math
 
 from tunecraft._validation import Interval, Spec, validate
 from tunecraft.history import History
-from tunecraft.pruners.base import BasePruner, Budget, Decision, Resume
+from tunecraft.pruners.base import BasePruner, Decision, WrappingPruner
 from tunecraft.record import FrozenTrial
 
 
@@ -19,7 +19,7 @@ _UNSET = _Unset()
 _CONSTRAINTS: Spec = {"patience": Interval(int, 0), "min_delta": Interval(float, 0, finite=False)}
 
 
-class PatientPruner(BasePruner):
+class PatientPruner(WrappingPruner):
     """Consult ``wrapped`` only once the trial has stopped improving for ``patience`` steps.
 
     The trial has stopped improving when the best of its last ``patience + 1`` reports is
@@ -75,18 +75,6 @@ class PatientPruner(BasePruner):
         if not self.stalled(trial, history):
             return Decision.CONTINUE
         return Decision.PRUNE if self.wrapped is None else self.wrapped.decide(trial, history)
-
-    # A wrapped scheduler keeps its brackets, promotions and checkpoints.
-    def allocate(self, number: int, history: History) -> Budget | None:
-        return None if self.wrapped is None else self.wrapped.allocate(number, history)
-
-    def promote(self, history: History) -> Resume | None:
-        return None if self.wrapped is None else self.wrapped.promote(history)
-
-    def keep_checkpoints(self, history: History) -> set[int]:
-        if self.wrapped is None:
-            return super().keep_checkpoints(history)
-        return self.wrapped.keep_checkpoints(history)
 
     def __repr__(self) -> str:
         return (f"{type(self).__name__}(wrapped={self.wrapped!r}, patience={self.patience}, "
