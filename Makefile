@@ -38,8 +38,10 @@ lint: $(VENV)/.dev-installed
 typecheck: $(VENV)/.dev-installed
 	$(BIN)/mypy
 
+# Two pytest workers, a test file per worker at a time (module fixtures are built once); each
+# worker gets its own PostgreSQL schema and temporary folders (tests/conftest.py).
 unit: $(VENV)/.dev-installed
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 # The browser tests (tests/browser) drive Debian's Chromium through Playwright, never a browser
 # download of Playwright's own; install it when it is absent (CI runs as root; idempotent).
@@ -47,7 +49,10 @@ browser:
 	@command -v chromium >/dev/null 2>&1 || (apt-get update && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y chromium chromium-driver)
 
-test: lint typecheck browser unit
+# mypy runs beside pytest (-j2): pytest mostly keeps one core busy, so the type check costs no
+# wall time; the run fails when either fails.
+test: lint browser
+	$(MAKE) --no-print-directory -j2 typecheck unit
 
 bench: $(VENV)/.dev-installed
 	$(PIP) install --quiet --disable-pip-version-check -e '.[dev,bench]'

@@ -1,7 +1,8 @@
 """Labelled zoo of sick and healthy training runs: does the doctor name the cause, and does one
 ``fix`` cure it?
 
-Run: ``python -m benchmarks.doctor_zoo [--zoo dev|holdout|final] [--workers 2] [--out PATH]``.
+Run: ``python -m benchmarks.doctor_zoo [--zoo dev|holdout|final|fresh] [--workers 2]
+[--out PATH]``.
 
 Every case (benchmarks/doctor_zoo_cases.py) trains with ``fit(..., doctor=True)``; a sick
 run counts as right when its label is among the problems above ``info`` (and we also report
@@ -165,7 +166,7 @@ def print_summary(s: dict[str, Any], rows: list[dict[str, Any]]) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--zoo", choices=("dev", "holdout", "final"), default="dev")
+    ap.add_argument("--zoo", choices=("dev", "holdout", "final", "fresh"), default="dev")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--only", default=None, help="run only cases whose name contains this")
     ap.add_argument("--no-repair", action="store_true")

@@ -68,7 +68,9 @@ def load(name: str, seed: int, n_train: int | None) -> tuple[Arrays, Arrays]:
         s = x.cumsum(1)[:, -1]
         y = (s[:, 0] > 0).astype(int) * 2 + (s[:, 1] + 0.5 * s[:, 2] > 0).astype(int)
     else:
-        raise ValueError(name)
+        from benchmarks.doctor_zoo_fresh import fresh_data
+
+        x, y = fresh_data(name, rng, seed)
     order = rng.permutation(len(x))
     x, y = x[order].astype(np.float32), y[order].astype(np.int64)
     cut = int(0.6 * len(x))
@@ -96,8 +98,10 @@ def _bars(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def dims(data: str) -> tuple[int, int]:
+    from benchmarks.doctor_zoo_fresh import FRESH_DIMS
+
     return {"digits": (64, 10), "digits_img": (64, 10), "table": (20, 4), "seq": (3, 3),
-            "wide_table": (30, 5), "bars_img": (144, 4), "seq_sum": (4, 4)}[data]
+            "wide_table": (30, 5), "bars_img": (144, 4), "seq_sum": (4, 4), **FRESH_DIMS}[data]
 
 
 def make_model(arch: str, data: str, *, depth: int = 2, width: int = 64, act: str = "relu",
@@ -156,14 +160,21 @@ def make_model(arch: str, data: str, *, depth: int = 2, width: int = 64, act: st
             y: torch.Tensor = self.head((h + a).mean(1))
             return y
 
-    build = {"mlp": mlp, "cnn": cnn, "gru": GRUNet, "lstm": GRUNet, "attn": AttnNet}[arch]
+    def conv1d() -> nn.Module:
+        from benchmarks.doctor_zoo_fresh import cnn1d
+
+        net: nn.Module = cnn1d(n_in, n_out, depth, width, acts[act])
+        return net
+
+    build = {"mlp": mlp, "cnn": cnn, "gru": GRUNet, "lstm": GRUNet, "attn": AttnNet,
+             "cnn1d": conv1d}[arch]
 
     def factory(config: Any) -> nn.Module:
         torch.manual_seed(config.seed)
         model = build()
         with torch.no_grad():
             for m in model.modules():
-                if isinstance(m, (nn.Linear, nn.Conv2d)):
+                if isinstance(m, (nn.Linear, nn.Conv1d, nn.Conv2d)):
                     m.weight.mul_(weight_scale)
                     if bias is not None and m.bias is not None and m is not _last(model):
                         m.bias.fill_(bias)
@@ -177,7 +188,7 @@ def _last(model: Any) -> Any:
 
     last = None
     for m in model.modules():
-        if isinstance(m, (nn.Linear, nn.Conv2d)):
+        if isinstance(m, (nn.Linear, nn.Conv1d, nn.Conv2d)):
             last = m
     return last
 
@@ -199,9 +210,13 @@ def _base(opt: str, seed: int, lr_mult: float = 1.0, **cfg: Any) -> dict[str, An
 def build_zoo(kind: str = "dev") -> list[Case]:
     """The labelled runs; ``kind="holdout"`` draws other seeds, sizes and sickness factors;
     ``kind="final"`` is the third zoo (other datasets, architectures, depths, widths, weight
-    scales and seeds), used only for the final check."""
+    scales and seeds); ``kind="fresh"`` the fourth (benchmarks/doctor_zoo_fresh.py)."""
     if kind == "final":
         return _final_zoo()
+    if kind == "fresh":
+        from benchmarks.doctor_zoo_fresh import fresh_zoo
+
+        return fresh_zoo()
     dev = kind == "dev"
     rng = np.random.default_rng(0 if dev else 12345)
     seeds = (0, 1, 2) if dev else (11, 12, 13)

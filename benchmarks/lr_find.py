@@ -13,17 +13,21 @@ with and without momentum, Adam, AdamW; digits, MNIST-1D and synthetic data) and
    iterations, no divergence stop) with the old smoothing and stop (fastai's debiased EMA,
    beta 0.98, stop at 4x its best) and the new ones (zero-lag smoothing, stop on the raw
    loss): the stop is simulated by cutting the sweep where it would have fired, which is
-   exact because a stop does not change the iterations before it;
+   exact because a stop does not change the iterations before it; and candidate defaults
+   on the new curve (``cand-``): the lowest loss's LR divided by 1 or 2, or by a divisor
+   that depends on the optimizer's momentum (:func:`momentum_divisor`);
 3. a training run at every suggested rate and at every rate of a grid (1e-5 to 10, half a
    decade apart): the setting's epochs with a cosine decay per step, then the validation
    accuracy of the final model.
 
 A rate "trains well" when its accuracy is within 0.03 of the grid's best (the target of the
 issue, for the median over seeds in every setting); a run "at chance" is within 0.05 of the
-majority-class rate. Results go to ``benchmarks/results/issue-14.md`` (``--out``); the raw
-curves and accuracies to ``benchmarks/out/lr_find-<time>.json``. Every training run is cached
-by (setting, seed, rate) in ``benchmarks/out/lr_find-cache.json`` so that a rerun only trains
-new rates (``--no-cache`` to retrain everything).
+majority-class rate. Results replace ``benchmarks/results/issue-14.md`` (``--out``), or are
+added to it as a dated section (``--append``); the raw curves and accuracies go to
+``benchmarks/out/lr_find-<time>.json``. Every training run is cached by (setting, seed, rate)
+in ``benchmarks/out/lr_find-cache.json``, written after each (setting, seed), so that a rerun
+only trains new rates (``--no-cache`` to retrain everything). Why the default misses plain
+SGD on MNIST-1D is measured by :mod:`benchmarks.lr_find_why`.
 """
 
 from __future__ import annotations
@@ -42,7 +46,7 @@ import tempfile
 import time
 import warnings
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -202,8 +206,10 @@ def lightning_lr_find(setting: Setting, seed: int) -> float | None:
 
 
 # --------------------------------------------------------------------------- the rules
-def rule_picks(lrs: Sequence[float], losses: Sequence[float]) -> dict[str, float]:
-    """Every candidate rule's pick from one full sweep (see the module docstring)."""
+def rule_picks(lrs: Sequence[float], losses: Sequence[float], momentum: float | None = None
+               ) -> dict[str, float]:
+    """Every candidate rule's pick from one full sweep (see the module docstring);
+    ``momentum`` is the optimizer's, for ``minimum/momentum``."""
     from tunecraft.torch import lr_rules
 
     out: dict[str, float] = {}
@@ -231,7 +237,34 @@ def rule_picks(lrs: Sequence[float], losses: Sequence[float]) -> dict[str, float
                                                   skip_start=len(x) // 10, skip_end=2)
         except ValueError:
             pass
+    # Candidate defaults measured against minimum/3 (see the module docstring)
+    divisors = {"cand-minimum/1": 1.0, "cand-minimum/2": 2.0}
+    if momentum is not None:
+        divisors["cand-minimum/momentum"] = momentum_divisor(momentum)
+    for label, divide in divisors.items():
+        try:
+            out[label] = lr_rules.minimum(x[:n].tolist(), curve, skip_start=len(x) // 10,
+                                          skip_end=2, divide=divide)
+        except ValueError:
+            pass
     return out
+
+
+def momentum_divisor(momentum: float) -> float:
+    """The divisor of the ``minimum/momentum`` candidate: ``3 ** log10(1 / (1 - momentum))``,
+    1 for plain SGD, 3 at momentum 0.9 (SGD's or Adam's ``beta1``), 1.37 at 0.5."""
+    return float(3.0 ** math.log10(1.0 / (1.0 - momentum)))
+
+
+def setting_momentum(setting: Setting) -> float | None:
+    """The momentum of the setting's optimizer: Adam's ``beta1``, SGD's ``momentum`` (0 for
+    plain SGD), None for an optimizer with neither."""
+    import torch
+
+    group = make_optimizer(setting.optimizer, [torch.zeros(1, requires_grad=True)],
+                           1e-3).param_groups[0]
+    value = group["betas"][0] if "betas" in group else group.get("momentum")
+    return None if value is None else float(value)
 
 
 # --------------------------------------------------------------------------- one job
@@ -244,7 +277,7 @@ def run_one(job: tuple[str, int, dict[str, float]]) -> dict[str, Any]:
     setting = SETTINGS[name]
     started = time.perf_counter()
     lrs, losses, default = sweep(setting, seed)
-    picks = rule_picks(lrs, losses)
+    picks = rule_picks(lrs, losses, setting_momentum(setting))
     if default is not None:
         picks["tunecraft-default"] = default
     for label, finder in (("torch-lr-finder", torch_lr_finder),
@@ -382,6 +415,10 @@ def report(runs: Sequence[dict[str, Any]], command: str, minutes: float) -> tupl
         "- `minimum/3`: LR of the lowest loss / 3; `steepest`: fastest fall per unit of log "
         "LR; `valley`: fastai's longest-decreasing run; `minimum`: LR of the lowest loss / 10; "
         "`slide`: fastai's interval slide.",
+        "- `cand-minimum/1`, `cand-minimum/2`: the lowest loss's LR of the same curve divided "
+        "by 1 or 2; `cand-minimum/momentum`: divided by `3 ** log10(1 / (1 - m))` with `m` "
+        "the optimizer's momentum (SGD's `momentum`, Adam's `beta1`): 1 for plain SGD, 1.37 at "
+        "0.5, 3 at 0.9. Candidates for the default, measured and not adopted.",
         "- `torch-lr-finder`: `LRFinder.range_test(end_lr=10, num_iter=100)` from 1e-7, and the "
         "steepest-gradient pick of its `plot(suggest_lr=True)` (skip 10 and 5).",
         "- `lightning`: `Tuner(trainer).lr_find(module)` with its defaults (1e-8 to 1, 100 "
@@ -422,6 +459,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--out", type=Path, default=HERE / "results" / "issue-14.md")
     p.add_argument("--cache", type=Path, default=HERE / "out" / "lr_find-cache.json")
     p.add_argument("--no-cache", action="store_true", help="retrain every rate")
+    p.add_argument("--append", action="store_true",
+                   help="append the report to --out as a dated section (headings one level "
+                        "down) instead of replacing the file")
     args = p.parse_args(argv)
     start = time.perf_counter()
     cache: dict[str, dict[str, float]] = {}
@@ -429,18 +469,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         cache = json.loads(args.cache.read_text())
     jobs = [(s, seed, cache.get(f"{s}/{seed}", {})) for s in args.settings
             for seed in range(args.seeds)]
-    with ProcessPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-        runs = list(pool.map(run_one, jobs))
-    for r in runs:
-        cache[f"{r['setting']}/{r['seed']}"] = r["accuracy"]
     args.cache.parent.mkdir(parents=True, exist_ok=True)
-    args.cache.write_text(json.dumps(cache))
+    runs = []
+    with ProcessPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+        for done in as_completed([pool.submit(run_one, job) for job in jobs]):
+            r = done.result()
+            runs.append(r)
+            cache[f"{r['setting']}/{r['seed']}"] = r["accuracy"]
+            args.cache.write_text(json.dumps(cache))  # after each job: a crash keeps the rest
+    runs.sort(key=lambda r: (list(SETTINGS).index(r["setting"]), r["seed"]))
     stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%d-%H%M%S")
     (args.cache.parent / f"lr_find-{stamp}.json").write_text(json.dumps(runs))
     command = "python -m benchmarks.lr_find " + " ".join(sys.argv[1:] if argv is None else argv)
     lines, met = report(runs, command.strip(), (time.perf_counter() - start) / 60)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text("\n".join(lines))
+    if args.append and args.out.exists():
+        section = [f"#{line}" if line.startswith("#") else line for line in lines]
+        section[0] = f"## {dt.datetime.now(dt.timezone.utc):%Y-%m-%d}: " + lines[0].lstrip("# ")
+        args.out.write_text(args.out.read_text().rstrip("\n") + "\n\n" + "\n".join(section))
+    else:
+        args.out.write_text("\n".join(lines))
     print("\n".join(lines))
     return 0 if met else 1
 

@@ -27,7 +27,7 @@ class Setting:
     description: str
     data: Callable[[], tuple[Split, Split]]
     model: Callable[[], Any]  # () -> torch.nn.Module (seeded by the caller)
-    optimizer: str  # sgd (momentum 0.9), sgd0 (no momentum), adam, adamw (weight decay 1e-2)
+    optimizer: str  # a name that make_optimizer knows
     batch_size: int
     epochs: int
 
@@ -70,6 +70,20 @@ def teacher() -> tuple[Split, Split]:
     x = rng.normal(size=(4000, 20)).astype(np.float32)
     w1, w2 = rng.normal(size=(20, 32)), rng.normal(size=(32, 5))
     y = np.argmax(np.tanh(x @ w1 / math.sqrt(20)) @ w2, axis=1).astype(np.int64)
+    return (x[:3000], y[:3000]), (x[3000:], y[3000:])
+
+
+@functools.cache
+def tabular() -> tuple[Split, Split]:
+    """scikit-learn's ``make_classification``: 20 standardised features (8 informative, 4
+    redundant), 4 classes of 2 clusters each, 3% of labels flipped; 3000/1000."""
+    from sklearn.datasets import make_classification
+
+    x, y = make_classification(n_samples=4000, n_features=20, n_informative=8, n_redundant=4,
+                               n_classes=4, n_clusters_per_class=2, flip_y=0.03,
+                               random_state=14)
+    x = ((x - x[:3000].mean(0)) / x[:3000].std(0)).astype(np.float32)
+    y = y.astype(np.int64)
     return (x[:3000], y[:3000]), (x[3000:], y[3000:])
 
 
@@ -149,17 +163,34 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in (
             64, 15),
     Setting("sequences-gru-adamw", "synthetic pulse sequences, GRU (32) classifier, AdamW "
             "(weight decay 0.01), batch 64", sequences, _gru, "adamw", 64, 15),
+    # Added to test a rule for over-fitting to mnist1d-mlp-sgd0: plain SGD on other models
+    # and data, Nesterov and a middling momentum, other batch sizes.
+    Setting("digits-mlp-sgd0", "digits, MLP 64-128-128-10, plain SGD (no momentum), batch 32",
+            digits, lambda: _mlp(64, 128, 10), "sgd0", 32, 15),
+    Setting("digits-cnn-sgd0", "digits, 2-D CNN (16-32 channels), plain SGD (no momentum), "
+            "batch 32", digits, _cnn2d, "sgd0", 32, 15),
+    Setting("digits-mlp-nesterov", "digits, MLP 64-128-128-10, SGD (Nesterov momentum 0.9), "
+            "batch 128", digits, lambda: _mlp(64, 128, 10), "nesterov", 128, 30),
+    Setting("tabular-mlp-sgd5", "make_classification (20 features, 4 classes), MLP "
+            "20-128-128-4, SGD (momentum 0.5), batch 128", tabular, lambda: _mlp(20, 128, 4),
+            "sgd5", 128, 20),
 )}
 
 
 def make_optimizer(name: str, params: Any, lr: float) -> Any:
-    """The setting's optimizer at learning rate ``lr``."""
+    """The setting's optimizer at learning rate ``lr``: ``sgd`` (momentum 0.9), ``sgd0`` (no
+    momentum), ``sgd5`` (momentum 0.5), ``nesterov`` (Nesterov momentum 0.9), ``adam``,
+    ``adamw`` (weight decay 1e-2)."""
     import torch
 
     if name == "sgd":
         return torch.optim.SGD(params, lr=lr, momentum=0.9)
     if name == "sgd0":
         return torch.optim.SGD(params, lr=lr)
+    if name == "sgd5":
+        return torch.optim.SGD(params, lr=lr, momentum=0.5)
+    if name == "nesterov":
+        return torch.optim.SGD(params, lr=lr, momentum=0.9, nesterov=True)
     if name == "adam":
         return torch.optim.Adam(params, lr=lr)
     if name == "adamw":

@@ -65,6 +65,24 @@ TABLE: list[tuple[str, str, str, str, str]] = [
     # comparing one to a list literal fails although the items are equal.
     (_ANY, _ANY, r"AssertionError: assert \(.*\) == \[", DIFFERENCE,
      "tuples, not lists (immutable records)"),
+    # Several objectives can be reported and pruned on (docs/differences.md, pruning several
+    # objectives); Optuna raises NotImplementedError for both.
+    (r"test_trial", r"^test_raise_error_for_(report_with|should_prune)_multi_objectives",
+     _ANY, DIFFERENCE, "multi-objective report/should_prune are supported, not refused"),
+    # An enqueued value outside its distribution raises ValueError naming the fix; Optuna
+    # warns and records the illegal value (docs/differences.md, enqueue_trial).
+    (r"test_study", r"^test_enqueue_trial_with_out_of_range_parameters", _ANY, DIFFERENCE,
+     "an enqueued value outside its distribution is refused, not recorded with a warning"),
+    # Study names have a visible character in every storage (docs/differences.md).
+    (r"test_study", r"^test_copy_study_to_study_name\[-", _ANY, DIFFERENCE,
+     "an empty study name is refused"),
+    # A failed tell is logged on the ``tunecraft`` logger, and tell() without values or state
+    # raises ValueError (docs/differences.md, tell); Optuna emits UserWarnings and FAILs.
+    (r"test_study", r"^test_tell(_multi_objective)?_automatically_fail", _ANY, DIFFERENCE,
+     "a failed tell is logged, not warned; tell() without values raises"),
+    # FrozenTrial.constraints is a tuple of values (docs/differences.md, constraints).
+    (r"test_frozen", r"^test_create_trial_with_constraints$", _ANY, DIFFERENCE,
+     "`FrozenTrial.constraints` is a tuple, not Optuna 5's dict of named values"),
 ]
 """Explicit classifications, checked before the rules (module docstring)."""
 

@@ -1,10 +1,13 @@
-"""The shape of the package: import cycles among tunecraft's modules and module sizes.
+"""The shape of the package: import cycles, module sizes, private names across packages.
 
 Targets (issue #13): no import cycle among tunecraft's modules (imports under ``if
-TYPE_CHECKING:`` aside; imports inside functions count, they run too) and every module at most
-400 lines. They are not met yet, so today's offenders are allow-listed below and the tests fail
-on any new cycle or any new long module, and on an allow-list entry that is no longer needed:
-the lists can only shrink. The counts are printed with ``pytest -s``.
+TYPE_CHECKING:`` aside; imports inside functions count, they run too), every module at most
+400 lines, and no private module or name of one package imported by another (root-level
+helpers such as ``tunecraft._imports`` aside; type-checking imports count here). All three
+are met; the allow-lists below stay (empty) for a step that must pass through a cycle, a long
+module or a private import for a while: the tests fail on any new one, and on an allow-list
+entry that is no longer needed, so the lists can only shrink. The counts are printed with
+``pytest -s``.
 """
 
 from __future__ import annotations
@@ -17,29 +20,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 MAX_LINES = 400
 
-ALLOWED_CYCLES: list[frozenset[str]] = [
-    # SQL storage: the SQLite file helper and the lease code call back into sql.py lazily
-    frozenset({"tunecraft.storage._sql_base", "tunecraft.storage._sql_leases",
-               "tunecraft.storage._sqlite_file", "tunecraft.storage.sql"}),
-    # the Study / execution knot (issue #13 item 1: a Study lifecycle used by execution/);
-    # study._add, study._enqueue and study.api joined it in the parallel session of 2026-12-07
-    frozenset({"tunecraft.execution.driver", "tunecraft.execution.executors",
-               "tunecraft.execution.worker", "tunecraft.study._add", "tunecraft.study._enqueue",
-               "tunecraft.study._optimize", "tunecraft.study.api", "tunecraft.study.study"}),
-    # one torch search space in three encodings (issue #13 item 3)
-    frozenset({"tunecraft.torch._torch_schedules", "tunecraft.torch.plateau",
-               "tunecraft.torch.schedule_search", "tunecraft.torch.schedules"}),
-]
+ALLOWED_CYCLES: list[frozenset[str]] = []
 """Today's strongly connected components of the import graph (each may only lose members)."""
 
-ALLOWED_LONG_MODULES = {
-    "tunecraft.storage.base",  # Storage ABC + shared replay helpers
-    "tunecraft.torch.batch_size",
-    "tunecraft.torch.schedules",
-    "tunecraft.torch.trainer",
-    "tunecraft.viz.figures",  # crossed 400 lines during the parallel session of 2026-12-07
-}
+ALLOWED_LONG_MODULES: set[str] = set()
 """Modules over MAX_LINES lines today."""
+
+ALLOWED_PRIVATE_IMPORTS: set[tuple[str, str]] = set()
+"""(importing module, private target) pairs that cross a package boundary today."""
 
 
 def module_files() -> dict[str, Path]:
@@ -198,3 +186,111 @@ def test_samplers_trials_and_storage_do_not_import_pruners() -> None:
     offenders = {m: sorted(d for d in graph[m] if d.startswith("tunecraft.pruners"))
                  for m in upstream}
     assert not {m: d for m, d in offenders.items() if d}
+
+
+def test_execution_and_trials_reach_the_study_only_through_its_lifecycle() -> None:
+    """The optimize loop, the driver and the workers drive a Study through reserve / begin /
+    tell and import no study module at run time (the driver hands the study's class to its
+    workers), and neither the Trial nor its context imports one: the study imports them,
+    never the other way round. Storage capabilities are attributes (``Storage.shared``), so
+    no module outside the storage package names InMemoryStorage to decide what it may do."""
+    graph = import_graph()
+    below_study = [m for m in graph if m.startswith("tunecraft.execution")
+                   or m in ("tunecraft.trial", "tunecraft.trial_context")]
+    offenders = {m: sorted(d for d in graph[m] if d.startswith("tunecraft.study"))
+                 for m in below_study}
+    assert not {m: d for m, d in offenders.items() if d}
+    typed = []
+    for name, path in module_files().items():
+        if name.startswith(("tunecraft.storage", "tunecraft.testing")):
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+                    and node.func.id == "isinstance" and len(node.args) == 2
+                    and "InMemoryStorage" in ast.unparse(node.args[1])):
+                typed.append(name)
+    assert not typed, f"ask the storage (storage.shared), not its type: {sorted(set(typed))}"
+
+
+def _package(module: str) -> str:
+    """The unit that owns ``module``'s private names: ``tunecraft.<pkg>`` for a subpackage's
+    modules, the module itself for a root-level module such as ``tunecraft.trial``."""
+    return ".".join(module.split(".")[:2])
+
+
+def private_imports(name: str, path: Path) -> set[tuple[str, str]]:
+    """The private modules and names of other packages that module ``name`` imports, as
+    (name, ``target``) pairs; ``target`` is the dotted module or ``module:name`` imported.
+
+    A target is private when a part below its package starts with ``_`` (dunders aside);
+    root-level helpers (``tunecraft._imports``, ``tunecraft._validation``...) are shared by
+    design. Every form counts: ``from tunecraft.x._y import z``, ``from tunecraft.x import
+    _y``, ``import tunecraft.x._y``, relative imports, and imports under TYPE_CHECKING.
+    """
+    own = _package(name)
+    is_package = path.name == "__init__.py"
+
+    def private(dotted: str) -> bool:
+        parts = dotted.split(".")
+        if parts[0] != "tunecraft" or len(parts) < 2 or _package(dotted) == own:
+            return False
+        if parts[1].startswith("_"):  # a root-level helper module or package
+            return False
+        return any(p.startswith("_") and not p.startswith("__") for p in parts[2:])
+
+    found: set[tuple[str, str]] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found |= {(name, a.name) for a in node.names if private(a.name)}
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                package = name.split(".") if is_package else name.split(".")[:-1]
+                package = package[: len(package) - node.level + 1]
+                base = ".".join([*package, *([node.module] if node.module else [])])
+            if private(base):
+                found.add((name, base))
+                continue
+            for alias in node.names:
+                if private(f"{base}.{alias.name}"):
+                    found.add((name, f"{base}:{alias.name}"))
+    return found
+
+
+def test_the_private_import_finder_sees_every_form(tmp_path: Path) -> None:
+    mod = tmp_path / "m.py"
+    mod.write_text(
+        "from typing import TYPE_CHECKING\n"
+        "import tunecraft.torch._data\n"
+        "from tunecraft.analysis._data import design\n"
+        "from tunecraft.torch import _restore, fit\n"
+        "from tunecraft.trial import _scalar, __all__\n"
+        "from tunecraft._imports import require\n"
+        "from tunecraft.cli._common import console\n"
+        "from ..._lazy import lazy\n"
+        "from .._common import console as c\n"
+        "from ...study import _add\n"
+        "if TYPE_CHECKING:\n"
+        "    from tunecraft.storage.base import _created\n"
+        "def f():\n"
+        "    from tunecraft.samplers._optuna_protocol import history_of\n")
+    found = {t for _, t in private_imports("tunecraft.cli.commands.m", mod)}
+    assert found == {"tunecraft.torch._data", "tunecraft.analysis._data",
+                     "tunecraft.torch:_restore", "tunecraft.trial:_scalar",
+                     "tunecraft.study:_add", "tunecraft.storage.base:_created",
+                     "tunecraft.samplers._optuna_protocol"}
+
+
+def test_no_new_private_import_across_packages() -> None:
+    """A package's private modules and names (``_``) are its own: another package that needs
+    one needs a public name for it (in the owning package, documented) or a root-level
+    helper (``tunecraft/_x.py``) when the piece is truly shared."""
+    files = module_files()
+    found = set().union(*(private_imports(n, p) for n, p in files.items()))
+    print(f"\ncross-package private imports: {len(found)}")
+    new = sorted(found - ALLOWED_PRIVATE_IMPORTS)
+    assert not new, ("these modules import another package's private module or name; give "
+                     "it a public name in its own package, or move a truly shared piece to "
+                     f"a root-level helper (tunecraft/_x.py): {new}")
+    gone = sorted(ALLOWED_PRIVATE_IMPORTS - found)
+    assert not gone, f"these imports are gone: remove them from ALLOWED_PRIVATE_IMPORTS: {gone}"

@@ -162,6 +162,8 @@ def test_bootstrap_auto_min_resource_and_budgets() -> None:
     ({"bootstrap_count": 1.5}, "bootstrap_count=1.5"),
     ({"max_resource": 0}, "max_resource=0"),
     ({"pause": "yes"}, "pause='yes'"),
+    ({"rank_by": "mean"}, "rank_by='mean'"),
+    ({"rank_by": "forecast"}, "set max_resource"),
 ])
 def test_arguments_are_validated(kwargs: dict[str, object], match: str) -> None:
     with pytest.raises(ValueError, match=match):
@@ -172,3 +174,27 @@ def test_min_early_stopping_rate_moves_the_first_rung() -> None:
     sh = SuccessiveHalvingPruner(1, 3, min_early_stopping_rate=2, max_resource=100)
     assert sh.rungs(History([], (MIN,))) == [9, 27, 81]
     assert "pause=False" in repr(sh)
+
+
+def _curve(number: int, asymptote: float, rate: float, last: int) -> FrozenTrial:
+    """``asymptote + 0.5 t^-rate`` reported at steps 1..last (a power-law learning curve)."""
+    return FrozenTrial(number=number, state=TrialState.RUNNING, intermediate_values=freeze(
+        {t: asymptote + 0.5 * t**-rate for t in range(1, last + 1)}),
+        system_attrs=freeze({"bracket": 0}))
+
+
+def test_forecast_ranks_by_where_the_curve_is_heading() -> None:
+    """Fast learner A (0.3 + 0.5 t^-1.5) leads at step 9 (0.319 vs 0.358) but slow learner B
+    (0.1 + 0.5 t^-0.3) is better at step 27 (0.286 vs 0.304): ranked by the value at the
+    rung A passes it; ranked by the forecast at max_resource = 27, B does."""
+    a, b = _curve(0, 0.3, 1.5, 9), _curve(1, 0.1, 0.3, 9)
+    h = History([a, b], (MIN,))
+    by_value = SuccessiveHalvingPruner(1, 3, max_resource=27)  # rungs at 1, 3, 9
+    by_forecast = SuccessiveHalvingPruner(1, 3, max_resource=27, rank_by="forecast")
+    assert by_value.decide(b, h) is Decision.PRUNE and by_value.decide(a, h) is Decision.CONTINUE
+    assert by_forecast.decide(b, h) is Decision.CONTINUE
+    assert by_forecast.decide(a, h) is Decision.PRUNE
+    assert "rank_by='forecast'" in repr(by_forecast)
+    # with fewer than 4 reports up to a rung (3 at rung 3) it ranks by the value there
+    early = History([_curve(0, 0.3, 1.5, 3), _curve(1, 0.1, 0.3, 3)], (MIN,))
+    assert by_forecast.decide(early.trials[1], early) is Decision.PRUNE

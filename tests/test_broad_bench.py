@@ -10,6 +10,7 @@ import pytest
 
 from benchmarks.broad import curves, stats
 from benchmarks.broad.problems import SKLEARN, all_problems, bbob
+from tunecraft.system_attrs import ResumeInfo
 
 pytest.importorskip("optuna")
 
@@ -38,12 +39,12 @@ def test_scores_put_the_best_known_at_100_and_random_median_at_0() -> None:
     assert stats.wilcoxon(list(range(10)), [v + 5 for v in range(10)]) < 0.01
 
 
-@pytest.mark.parametrize("family", curves.FAMILIES)
+@pytest.mark.parametrize("family", curves.FAMILIES + curves.HOLDOUT)
 def test_curve_families_run_for_every_method(family: str) -> None:
     x = (1e-2, 1e-4, 128.0, 0.3)
     values = [curves.error(family, x, t, 0) for t in range(1, curves.R + 1)]
     assert all(0 < v < 2 for v in values)
-    if family in ("power", "exp", "crossing"):
+    if family in ("power", "exp", "crossing", "sigmoid"):
         assert values[-1] < values[0]  # they learn
     for method in curves.METHODS if family in ("power", "diverging") else ():
         run = curves.run_mf(family, method, 0, 2)
@@ -54,3 +55,47 @@ def test_diverging_curves_rise_for_large_learning_rates() -> None:
     x = (0.9, 1e-4, 128.0, 0.3)
     values = [curves.error("diverging", x, t, 0) for t in range(1, curves.R + 1)]
     assert values[-1] > min(values) + 0.2
+
+
+def test_a_configuration_scores_its_noise_free_error_at_the_full_budget() -> None:
+    x = (0.9, 1e-4, 128.0, 0.3)  # diverges: its asymptote is good, its trained error is not
+    assert curves.score("diverging", x, 0) == curves.error("diverging", x, curves.R, 0) == 1.0
+    assert curves.final_error(x, 0) < 0.7
+    assert curves.score("noisy", x, 0) == curves.score("power", x, 0)
+
+
+def test_random_epochs_is_the_mean_of_a_geometric_number_of_full_trainings() -> None:
+    scores = curves._random_scores("power", 0, 2_000)
+    median = float(np.median(scores))
+    assert curves.random_epochs("power", 0, median, 2_000) == pytest.approx(2 * curves.R,
+                                                                            rel=0.01)
+    assert curves.random_epochs("power", 0, float(scores[0]), 2_000) == 2_000 * curves.R
+    assert curves.random_epochs("power", 0, float(scores[0]) - 1e-6, 2_000) == math.inf
+
+
+class _Resumed:
+    """The parts of a trial that ``curves._train`` uses: one resumed after epoch 9."""
+
+    resumed_from = ResumeInfo(trial=0, source=0, step=9, checkpoint=None, lineage=0)
+
+    def __init__(self) -> None:
+        self.reported: list[int] = []
+
+    def suggest_float(self, name: str, low: float, high: float, *, log: bool = False) -> float:
+        return low
+
+    def suggest_int(self, name: str, low: int, high: int, *, log: bool = False) -> int:
+        return low
+
+    def report(self, value: float, step: int) -> None:
+        self.reported.append(step)
+
+
+def test_a_promoted_trial_trains_only_the_epochs_after_its_pause() -> None:
+    run = curves.MFRun("power", "tc-tpe-hyperband-pause", 0)
+    ledger = curves._Ledger(run, 10 * curves.R)
+    trial = _Resumed()
+    curves._train(trial, lambda x, t: curves.error("power", x, t, 0), ledger, lambda: False,
+                  RuntimeError, lambda: None)
+    assert trial.reported == list(range(10, curves.R + 1))
+    assert run.epochs == [curves.R - 9] and run.best[0] < 1.0

@@ -99,6 +99,7 @@ def test_doctor_explains_a_recorded_trial(project: Path,
     assert main(["doctor", "--study", "dx", "--trial", "0", "--storage", url]) == 0
     text = capsys.readouterr().out
     assert "Trial #0" in text and "lr_too_high" in text and "remedy:" in text
+    assert "\\n" not in text and text.count("\n") > 3  # the diagnosis prints line by line
     assert main(["doctor", "--study", "dx", "--trial", "1", "--storage", url]) == 1
     assert "No diagnosis was recorded" in capsys.readouterr().out
     assert main(["doctor", "--study", "dx", "--trial", "7", "--storage", url]) == 2

@@ -135,7 +135,7 @@ def test_a_full_config_is_read(tmp_path: Path) -> None:
     ("objective: m:f\ndirection: minimize\ndirections: [maximize]\n", "c.yaml:3: directions",
      "not both"),
     ("objective: m:f\ndirections: []\n", "c.yaml:2: directions", "non-empty list"),
-    ("objective: m:f\nn_trials: -1\n", "c.yaml:2: n_trials", "must be >= 0"),
+    ("objective: m:f\nn_trials: -1\n", "c.yaml:2: n_trials", "must be an integer >= 0"),
     ("objective: m:f\nn_trials: many\n", "c.yaml:2: n_trials", "must be an integer"),
     ("objective: m:f\ntimeout: 0\n", "c.yaml:2: timeout", "positive number"),
     ("objective: m:f\nn_jobs: 0\n", "c.yaml:2: n_jobs", "positive integer or -1"),

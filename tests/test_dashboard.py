@@ -122,7 +122,7 @@ def test_read_only_and_locked_down(client: Client, storage: InMemoryStorage) -> 
     r = client.get("/study", params={"name": "demo"})
     assert r.status_code == 200 and "script-src 'self'" in r.headers["content-security-policy"]
     assert "<script>" not in r.text  # no inline script: the page reads the name from the URL
-    for bundle in ("plotly.min.js", "plotly-cartesian.min.js"):  # full, and the partial one
+    for bundle in ("plotly.min.js", "plotly-tunecraft.min.js"):  # full, and the partial one
         js = client.get(f"/static/{bundle}")
         assert js.status_code == 200 and "max-age" in js.headers["cache-control"]
         assert len(js.content) > 1_000_000

@@ -83,7 +83,12 @@ def test_demo_saves_the_study_in_tunecraft_db(first_run: tuple[Path, str]) -> No
     assert history.directions == (tunecraft.StudyDirection.MAXIMIZE,)
     for trial in history.with_states(TrialState.COMPLETE):
         reports = trial.intermediate_values
-        assert set(reports) == {1, 2}  # fit reports once per epoch
+        # fit reports once per epoch; a run whose loss blew up stops there and says so (such
+        # an Adam run at a high rate may or may not blow up in epoch 2: float rounding decides)
+        if "diverged" in trial.user_attrs:
+            assert set(reports) == set(range(1, max(reports) + 1)) and max(reports) <= 2
+        else:
+            assert set(reports) == {1, 2}
         assert trial.value == max(reports.values())  # fit's best_metric
         assert reports[trial.user_attrs["best_epoch"]] == trial.value
         assert 0.0 <= trial.value <= 1.0

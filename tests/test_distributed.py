@@ -299,7 +299,8 @@ def test_a_long_lived_worker_keeps_a_bounded_number_of_studies_open() -> None:
     tunecraft.create_study(storage=storage, study_name="s")
     specs = [worker.WorkerSpec(storage, "s", objectives.quadratic, RandomSampler(), NopPruner(),
                                heartbeat_interval=1.0, lease_seconds=5.0, max_retries=0,
-                               catch=()) for _ in range(worker.MAX_OPEN_STUDIES + 3)]
+                               catch=(), study_class=tunecraft.Study)
+             for _ in range(worker.MAX_OPEN_STUDIES + 3)]
     before = dict(worker._opened)
     worker._opened.clear()
     try:

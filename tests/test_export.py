@@ -102,7 +102,7 @@ def test_json_export(tmp_path: Path) -> None:
     assert doc["study_name"] == "exported" and doc["directions"] == ["minimize"]
     assert doc["trials"] == [json.loads(json.dumps(trial_dict(t))) for t in study.trials]
     pruned = doc["trials"][1]
-    assert pruned["state"] == "PRUNED" and pruned["values"] is None
+    assert pruned["state"] == "PRUNED" and pruned["values"] == [0.5]  # last report, as Optuna
     assert math.isnan(pruned["intermediate_values"]["0"])
     assert pruned["distributions"]["opt"] == {"type": "categorical", "choices": [None, "adam"]}
     assert doc["trials"][4]["datetime_complete"] is None
@@ -121,4 +121,4 @@ def test_trial_row_of_every_state() -> None:
     for t in study.trials:
         row = trial_row(t, 1)
         assert row["state"] == t.state.name
-        assert (row["value"] is None) == (t.state is not TrialState.COMPLETE)
+        assert (row["value"] is None) == (t.values is None)  # PRUNED: its last report

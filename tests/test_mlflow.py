@@ -85,7 +85,8 @@ def check_runs(client: Any, study: tunecraft.Study, experiment: str) -> list[Any
         history = client.get_metric_history(run.info.run_id, "intermediate_value")
         assert [(m.step, m.value) for m in history] == [
             (s, pytest.approx(v)) for s, v in sorted(trial.intermediate_values.items())]
-        if trial.state is TrialState.COMPLETE:
+        if trial.value is not None:  # COMPLETE, or PRUNED with its last report (as in Optuna)
+            assert trial.state in (TrialState.COMPLETE, TrialState.PRUNED)
             assert run.data.metrics["value"] == pytest.approx(trial.value)
         else:
             assert "value" not in run.data.metrics

@@ -112,7 +112,7 @@ def test_trial_pruned_marks_pruned() -> None:
     study.optimize(objective, n_trials=3)
     assert [t.state for t in study.trials] == [
         TrialState.COMPLETE, TrialState.PRUNED, TrialState.COMPLETE]
-    assert study.trials[1].intermediate_values == {0: 0.5} and study.trials[1].values is None
+    assert study.trials[1].intermediate_values == {0: 0.5} and study.trials[1].values == (0.5,)
 
 
 def test_median_pruner_stops_bad_trials() -> None:

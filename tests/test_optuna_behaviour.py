@@ -3,11 +3,13 @@ six behaviour bugs plus the worker overshoot found by running Optuna's own test 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -139,6 +141,95 @@ def test_a_worker_on_a_study_at_its_total_runs_nothing(tmp_path: Path) -> None:
         assert len(storage.history("quad").trials) == 3  # not 4
     finally:
         storage.close()
+
+
+@contextlib.contextmanager
+def _two_workers(url: str, total: int, wait: bool = True
+                 ) -> Iterator[tuple[tc.Study, tc.Study]]:
+    """Two workers' studies, each on its own connection, under a study-wide total."""
+    from tunecraft.pruners import NopPruner
+    from tunecraft.study import MaxTrialsCallback
+    from tunecraft.study.callbacks import within_total
+
+    name = f"total-{os.urandom(4).hex()}"
+    storages = [tc.storage.get_storage(url) for _ in range(2)]
+    try:
+        tc.create_study(storage=storages[0], study_name=name)
+        cls = within_total(MaxTrialsCallback(total), wait=wait)
+        a, b = (cls(name, st, RandomSampler(seed=i), NopPruner())
+                for i, st in enumerate(storages))
+        yield a, b
+    finally:
+        for st in storages:
+            st.close()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgresql",
+                                                            marks=pytest.mark.postgres)])
+def test_workers_never_start_a_trial_past_the_study_total(
+        backend: str, request: pytest.FixtureRequest) -> None:
+    url = request.getfixturevalue("sqlite_url" if backend == "sqlite" else "pg_url")
+    with _two_workers(url, 3, wait=False) as (a, b):
+        _fill_and_free(a, b)
+
+
+def _fill_and_free(a: tc.Study, b: tc.Study) -> None:
+    from tunecraft.study._enqueue import TotalReached
+
+    running = [a.ask(), b.ask(), a.ask()]  # three places, taken by two workers
+    for worker in (a, b):  # the fourth start is refused to both, whoever asks
+        with pytest.raises(TotalReached, match="holds its total of 3"):
+            worker.ask()
+    a.tell(running[0], state=TrialState.FAIL)  # a failure frees its place
+    running[0] = b.ask()
+    with pytest.raises(TotalReached):
+        a.ask()
+    for t in running:
+        t.study.tell(t, 1.0)
+    counts = a.storage.state_counts(a.study_name)
+    assert (counts[TrialState.COMPLETE], counts[TrialState.FAIL]) == (3, 1)
+    a.optimize(lambda t: 0.0, n_trials=5)  # optimize stops quietly at the total
+    assert a.storage.state_counts(a.study_name)[TrialState.COMPLETE] == 3
+
+
+def test_a_worker_waits_while_running_trials_fill_the_total(sqlite_url: str) -> None:
+    import threading
+
+    with _two_workers(sqlite_url, 1) as (a, b):
+        first = a.ask()
+        started: list[int] = []
+        waiter = threading.Thread(target=lambda: started.append(b.ask().number))
+        waiter.start()  # the only place is held by a running trial: b waits for it
+        a.tell(first, state=TrialState.FAIL)  # which fails, so b takes its place
+        waiter.join(timeout=60)
+        assert started == [1]
+        b.tell(1, 1.0)
+        with pytest.raises(tc.exceptions.SearchSpaceExhausted):  # finished: no waiting
+            a.ask()
+
+
+def test_a_start_right_held_by_a_dead_worker_is_taken_over(sqlite_url: str) -> None:
+    from tunecraft.study._enqueue import TOTAL_KEY_PREFIX
+
+    with _two_workers(sqlite_url, 2) as (a, _):
+        # a worker won the right to start trial 0, then died before starting it
+        a.storage.set_study_attr(a.study_name, f"{TOTAL_KEY_PREFIX}2:0:0", 0.0)
+        assert a.ask().number == 0
+        assert f"{TOTAL_KEY_PREFIX}2:0:1" in a.storage.study_attrs(a.study_name)
+
+
+def test_concurrent_workers_end_the_study_at_exactly_its_total(sqlite_url: str) -> None:
+    import threading
+
+    with _two_workers(sqlite_url, 8) as workers:
+        threads = [threading.Thread(target=w.optimize, args=(lambda t: t.suggest_float(
+            "x", 0, 1),), kwargs={"n_trials": 8}) for w in workers]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        counts = workers[0].storage.state_counts(workers[0].study_name)
+    assert counts[TrialState.COMPLETE] == 8 and sum(counts.values()) == 8  # not 9 or 10
 
 
 def test_nan_intermediate_values_survive_a_shared_storage(sqlite_url: str) -> None:

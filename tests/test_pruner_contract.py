@@ -70,12 +70,14 @@ class TestSmoothedPruner(PrunerContract):
 
 
 class TestSuccessiveHalvingPruner(PrunerContract):
-    @pytest.fixture(params=["stop", "pause", "pause-queued"])
+    @pytest.fixture(params=["stop", "pause", "pause-queued", "forecast"])
     def make_pruner(self, request: pytest.FixtureRequest) -> MakePruner:
         pause = request.param != "stop"
         in_place = request.param != "pause-queued"
+        forecast = request.param == "forecast"
         return lambda: SuccessiveHalvingPruner(1, 2, max_resource=8, pause=pause,
-                                               promote_in_place=in_place)
+                                               promote_in_place=in_place,
+                                               rank_by="forecast" if forecast else "value")
 
 
 class TestSuccessiveHalvingPrunerAuto(PrunerContract):
@@ -87,10 +89,12 @@ class TestSuccessiveHalvingPrunerAuto(PrunerContract):
 class TestHyperbandPruner(PrunerContract):
     stops_diverged = False  # its last bracket runs every trial in full, undecided
 
-    @pytest.fixture(params=["stop", "pause", "auto"])
+    @pytest.fixture(params=["stop", "pause", "auto", "forecast"])
     def make_pruner(self, request: pytest.FixtureRequest) -> MakePruner:
         if request.param == "auto":
             return lambda: HyperbandPruner(1, "auto", 2)
+        if request.param == "forecast":
+            return lambda: HyperbandPruner(1, 8, 2, pause=True, rank_by="forecast")
         return lambda: HyperbandPruner(1, 8, 2, pause=request.param == "pause")
 
 

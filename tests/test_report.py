@@ -56,7 +56,8 @@ def test_report_is_self_contained_and_escapes_user_text(storage_path: str,
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert html.count("<script") == html.count("</script>") == 4  # data, plotly, ours, boot
     data = _data(html)
-    assert len(data["rows"]) == 30
+    assert data["table"]["number"] == list(range(30))
+    assert set(data["table"]["params"]) == {"x", "<img src=x onerror=alert(2)>"}
     assert data["columns"]["params"] == sorted(["x", "<img src=x onerror=alert(2)>"])
     keys = {p["key"]: p for p in data["panels"]}
     assert keys["history"]["figure"] is not None and keys["pareto"]["figure"] is None

@@ -83,6 +83,10 @@ def test_every_trial_is_a_run_with_hparams_and_curves(tmp_path: Path) -> None:
         if trial.state is TrialState.COMPLETE:
             (final,) = acc.Scalars("value")
             assert (final.step, final.value) == (4, pytest.approx(trial.value))
+        elif trial.value is not None:  # PRUNED keeps its last report as its value (as in Optuna)
+            assert trial.state is TrialState.PRUNED
+            (final,) = acc.Scalars("value")
+            assert final.value == pytest.approx(trial.value)
         else:
             assert "value" not in tags
         if trial.state is TrialState.FAIL:

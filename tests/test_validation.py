@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import pytest
 
-from tunecraft._validation import InstanceOf, Interval, Options, Spec, check, message, validate
+from tunecraft._validation import (
+    InstanceOf,
+    Interval,
+    InvalidArgument,
+    Options,
+    Spec,
+    Text,
+    check,
+    message,
+    validate,
+)
 from tunecraft.pruners import (
     CurveExtrapolationPruner,
     HyperbandPruner,
@@ -36,6 +47,8 @@ from tunecraft.pruners import (
     (Options(True, False), [True, False], [1, 0, "yes"]),
     (Options(None), [None], [0, ""]),
     (InstanceOf(str, "a name"), ["x"], [1]),
+    (InstanceOf(Callable, "a function"), [len, lambda: 0, int], [1, "f", None]),
+    (Text(), ["x", " "], ["", None, 1, b"x"]),
 ])
 def test_constraints_hold_exactly_for_their_values(constraint: Any, inside: list[Any],
                                                   outside: list[Any]) -> None:
@@ -66,6 +79,17 @@ def test_check_returns_the_value_or_raises_naming_the_fix() -> None:
     assert check("n", 3, Interval(int, 1)) == 3
     with pytest.raises(ValueError, match=r"^n=0 must be an integer >= 1; use 1 for none$"):
         check("n", 0, Interval(int, 1), fix="use 1 for none")
+
+
+def test_a_failed_check_is_both_a_value_and_a_type_error() -> None:
+    """Checks that raised TypeError for a wrong type and ValueError for a wrong value before
+    they were declared still raise what their callers catch."""
+    for wrong in (0, "3", None):
+        with pytest.raises(InvalidArgument) as info:
+            check("n", wrong, Interval(int, 1))
+        assert isinstance(info.value, ValueError) and isinstance(info.value, TypeError)
+    with pytest.raises(TypeError, match=r"^name='' must be the name of a metric$"):
+        check("name", "", Text("the name of a metric"))
 
 
 def test_validate_checks_each_declared_argument() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import math
 from pathlib import Path
@@ -79,6 +80,23 @@ def test_curves_and_timeline_use_one_trace_per_state() -> None:
     assert len(marks["x"]) == 5 and set(marks["x"]) == {1}  # pruned after step 1
     tl = figures.timeline_figure(info.timeline_info(h))
     assert [d["name"] for d in tl["data"]] == ["complete", "pruned"]
+    assert sum(n is not None for d in tl["data"] for n in d["customdata"]) == 2 * 20  # hover
+
+
+def test_a_crowded_timeline_draws_each_state_as_one_path() -> None:
+    t0 = dt.datetime(2026, 1, 1)
+    bars = tuple(info.Bar(i, f"w{i % 2}", "COMPLETE" if i % 3 else "FAIL",
+                          t0 + dt.timedelta(seconds=i), t0 + dt.timedelta(seconds=i + 1.5))
+                 for i in range(figures.HOVER_BARS + 1))
+    fig = figures.timeline_figure(info.TimelineInfo(bars, ("w0", "w1"), False, len(bars)))
+    assert [(d["name"], d["x"]) for d in fig["data"]] == [("complete", [None]),
+                                                           ("fail", [None])]  # legend only
+    paths = [s["path"] for s in fig["layout"]["shapes"]]
+    assert [p.count("M") for p in paths] == [200, 101]
+    first = paths[0].split("M")[1]  # trial 1 on lane 1, from t0 + 1 s to t0 + 2.5 s
+    ms = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc).timestamp() * 1000
+    assert first == f"{ms + 1000:.1f},1L{ms + 2500:.1f},1"
+    assert fig["layout"]["yaxis"]["ticktext"] == ["w0", "w1"]
 
 
 def test_parallel_figure_svg_and_webgl_forms() -> None:
@@ -87,9 +105,14 @@ def test_parallel_figure_svg_and_webgl_forms() -> None:
     assert gl["data"][0]["type"] == "parcoords"
     assert len(gl["data"][0]["dimensions"]) == 4
     svg = figures.parallel_figure(pi, webgl=False)
-    assert all(d["type"] == "scatter" for d in svg["data"])
-    ys = [y for d in svg["data"][:-1] for y in d["y"] if y is not None]
-    assert min(ys) >= 0.0 and max(ys) <= 1.0  # every axis is scaled to [0, 1]
+    assert [d["type"] for d in svg["data"]] == ["scatter"]  # the colour bar's
+    # one path per colour band: each trial's line, from the objective axis to the last one
+    paths = [s["path"] for s in svg["layout"]["shapes"] if s["type"] == "path"]
+    moves = [seg for path in paths for seg in path.split("M")[1:]]
+    assert len(moves) == len(pi.values) and all(seg.count("L") == 3 for seg in moves)
+    points = [tuple(map(float, p.split(","))) for seg in moves for p in seg.split("L")]
+    assert {x for x, _ in points} == {0, 1, 2, 3}
+    assert all(0.0 <= y <= 1.0 for _, y in points)  # every axis is scaled to [0, 1]
     assert svg["layout"]["xaxis"]["ticktext"][0] == "Objective value"
 
 

@@ -50,7 +50,8 @@ __all__ = [
     "trial", "visualization", "search_space",
 ]
 
-_LAZY = ("importance", "visualization", "viz", "analysis", "search_space")
+_LAZY = ("importance", "visualization", "viz", "analysis", "search_space", "storages",
+         "artifacts")
 """Submodules loaded on first use (they import plotting and analysis code)."""
 
 

@@ -1,5 +1,6 @@
 """What the Optuna-protocol adapters share: distributions and trials translated both ways, a
-read-only study view over a History, and the calls that ask an Optuna-style sampler.
+read-only study view over a History (and :func:`history_of`, its way back), and the calls
+that ask an Optuna-style sampler.
 
 Below ``samplers.base`` and ``pruners.base`` (both import it lazily for their Optuna-style
 methods) and ``tunecraft.plugins`` (the adapters): it imports neither, so none of them forms
@@ -158,6 +159,16 @@ class StudyView:
             raise ValueError("no COMPLETE trial yet")
         return to_optuna_trial(best, self.native)
 
+
+
+def history_of(study: Any) -> History:
+    """The history a sampler or pruner sees for ``study`` in an Optuna-protocol call: a
+    tunecraft Study's, or the one a :class:`StudyView` shows a plug-in."""
+    if isinstance(getattr(study, "_history", None), History):
+        return study._history  # type: ignore[no-any-return]
+    if callable(getattr(study, "history", None)):
+        return study.history()  # type: ignore[no-any-return]
+    raise TypeError(f"{study!r} is not a tunecraft study; pass the study the trial belongs to")
 
 def _trial_view(history: History, number: int, native: bool = False) -> Any:
     try:

@@ -7,11 +7,12 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import math
+import numbers
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from tunecraft.record import FrozenTrial, TrialState, freeze
+from tunecraft.record import CONSTRAINTS_KEY, FrozenTrial, TrialState, freeze
 from tunecraft.space import Dim
 
 
@@ -44,6 +45,36 @@ def _fits(span: float, step: float) -> bool:
     return math.isclose(n * step, span, rel_tol=1e-9, abs_tol=1e-12)
 
 
+def report_step(step: Any) -> int:
+    """``trial.report``'s step as an int: integers, and whole floats as Optuna accepts
+    them (``1.0``); TypeError for what is no number, ValueError for a negative or
+    fractional step."""
+    if isinstance(step, bool):
+        raise ValueError(f"step={step!r} must be a non-negative integer, not a bool")
+    if isinstance(step, (str, bytes)) or not isinstance(step, numbers.Real):
+        raise TypeError(f"step={step!r} must be a non-negative integer, got "
+                        f"{type(step).__name__}")
+    if not isinstance(step, numbers.Integral) and not float(step).is_integer():
+        raise ValueError(f"step={step!r} must be a whole number (an epoch or batch count)")
+    whole = int(step) if isinstance(step, numbers.Integral) else int(float(step))
+    if whole < 0:
+        raise ValueError(f"step={step!r} must be a non-negative integer")
+    return whole
+
+
+def report_value(value: Any) -> float:
+    """A single-objective ``trial.report`` value as a float: a number, or a string that
+    reads as one (``"1.23"``, ``"inf"``), as in Optuna; TypeError for anything else."""
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            raise TypeError(f"report value {value!r} is not a number") from None
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"report value must be a number, got {type(value).__name__}")
+    return float(value)
+
+
 REMOVED_IN = "tunecraft 1.0"
 """When the legacy ``suggest_*`` names (deprecated in Optuna 3.0, to go in Optuna 6.0) go."""
 
@@ -58,12 +89,17 @@ def create_trial(
     user_attrs: Mapping[str, Any] | None = None,
     system_attrs: Mapping[str, Any] | None = None,
     intermediate_values: Mapping[int, float] | None = None,
+    constraints: Sequence[float] | Mapping[str, float] | None = None,
 ) -> FrozenTrial:
     """A finished trial built by hand, for ``study.add_trial`` (e.g. results from elsewhere).
 
     Its number is -1 until a study adds it. Each parameter needs its distribution
     (``tunecraft.Float`` & co., or ``tunecraft.distributions.FloatDistribution`` & co.).
+    ``constraints`` are its constraint values (feasible when each is <= 0), as a sequence or,
+    as Optuna 5 names them, a mapping (kept in its order; ``trial.constraints`` is a tuple).
     """
+    if constraints is not None:
+        system_attrs = {**(system_attrs or {}), CONSTRAINTS_KEY: _constraint_values(constraints)}
     if value is not None and values is not None:
         raise ValueError("pass value= or values=, not both")
     vals = (float(value),) if value is not None else (
@@ -89,6 +125,18 @@ def create_trial(
         user_attrs=freeze(dict(user_attrs or {})), system_attrs=freeze(dict(system_attrs or {})),
         datetime_start=None if state is TrialState.WAITING else now,
         datetime_complete=now if state.is_finished() else None)
+
+
+def _constraint_values(constraints: Sequence[float] | Mapping[str, float]) -> list[float]:
+    raw = list(constraints.values()) if isinstance(constraints, Mapping) else list(constraints)
+    out: list[float] = []
+    for c in raw:
+        if isinstance(c, (bool, str, bytes)) or not isinstance(c, numbers.Real):
+            raise TypeError(f"constraint value {c!r} must be a number (<= 0: satisfied)")
+        if math.isnan(c):
+            raise ValueError("a constraint value is NaN; give a number (<= 0: satisfied)")
+        out.append(float(c))
+    return out
 
 
 def _deprecated(old: str, new: str) -> None:

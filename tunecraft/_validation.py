@@ -15,7 +15,13 @@ reads ``name=value must be <what it may be>[; <how to fix it>]``, e.g.
     validate(_CONSTRAINTS, percentile=percentile, n_warmup_steps=n_warmup_steps, ...)
 
 ``int`` intervals take Python and NumPy integers, ``float`` intervals any real number (ints
-included); neither takes a bool, and a NaN is inside no interval.
+included); neither takes a bool, and a NaN is inside no interval. :class:`Text` is a non-empty
+string, :class:`InstanceOf` an instance of a class (``collections.abc.Callable`` for a
+function).
+
+A failed check raises :class:`InvalidArgument`, a ValueError that is also a TypeError (as
+scikit-learn's ``InvalidParameterError``): a wrong value and a wrong type read the same and
+are caught by either name.
 """
 
 from __future__ import annotations
@@ -27,6 +33,10 @@ from dataclasses import dataclass
 from typing import Any, Literal, TypeAlias, TypeVar
 
 T = TypeVar("T")
+
+
+class InvalidArgument(ValueError, TypeError):
+    """An argument outside its declared constraints (the message says what it may be)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,9 +112,10 @@ class Options:
 
 @dataclass(frozen=True, slots=True)
 class InstanceOf:
-    """An instance of ``cls``, described as ``what`` (e.g. ``a tunecraft pruner``)."""
+    """An instance of ``cls``, described as ``what`` (e.g. ``a tunecraft pruner``); ``cls``
+    may be an abstract class such as ``collections.abc.Callable``."""
 
-    cls: type
+    cls: Any
     what: str
 
     def holds(self, value: object) -> bool:
@@ -116,7 +127,22 @@ class InstanceOf:
         return self.what
 
 
-Constraint: TypeAlias = Interval | Options | InstanceOf
+@dataclass(frozen=True, slots=True)
+class Text:
+    """A non-empty string, described as ``what`` (e.g. ``the name of a logged metric``)."""
+
+    what: str = "a non-empty string"
+
+    def holds(self, value: object) -> bool:
+        """Whether ``value`` is a string other than ``""``."""
+        return isinstance(value, str) and value != ""
+
+    def describe(self) -> str:
+        """The description given."""
+        return self.what
+
+
+Constraint: TypeAlias = Interval | Options | InstanceOf | Text
 Spec: TypeAlias = Mapping[str, Constraint | Sequence[Constraint]]
 """Argument name -> its constraint, or a list of constraints of which any one suffices."""
 
@@ -136,9 +162,9 @@ def message(name: str, value: object, constraints: Sequence[Constraint], fix: st
 
 
 def check(name: str, value: T, *constraints: Constraint, fix: str = "") -> T:
-    """``value`` unchanged if any constraint holds; else ValueError in the one format."""
+    """``value`` unchanged if any constraint holds; else InvalidArgument in the one format."""
     if not any(c.holds(value) for c in constraints):
-        raise ValueError(message(name, value, constraints, fix))
+        raise InvalidArgument(message(name, value, constraints, fix))
     return value
 
 
@@ -146,6 +172,6 @@ def validate(spec: Spec, **values: Any) -> None:
     """Check each keyword argument against its declared constraint(s) in ``spec``."""
     for name, value in values.items():
         declared = spec[name]  # KeyError: the caller forgot to declare the argument
-        options = (declared,) if isinstance(declared, (Interval, Options, InstanceOf)) \
+        options = (declared,) if isinstance(declared, (Interval, Options, InstanceOf, Text)) \
             else tuple(declared)
         check(name, value, *options)

@@ -160,6 +160,22 @@ class History:
         return self._sys_keys
 
 
+def as_history(source: Any) -> History:
+    """``source`` as a History: a History as it is, a Study (anything whose ``history()``
+    returns one) as its current snapshot. What the analysis and plotting functions call on
+    their ``study`` argument, so that they take either."""
+    if isinstance(source, History):
+        return source
+    history = getattr(source, "history", None)
+    if callable(history):
+        result = history()
+        if isinstance(result, History):
+            return result
+    raise TypeError(
+        f"expected a History or a Study, got {type(source).__name__}; pass study or "
+        "study.history()")
+
+
 def pareto_mask(losses: np.ndarray) -> np.ndarray:
     """Boolean mask of the non-dominated rows of ``losses`` (every column minimised).
 

@@ -17,8 +17,9 @@ import numpy as np
 
 from tunecraft._imports import require
 from tunecraft.analysis import fanova, ped_anova
-from tunecraft.analysis._data import as_history, check_enough, design
+from tunecraft.analysis.design import check_enough, design
 from tunecraft.analysis.result import Importance, ranked
+from tunecraft.history import as_history
 from tunecraft.record import FrozenTrial
 
 Target = Callable[[FrozenTrial], float]

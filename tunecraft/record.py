@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from types import MappingProxyType
 from typing import Any
@@ -55,9 +55,19 @@ def thaw(value: Any) -> Any:
     return value
 
 
-@dataclass(frozen=True, slots=True)
+def _frozen(value: Any) -> Any:
+    """A mapping given as a plain dict, made read-only (records built by storage already are)."""
+    return freeze(value) if type(value) is dict else value
+
+
+@dataclass(frozen=True, slots=True, init=False)
 class FrozenTrial:
-    """One trial as recorded: parameters, results, reports and attributes. Truly immutable."""
+    """One trial as recorded: parameters, results, reports and attributes. Truly immutable.
+
+    Built by hand, it takes Optuna's keywords too: ``value=`` (one objective; not with
+    ``values=``) and ``trial_id=`` (accepted and not kept: tunecraft names a trial by its
+    study and number). Plain dicts given are stored read-only.
+    """
 
     number: int
     state: TrialState
@@ -73,6 +83,50 @@ class FrozenTrial:
     intermediate_vectors: Mapping[int, tuple[float, ...]] = field(default_factory=_empty)
     """Multi-objective reports: step -> one value per objective (``trial.report((a, b), s)``).
     Single-objective reports are in ``intermediate_values``."""
+
+    def __init__(
+        self,
+        number: int,
+        state: TrialState,
+        params: Mapping[str, Any] | None = None,
+        distributions: Mapping[str, Dim] | None = None,
+        values: Sequence[float] | None = None,
+        intermediate_values: Mapping[int, float] | None = None,
+        user_attrs: Mapping[str, Any] | None = None,
+        system_attrs: Mapping[str, Any] | None = None,
+        datetime_start: dt.datetime | None = None,
+        datetime_complete: dt.datetime | None = None,
+        fail_reason: str | None = None,
+        intermediate_vectors: Mapping[int, tuple[float, ...]] | None = None,
+        *,
+        value: float | None = None,
+        trial_id: int | None = None,
+    ) -> None:
+        if value is not None:
+            if values is not None:
+                raise ValueError("pass value= (one objective) or values=, not both")
+            values = (value,)
+        if values is not None and not isinstance(values, tuple):
+            values = tuple(values)
+        if values is not None and len(values) == 0:
+            raise ValueError("values= must hold one value per objective, not be empty; pass "
+                             "None for a trial without values")
+        put = object.__setattr__
+        put(self, "number", number)
+        put(self, "state", state)
+        put(self, "params", _empty() if params is None else _frozen(params))
+        put(self, "distributions", _empty() if distributions is None else _frozen(
+            distributions))
+        put(self, "values", values)
+        put(self, "intermediate_values", _empty() if intermediate_values is None else _frozen(
+            intermediate_values))
+        put(self, "user_attrs", _empty() if user_attrs is None else _frozen(user_attrs))
+        put(self, "system_attrs", _empty() if system_attrs is None else _frozen(system_attrs))
+        put(self, "datetime_start", datetime_start)
+        put(self, "datetime_complete", datetime_complete)
+        put(self, "fail_reason", fail_reason)
+        put(self, "intermediate_vectors", _empty() if intermediate_vectors is None else _frozen(
+            intermediate_vectors))
 
     def __reduce__(self) -> tuple[Any, ...]:
         # Read-only mappings cannot be pickled; send plain data and freeze it again, so

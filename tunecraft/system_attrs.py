@@ -20,7 +20,8 @@ Scheduling (written by the study and the trial, never by a pruner):
 
 Queue, retries and leases: ``fixed_params`` (parameters given to a WAITING trial),
 ``proposal`` (a RUNNING trial's joint proposal, published when it starts), ``retry_of`` /
-``attempt`` / ``retried_by`` (a stale trial and its retry), ``resume_checkpoint`` (the
+``attempt`` / ``retried_by`` (a stale trial and its retry; ``retry_history``: the numbers of
+the trials a retry re-runs, the original first), ``resume_checkpoint`` (the
 ``checkpoint`` a retry inherits), ``stop_requested`` (a driver-side decision to stop).
 Results: ``constraints`` (constraint values, feasible when all <= 0), ``traceback`` (why a
 trial failed).
@@ -48,6 +49,7 @@ PBT_KEY = "pbt"
 FIXED_PARAMS_KEY = "fixed_params"
 PROPOSAL_KEY = "proposal"
 RETRY_OF_KEY = "retry_of"
+RETRY_HISTORY_KEY = "retry_history"
 ATTEMPT_KEY = "attempt"
 RETRIED_BY_KEY = "retried_by"
 RESUME_CHECKPOINT_KEY = "resume_checkpoint"
@@ -58,7 +60,7 @@ INHERITED_KEYS = (BUDGET_KEY, BRACKET_KEY, PBT_KEY)
 """What a continuation or a retry of a scheduled trial copies from its parent."""
 
 ALL_KEYS = frozenset({BUDGET_KEY, BRACKET_KEY, PAUSED_KEY, CHECKPOINT_KEY, RESUME_KEY, PBT_KEY,
-                      FIXED_PARAMS_KEY, PROPOSAL_KEY, RETRY_OF_KEY, ATTEMPT_KEY,
+                      FIXED_PARAMS_KEY, PROPOSAL_KEY, RETRY_OF_KEY, RETRY_HISTORY_KEY, ATTEMPT_KEY,
                       RETRIED_BY_KEY, RESUME_CHECKPOINT_KEY, STOP_REQUESTED_KEY,
                       TRACEBACK_KEY, CONSTRAINTS_KEY})
 """Every key tunecraft itself writes (user code may add others)."""

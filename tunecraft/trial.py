@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
-from tunecraft._trial_compat import LegacySuggest, fit_high
+from tunecraft._trial_compat import LegacySuggest, fit_high, report_step, report_value
 from tunecraft._trial_compat import create_trial as create_trial  # Optuna's optuna.trial API
 from tunecraft.decision import Decision
 from tunecraft.exceptions import IncompatibleSpace, TrialFinishedError
@@ -36,6 +36,7 @@ from tunecraft.system_attrs import (
 
 if TYPE_CHECKING:
     from tunecraft.study.study import Study
+    from tunecraft.trial_context import TrialContext
 
 C = TypeVar("C", bound=CategoricalChoice)
 logger = logging.getLogger("tunecraft")
@@ -46,11 +47,15 @@ class Trial(LegacySuggest):
 
     Asking again for a name returns the same value; asking for a name with a different
     distribution than the one this study recorded raises IncompatibleSpace.
+
+    The study begins it (``Study.ask`` / ``Study.begin``) with a narrow
+    :class:`~tunecraft.trial_context.TrialContext`: a writer bound to its lease, the
+    pruner's decision, the sampler for dimensions outside its joint proposal.
     """
 
     def __init__(
         self,
-        study: Study,
+        context: TrialContext,
         number: int,
         history: History,
         fixed_params: Mapping[str, Any],
@@ -63,7 +68,7 @@ class Trial(LegacySuggest):
         resume: ResumeInfo | None = None,
         reported_steps: Iterable[int] = (),
     ) -> None:
-        self._study = study
+        self._ctx = context
         self.number = number
         self._history = history
         # what the sampler learns from: this trial's bracket under Hyperband (see _schedule)
@@ -82,7 +87,6 @@ class Trial(LegacySuggest):
         self._pending: list[Event] = []
         self._lock = threading.RLock()
         self._finished = False
-        self._lease_token: str | None = None  # set by the study: writes must present it
         # the stored start time (when it was created or claimed) and the attributes it was
         # created with (enqueue_trial's user_attrs), as the record shows them
         mine = [t for t in history.trials[number:number + 1] if t.number == number]
@@ -126,10 +130,14 @@ class Trial(LegacySuggest):
                         "name"
                     )
                 return self._params[name]
-            known = self._study._known_distribution(self._history, name)
+            # one name, one distribution, even between trials that run at once: check the
+            # study read afresh when this trial's snapshot does not know the name yet
+            known = self._history.param_distributions().get(name)
+            if known is None:
+                known = self._ctx.history().param_distributions().get(name)
             if known is not None and known != dim:
                 raise IncompatibleSpace(
-                    f"parameter {name!r} is {known} in study {self._study.study_name!r} but "
+                    f"parameter {name!r} is {known} in study {self._ctx.study_name!r} but "
                     f"was asked as {dim}; keep one distribution per name (rename the "
                     "parameter, or start a new study for a new space)"
                 )
@@ -139,11 +147,11 @@ class Trial(LegacySuggest):
                 if name in self._relative and self._relative_space.get(name) == dim:
                     value = self._relative[name]
                 else:
-                    value = self._study.sampler.sample(
+                    value = self._ctx.sample(
                         {name: dim}, self._sampler_history, self._rng, self.number)[name]
                 if not dim.contains(value):  # never record an illegal value (e.g. NaN)
                     raise ValueError(
-                        f"{type(self._study.sampler).__name__} proposed {value!r} for "
+                        f"{self._ctx.sampler_name} proposed {value!r} for "
                         f"parameter {name!r}, which is not in {dim}; this is a bug in the "
                         "sampler"
                     )
@@ -182,14 +190,11 @@ class Trial(LegacySuggest):
         (steps inherited from a resumed trial are skipped silently). NaN is accepted
         (pruners prune it).
         """
-        if isinstance(step, bool) or not isinstance(step, numbers.Integral) or step < 0:
-            raise ValueError(f"step={step!r} must be a non-negative integer")
-        m = len(self._study.directions)
-        payload: dict[str, Any] = {"step": int(step)}
-        if m == 1:
-            if isinstance(value, bool) or not isinstance(value, numbers.Real):
-                raise TypeError(f"report value must be a number, got {type(value).__name__}")
-            payload["value"] = float(value)
+        m = self._ctx.n_objectives
+        single = report_value(value) if m == 1 else None  # also "1.23", as in Optuna
+        payload: dict[str, Any] = {"step": report_step(step)}  # 1.0 as 1, as in Optuna
+        if single is not None:
+            payload["value"] = single
         else:
             seq = list(value) if isinstance(value, (list, tuple, np.ndarray)) else [value]
             floats = [_scalar(v) for v in seq]
@@ -218,11 +223,11 @@ class Trial(LegacySuggest):
         with self._lock:
             self._check_open()
             self.flush()
-            history = self._study._fresh_history()
+            history = self._ctx.history()
             record = history.trial(self.number)
             if record.system_attrs.get(STOP_REQUESTED_KEY):  # a driver-side scheduler decided
                 return Decision.PRUNE
-            decision = self._study.pruner.decide(record, history)
+            decision = self._ctx.decide(record, history)
             if decision is Decision.PAUSE and record.last_step is not None:
                 self._set_system_attr(PAUSED_KEY, record.last_step)
             return decision
@@ -256,8 +261,8 @@ class Trial(LegacySuggest):
             self._check_open()
             if step is None:
                 step = max(self._steps) if self._steps else 0
-            key = checkpoint_key(self._study.study_name, self.number, int(step))
-            self._study.artifacts.put(key, data)
+            key = checkpoint_key(self._ctx.study_name, self.number, int(step))
+            self._ctx.artifacts().put(key, data)
             self._set_system_attr(CHECKPOINT_KEY, {"key": key, "step": int(step)})
             return key
 
@@ -268,7 +273,7 @@ class Trial(LegacySuggest):
         if info is None or info.checkpoint is None:
             return None
         try:
-            return self._study.artifacts.get(info.checkpoint)
+            return self._ctx.artifacts().get(info.checkpoint)
         except KeyError:
             logger.warning("Trial %d: checkpoint %r of trial %d is gone; training from the "
                            "start", self.number, info.checkpoint, info.source)
@@ -326,7 +331,12 @@ class Trial(LegacySuggest):
 
     @property
     def study(self) -> Study:
-        return self._study
+        return self._ctx.study
+
+    @property
+    def _lease_token(self) -> str | None:
+        """The token of the lease this trial's writes present (``Study.tell`` presents it)."""
+        return self._ctx.writer.token
 
     # ------------------------------------------------------------------ plumbing
     def _check_open(self) -> None:
@@ -338,8 +348,7 @@ class Trial(LegacySuggest):
         with self._lock:
             if self._pending:
                 events, self._pending = self._pending, []
-                self._study._storage.write(self._study.study_name, self.number, events,
-                                           token=self._lease_token)
+                self._ctx.writer.write(events)
 
     def _take_pending(self) -> list[Event]:
         with self._lock:

@@ -1,21 +1,31 @@
 """Simulated learning-curve families for the multi-fidelity part of the broad suite.
 
 A configuration (learning rate and weight decay on log scales, a log-integer width, dropout)
-has a final error ``e(x)`` (a smooth bowl with its optimum inside the box, different per
-task seed) and a curve shape per family, at epochs 1..R (R = 27):
+has an asymptotic error ``e(x)`` (a smooth bowl with its optimum inside the box, different
+per task seed) and a curve shape per family, at epochs 1..R (R = 27):
 
 - ``power``: ``e + a t^-b`` (Domhan et al. 2015's pow3 family), ``b`` grows with the LR;
 - ``exp``: ``e + a exp(-t / tau)``;
-- ``crossing``: power laws where the better final errors converge more slowly, so early
+- ``crossing``: power laws where the better asymptotes converge more slowly, so early
   rankings mislead (curves cross);
 - ``noisy``: ``power`` plus Gaussian noise (sd 0.03) per (configuration, epoch);
 - ``diverging``: ``power``, but configurations with a large LR diverge after an epoch that
   shrinks with the LR, their error rising to 1 (chance).
 
+``HOLDOUT`` families are kept out of the default run, to check that a change tuned on the
+five above is general (run them with ``--curve-families``):
+
+- ``sigmoid``: a plateau at chance, then a drop (Weibull-like), later for small LRs: the
+  first epochs say nothing;
+- ``overfit``: ``power`` whose error rises again after a minimum, sooner for little weight
+  decay and much width;
+- ``noisy-early``: ``exp`` plus noise that shrinks with the epoch (sd 0.08 / sqrt(t)).
+
 Methods run until the same budget of epochs is spent (``n_random * R``: what random search
-with full training spends on ``n_random`` trials). Reported per run: the best noise-free
-final error among the configurations trained to R, and the epochs spent when the best so far
-first reached random search's median best.
+with full training spends on ``n_random`` trials). A configuration's score is its
+noise-free error at epoch R, what full training reaches (not the asymptote ``e``, which
+no method observes and which a diverging curve never reaches). Reported per run: the best
+score among the configurations trained to R, after each finished trial.
 """
 
 from __future__ import annotations
@@ -23,6 +33,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -30,7 +41,19 @@ import numpy as np
 R = 27
 ETA = 3
 FAMILIES = ("power", "exp", "crossing", "noisy", "diverging")
-METHODS = ("tc-tpe-hyperband", "optuna-tpe-hyperband", "random-full")
+HOLDOUT = ("sigmoid", "overfit", "noisy-early")
+METHODS = ("tc-tpe-hyperband", "tc-tpe-hyperband-pause", "tc-tpe-hyperband-forecast",
+           "optuna-tpe-hyperband", "random-full")
+DESCRIPTIONS = {
+    "tc-tpe-hyperband": "TPESampler(multi_fidelity=True) + HyperbandPruner(1, 27, 3): trials "
+                        "stop for good at a rung (Optuna's protocol)",
+    "tc-tpe-hyperband-pause": "the same with pause=True: a trial waits at its rung and is "
+                              "promoted (resumed from its step) once it ranks in the top 1/3",
+    "tc-tpe-hyperband-forecast": "the same with rank_by='forecast': rungs rank curves "
+                                 "extrapolated to epoch 27",
+    "optuna-tpe-hyperband": "optuna TPESampler(seed) + HyperbandPruner(1, 27, 3)",
+    "random-full": "tunecraft RandomSampler, every trial trained for 27 epochs",
+}
 
 
 def suggest(trial: Any) -> tuple[float, ...]:
@@ -42,7 +65,7 @@ def suggest(trial: Any) -> tuple[float, ...]:
 
 
 def final_error(x: tuple[float, ...], task_seed: int) -> float:
-    """The configuration's error after R epochs, noise-free: a bowl in the log-scaled box."""
+    """The configuration's asymptotic error ``e(x)``, a bowl in the log-scaled box."""
     # the optimum, in unit terms
     c: np.ndarray = np.random.default_rng(task_seed).uniform(0.25, 0.75, 4)
     lr, wd, width, dropout = x
@@ -52,43 +75,93 @@ def final_error(x: tuple[float, ...], task_seed: int) -> float:
     return 0.05 + 0.6 * (1 - math.exp(-4 * dist))
 
 
-def error(family: str, x: tuple[float, ...], t: int, task_seed: int) -> float:
-    """The validation error of configuration ``x`` after epoch ``t`` in ``family``."""
+def _noise(x: tuple[float, ...], t: int, task_seed: int) -> float:
+    key = hash((round(x[0], 12), round(x[1], 12), x[2], round(x[3], 12), t, task_seed))
+    return float(np.random.default_rng(key & 0xFFFFFFFF).normal())
+
+
+def error(family: str, x: tuple[float, ...], t: int, task_seed: int, *,
+          noise: bool = True) -> float:
+    """The validation error of configuration ``x`` after epoch ``t`` in ``family`` (without
+    its noise when ``noise`` is False)."""
     e = final_error(x, task_seed)
     speed = (math.log10(x[0]) + 4) / 4  # in [0, 1]: larger learning rates learn faster
-    if family == "exp":
-        return e + 0.5 * math.exp(-t / (1 + 8 * (1 - speed)))
+    if family in ("exp", "noisy-early"):
+        value = e + 0.5 * math.exp(-t / (1 + 8 * (1 - speed)))
+        if noise and family == "noisy-early":
+            value += 0.08 / math.sqrt(t) * _noise(x, t, task_seed)
+        return float(value)
     if family == "crossing":
         b = 0.2 + 2.5 * (e - 0.05)  # good final errors converge slowly
         return e + (0.8 - e) * math.pow(t, -b)
+    if family == "sigmoid":
+        onset = 2 + 14 * (1 - speed)  # epochs at chance before the drop
+        return float(e + (0.9 - e) * math.exp(-((t / onset) ** 2)))
     value = e + 0.5 * math.pow(t, -(0.3 + 1.2 * speed))
-    if family == "noisy":
-        key = hash((round(x[0], 12), round(x[1], 12), x[2], round(x[3], 12), t, task_seed))
-        value += 0.03 * float(np.random.default_rng(key & 0xFFFFFFFF).normal())
+    if family == "noisy" and noise:
+        value += 0.03 * _noise(x, t, task_seed)
     elif family == "diverging" and x[0] > 0.05:
         onset = 2 + 20 * (1 - x[0]) ** 2  # the larger the LR, the earlier it diverges
         if t > onset:
             value = min(1.0, value + 0.1 * (t - onset) ** 1.5)
+    elif family == "overfit":
+        # little regularisation (weight decay, dropout) and much width overfit sooner
+        reg = ((math.log10(x[1]) + 6) / 4 + x[3] / 0.8) / 2 - (math.log2(x[2]) - 4) / 10
+        turn = 4 + 30 * max(reg, 0.0)
+        if t > turn:
+            value += 0.004 * (t - turn) ** 1.3
     return float(value)
+
+
+def score(family: str, x: tuple[float, ...], task_seed: int) -> float:
+    """What full training of ``x`` reaches: its noise-free error at epoch R."""
+    return error(family, x, R, task_seed, noise=False)
+
+
+@lru_cache(maxsize=64)
+def _random_scores(family: str, task_seed: int, n: int) -> np.ndarray:
+    """Scores of ``n`` configurations drawn like random search draws them (sorted)."""
+    from tunecraft.space import Float, Int
+
+    dims: tuple[Float | Int, ...] = (Float(1e-4, 1.0, log=True), Float(1e-6, 1e-2, log=True),
+                                     Int(16, 512, log=True), Float(0.0, 0.8))
+    u = np.random.default_rng([task_seed, 12345]).random((n, 4))
+    out = [score(family, tuple(float(d.from_unit(v)) for d, v in zip(dims, row, strict=True)),
+                 task_seed) for row in u]
+    return np.sort(np.asarray(out))
+
+
+def random_epochs(family: str, task_seed: int, target: float, n: int = 20_000) -> float:
+    """The epochs random search with full training needs on average to reach ``target``:
+    ``R / p`` with ``p`` the chance that a random configuration scores ``<= target`` (the
+    mean of a geometric number of trials; ``p`` by Monte Carlo over ``n`` draws).
+
+    Why not the epochs at which a seed's random search reached its own best: that best is
+    the minimum of the run, so it is reached by construction, on average halfway through
+    the budget; an independent random search needs far more to reach that level.
+    """
+    scores = _random_scores(family, task_seed, n)
+    hits = int(np.searchsorted(scores, target + 1e-12, side="right"))
+    return math.inf if hits == 0 else R * n / hits
 
 
 @dataclass
 class MFRun:
-    """One method on one family and seed: cumulative epochs and the best final error."""
+    """One method on one family and seed: cumulative epochs and the best score."""
 
     family: str
     method: str
     seed: int
     epochs: list[int] = field(default_factory=list)
-    best: list[float] = field(default_factory=list)  # best noise-free final error so far
+    best: list[float] = field(default_factory=list)  # best score among full trainings so far
 
     def best_at(self, budget: int) -> float:
-        """The best final error once ``budget`` epochs were spent (inf if none finished)."""
+        """The best score once ``budget`` epochs were spent (inf if none finished)."""
         vals = [b for e, b in zip(self.epochs, self.best, strict=True) if e <= budget]
         return vals[-1] if vals else math.inf
 
     def epochs_to(self, target: float) -> float:
-        """Epochs spent when the best final error first reached ``target`` (inf if never)."""
+        """Epochs spent when the best score first reached ``target`` (inf if never)."""
         for e, b in zip(self.epochs, self.best, strict=True):
             if b <= target + 1e-12:
                 return float(e)
@@ -110,6 +183,8 @@ class _Ledger:
 def run_mf(family: str, method: str, seed: int, n_random: int) -> MFRun:
     """Run ``method`` on the curve ``family`` (task seed = ``seed``) for ``n_random * R``
     epochs."""
+    if family not in FAMILIES + HOLDOUT:
+        raise ValueError(f"family={family!r} is unknown; use one of {FAMILIES + HOLDOUT}")
     run = MFRun(family, method, seed)
     ledger = _Ledger(run, n_random * R)
 
@@ -127,15 +202,17 @@ def _train(trial: Any, curve: Callable[[tuple[float, ...], int], float], ledger:
            prune: Callable[[], bool], pruned: type[BaseException], stop: Callable[[], None]
            ) -> float:
     x = suggest(trial)
+    resumed = getattr(trial, "resumed_from", None)  # a promotion goes on from its step
+    first = resumed.step + 1 if resumed is not None and resumed.step >= 0 else 1
     value = math.nan
-    for t in range(1, R + 1):
+    for t in range(first, R + 1):
         value = curve(x, t)
         trial.report(value, t)
         if t < R and prune():
-            if ledger.finish(t, None):
+            if ledger.finish(t - first + 1, None):
                 stop()
             raise pruned()
-    if ledger.finish(R, final_error(x, ledger.run.seed)):
+    if ledger.finish(R - first + 1, score(ledger.run.family, x, ledger.run.seed)):
         stop()
     return value
 
@@ -143,16 +220,21 @@ def _train(trial: Any, curve: Callable[[tuple[float, ...], int], float], ledger:
 def _tunecraft(method: str, curve: Callable[[tuple[float, ...], int], float], ledger: _Ledger,
                seed: int, n_random: int) -> None:
     import tunecraft
-    from tunecraft.pruners import HyperbandPruner, NopPruner
+    from tunecraft.pruners import BasePruner, HyperbandPruner, NopPruner
     from tunecraft.samplers import RandomSampler, TPESampler
+    from tunecraft.samplers.base import BaseSampler
 
+    sampler: BaseSampler
+    pruner: BasePruner
     if method == "random-full":
-        study = tunecraft.create_study(sampler=RandomSampler(seed=seed), pruner=NopPruner())
-    elif method == "tc-tpe-hyperband":
-        study = tunecraft.create_study(sampler=TPESampler(seed=seed, multi_fidelity=True),
-                                       pruner=HyperbandPruner(1, R, ETA))
+        sampler, pruner = RandomSampler(seed=seed), NopPruner()
+    elif method in ("tc-tpe-hyperband", "tc-tpe-hyperband-pause", "tc-tpe-hyperband-forecast"):
+        sampler = TPESampler(seed=seed, multi_fidelity=True)
+        pruner = HyperbandPruner(1, R, ETA, pause=method != "tc-tpe-hyperband",
+                                 rank_by="forecast" if method.endswith("-forecast") else "value")
     else:
         raise ValueError(f"method={method!r} is unknown; use one of {METHODS}")
+    study = tunecraft.create_study(sampler=sampler, pruner=pruner)
     study.optimize(lambda t: _train(t, curve, ledger, t.should_prune, tunecraft.TrialPruned,
                                     study.stop), n_trials=n_random if method == "random-full"
                    else None)
@@ -165,7 +247,10 @@ def _optuna(method: str, curve: Callable[[tuple[float, ...], int], float], ledge
     if method != "optuna-tpe-hyperband":
         raise ValueError(f"method={method!r} is unknown; use one of {METHODS}")
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    study = optuna.create_study(sampler=optuna.samplers.TPESampler(seed=seed),
+    # a fixed name: Optuna's Hyperband assigns brackets by crc32(f"{study_name}_{number}"),
+    # so the generated (random) default name would make every run draw other brackets
+    study = optuna.create_study(study_name=f"curves-{ledger.run.family}-{seed}",
+                                sampler=optuna.samplers.TPESampler(seed=seed),
                                 pruner=optuna.pruners.HyperbandPruner(1, R, ETA))
     study.optimize(lambda t: _train(t, curve, ledger, t.should_prune, optuna.TrialPruned,
                                     study.stop))

@@ -122,32 +122,44 @@ def _table(results: stats.Results, family: str) -> list[str]:
     return [*lines, "", "</details>", ""]
 
 
-def multi_fidelity(families: Sequence[str], seeds: int, n_random: int, n_jobs: int
-                   ) -> list[curves.MFRun]:
+def multi_fidelity(families: Sequence[str], seeds: int, n_random: int, n_jobs: int,
+                   methods: Sequence[str] = curves.METHODS) -> list[curves.MFRun]:
     """Every method on every family and seed."""
-    jobs = [(f, m, s, n_random) for f in families for m in curves.METHODS for s in range(seeds)]
+    jobs = [(f, m, s, n_random) for f in families for m in methods for s in range(seeds)]
     return list(_map(jobs, curves.run_mf, n_jobs))
 
 
 def _mf_table(runs: list[curves.MFRun], n_random: int) -> list[str]:
+    """Per family: the median best score at the budget, each tunecraft method against
+    Optuna's (ratio of medians, Wilcoxon p), and the epochs each needs to reach random
+    search's best of the seed, over the epochs random search needs on average to reach it
+    (``curves.random_epochs``)."""
     budget = n_random * curves.R
-    lines = [f"### curves: best final error at {budget} epochs (median over seeds)", "",
-             "| family | " + " | ".join(curves.METHODS) + " | tc / optuna | Wilcoxon p | "
-             "tc epochs to random's best / random's |", "|---|" + "---|" * (
-                 len(curves.METHODS) + 3)]
+    methods = list(dict.fromkeys(r.method for r in runs))
+    tc = [m for m in methods if m.startswith("tc-")]
+    peer = "optuna-tpe-hyperband"
+    head = [*methods, *(f"{m} / optuna (p)" for m in tc if peer in methods),
+            *(f"{m}: epochs to random's best / random's" for m in tc if "random-full" in methods)]
+    lines = [f"### curves: best score (error at epoch {curves.R}) at {budget} epochs, median "
+             "over seeds", "", "| family | " + " | ".join(head) + " |",
+             "|---|" + "---|" * len(head)]
     for fam in dict.fromkeys(r.family for r in runs):
         by = {m: sorted((r for r in runs if r.family == fam and r.method == m),
-                        key=lambda r: r.seed) for m in curves.METHODS}
-        best = {m: [r.best_at(budget) for r in by[m]] for m in curves.METHODS}
-        med = {m: float(np.median(best[m])) for m in curves.METHODS}
-        p = stats.wilcoxon(best["tc-tpe-hyperband"], best["optuna-tpe-hyperband"])
-        # per seed: epochs TPE + Hyperband needs to reach random search's best of that seed,
-        # over the epochs random search needed for it
-        ratio = float(np.median([t.epochs_to(r.best[-1]) / r.epochs_to(r.best[-1]) for t, r in
-                                 zip(by["tc-tpe-hyperband"], by["random-full"], strict=True)]))
-        lines.append(f"| {fam} | " + " | ".join(f"{med[m]:.4f}" for m in curves.METHODS) +
-                     f" | {med['tc-tpe-hyperband'] / med['optuna-tpe-hyperband']:.2f} | "
-                     f"{p:.3g} | {ratio:.2f} |")
+                        key=lambda r: r.seed) for m in methods}
+        best = {m: [r.best_at(budget) for r in by[m]] for m in methods}
+        med = {m: float(np.median(best[m])) for m in methods}
+        cells = [f"{med[m]:.4f}" for m in methods]
+        if peer in methods:
+            cells += [f"{med[m] / med[peer]:.2f} ({stats.wilcoxon(best[m], best[peer]):.2g})"
+                      for m in tc]
+        if "random-full" in methods:
+            for m in tc:
+                # per seed: epochs to random search's best of that seed, over the epochs
+                # random search needs on average to reach it
+                ratio = [t.epochs_to(r.best[-1]) / curves.random_epochs(fam, r.seed, r.best[-1])
+                         for t, r in zip(by[m], by["random-full"], strict=True)]
+                cells.append(f"{np.median(ratio):.2f}")
+        lines.append(f"| {fam} | " + " | ".join(cells) + " |")
     return [*lines, ""]
 
 
@@ -160,7 +172,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     ap.add_argument("--optimizers", nargs="+", default=None, choices=OPTIMIZERS)
     ap.add_argument("--seeds", type=int, default=None, help="seeds per problem (10)")
     ap.add_argument("--trials", type=int, default=None, help="trials per run (50)")
-    ap.add_argument("--curve-families", nargs="+", default=None, choices=curves.FAMILIES)
+    ap.add_argument("--curve-families", nargs="+", default=None,
+                    choices=curves.FAMILIES + curves.HOLDOUT,
+                    help="curve families (default: all but the held-out ones)")
+    ap.add_argument("--curve-methods", nargs="+", default=None, choices=curves.METHODS,
+                    help="multi-fidelity methods (default: all)")
     ap.add_argument("--n-random", type=int, default=20,
                     help="epoch budget of the curves, in full-budget trials (20)")
     ap.add_argument("--jobs", type=int, default=2)
@@ -194,7 +210,8 @@ def main(argv: Sequence[str] | None = None) -> None:
             lines += _table(res, fam)
     if "curves" in families:
         fams = args.curve_families or list(curves.FAMILIES)
-        runs = multi_fidelity(fams, seeds, args.n_random, args.jobs)
+        runs = multi_fidelity(fams, seeds, args.n_random, args.jobs,
+                              args.curve_methods or curves.METHODS)
         raw["curves"] = [vars(r) for r in runs]
         lines += _mf_table(runs, args.n_random)
     lines.append(f"Wall time: {time.perf_counter() - started:.0f} s.")

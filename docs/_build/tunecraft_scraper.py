@@ -1,9 +1,11 @@
-"""mkdocs-gallery image scraper for Matplotlib figures made without pyplot.
+"""mkdocs-gallery image scraper for Matplotlib figures, with or without pyplot.
 
 tunecraft's plots (``tunecraft.visualization.matplotlib``) build ``matplotlib.figure.Figure``
-objects directly, so pyplot, and with it the stock scraper, never sees them. This scraper finds
-the figures a tutorial cell left in its variables (a Figure, an Axes, or an array or list of
-Axes) and saves each new one once; figures made with pyplot go to the stock scraper.
+objects directly, so pyplot, and with it the stock scraper, never sees them. This scraper saves
+the figures pyplot holds and those a tutorial cell left in its variables (a Figure, an Axes, or
+an array or list of Axes), each new one once, cropped to what is drawn (``bbox_inches="tight"``:
+the stock scraper saves the figure's canvas, which cuts off axis labels that stick out of it).
+It closes the pyplot figures it saved, so the stock scraper after it finds none of them.
 """
 
 from __future__ import annotations
@@ -34,13 +36,12 @@ def _figures(value: Any, depth: int = 0) -> Iterator[Any]:
 
 
 def scrape(block: Any, script: Any, **kwargs: Any) -> str:
-    """Save the cell's new non-pyplot figures as PNG; return their Markdown."""
+    """Save the cell's new figures as PNG, close its pyplot ones; return their Markdown."""
     from matplotlib import pyplot as plt
     from mkdocs_gallery.scrapers import figure_md_or_html
 
-    for n in plt.get_fignums():  # the stock scraper saves (and closes) these after us
-        _saved.add(plt.figure(n))
-    found: list[Any] = []
+    pyplot = [plt.figure(n) for n in plt.get_fignums()]
+    found: list[Any] = [fig for fig in pyplot if fig not in _saved]
     for value in list(script.run_vars.example_globals.values()):
         for fig in _figures(value):
             root = fig.figure if hasattr(fig, "figure") and fig.figure is not None else fig
@@ -49,9 +50,11 @@ def scrape(block: Any, script: Any, **kwargs: Any) -> str:
             found.append(root)
     paths = []
     for fig, path in zip(found, script.run_vars.image_path_iterator, strict=False):
-        fig.savefig(Path(path), dpi=100)
+        fig.savefig(Path(path), dpi=100, bbox_inches="tight")
         _saved.add(fig)
         paths.append(Path(path))
+    for fig in pyplot:
+        plt.close(fig)
     return figure_md_or_html(paths, script) if paths else ""
 
 

@@ -13,8 +13,8 @@ training diverges.
 # One run of 100 mini-batches
 # ---------------------------
 # The digits MLP with SGD and momentum 0.9, batch size 64. :func:`tunecraft.torch.lr_range_test`
-# restores nothing and mutates nothing you did not give it: it trains the model and optimizer
-# you pass, so pass fresh ones.
+# trains the model and optimizer you pass, then puts back their state (and that of the random
+# number generators): the model is ready to train from where it was.
 import time
 
 import matplotlib.pyplot as plt

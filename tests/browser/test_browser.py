@@ -13,6 +13,7 @@ from playwright.sync_api import expect
 import tunecraft as tc
 from tests.browser._support import ARTIFACTS, N_TRIALS, ROOT, XSS, objective, shot
 from tunecraft.cli.main import main
+from tunecraft.viz import table
 
 pytestmark = pytest.mark.slow
 
@@ -113,4 +114,15 @@ def test_report_opens_offline_and_renders(page: Any, db: str) -> None:
     assert page.locator("#trials-table").get_attribute("data-total") == "10"
     check_plots(page, {"history", "slice", "timeline", "distribution"})
     shot(page, "report")
+    # the rows travel as columns (table.columnar) and sort as the dashboard's server sorts
+    # them: by a parameter that only the first 4 trials have, the other 6 last, shown "–"
+    page.click("th[data-sort='param:y']")
+    expect(page.locator("th[data-sort='param:y']")).to_have_class("sorted")
+    rows = table.query(table.rows(study.history().trials), sort="param:y")["rows"]
+    shown = page.locator("table.trials tbody tr")
+    assert [int(n) for n in shown.evaluate_all("rs => rs.map(r => r.dataset.number)")] == [
+        r["number"] for r in rows]
+    y = page.locator("table.trials thead th").all_inner_texts().index("y")
+    cells = [shown.nth(i).locator("td").nth(y).inner_text() for i in range(10)]
+    assert cells[4:] == ["–"] * 6 and all(c != "–" for c in cells[:4])
     assert page.dialogs == [] and page.errors == []

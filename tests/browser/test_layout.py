@@ -10,7 +10,7 @@ import pytest
 
 import tunecraft as tc
 from tests.browser._support import shot
-from tunecraft.viz.plotlyjs import CARTESIAN_TRACES
+from tunecraft.viz.plotlyjs import PARTIAL_FILE, PARTIAL_TRACES
 from tunecraft.viz.report import write_report
 
 pytestmark = pytest.mark.slow
@@ -152,7 +152,7 @@ def test_the_dashboard_loads_the_partial_bundle_whose_traces_python_knows(
     wide.on("request", lambda r: scripts.append(r.url) if r.url.endswith(".js") else None)
     wide.goto(dashboard + "/study?name=demo")
     wide.wait_for_selector("body[data-ready='1']", timeout=60_000)
-    assert any(u.endswith("/static/plotly-cartesian.min.js") for u in scripts)
+    assert any(u.endswith(f"/static/{PARTIAL_FILE}") for u in scripts)
     assert not any(u.endswith("/static/plotly.min.js") for u in scripts)
     traces = wide.evaluate("() => Object.keys(Plotly.PlotSchema.get().traces)")
-    assert set(traces) == CARTESIAN_TRACES
+    assert set(traces) == PARTIAL_TRACES

@@ -14,7 +14,7 @@ from tunecraft.record import TrialState
 from tunecraft.torch import Diagnosis, TrainConfig, fit
 from tunecraft.torch.doctor import Observations, diagnose
 from tunecraft.torch.doctor.observations import ActivationSample, EpochRecord, StepSample
-from tunecraft.torch.doctor.remedies import target_update
+from tunecraft.torch.doctor.remedies import target_update, target_update_max
 
 
 def _obs(losses: list[float], *, upd: float = 1e-2, upd0: float | None = None,
@@ -58,7 +58,8 @@ def test_too_high_lr_fix_lands_on_the_target_step(config: TrainConfig, first: fl
     losses = [2.3, 50.0, math.nan]
     dx = diagnose(_obs(losses, upd=first, upd0=first))
     fixed = dx.fix(config)
-    assert fixed.lr == pytest.approx(config.lr * target_update(config) / first)
+    target = target_update_max(config) or target_update(config)  # every layer moved `first`
+    assert fixed.lr == pytest.approx(config.lr * target / first)
     assert fixed.lr < config.lr / 1000 and fixed.warmup_pct == 0.05
 
 

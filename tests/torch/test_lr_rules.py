@@ -11,6 +11,8 @@ from hypothesis import strategies as st
 
 from tunecraft.torch.lr_result import LRRangeResult, lr_bounds_from_range_test, run_range_test
 from tunecraft.torch.lr_rules import (
+    DEFAULT_RULE,
+    RULES,
     DebiasedEMA,
     lr_sweep,
     minimum,
@@ -215,3 +217,47 @@ def test_suggestions_leave_out_rules_that_lack_points() -> None:
     assert found["minimum"] == pytest.approx(lrs[17] / 10)  # last point before skip_end=2
     assert found["minimum/3"] == pytest.approx(lrs[17] / 3)
     assert "slide" not in res.suggestions(skip_end=5)  # 13 points: too few for slide
+
+
+def test_one_default_rule_is_shared_by_the_api_the_bounds_and_the_command_line() -> None:
+    import argparse
+    import inspect
+
+    from tunecraft.cli.commands import lr_find as cli
+
+    assert DEFAULT_RULE == "minimum/3"  # the measured default (benchmarks/results/issue-14.md)
+    assert inspect.signature(LRRangeResult.suggestion).parameters["rule"].default == DEFAULT_RULE
+    assert inspect.signature(lr_bounds_from_range_test).parameters["rule"].default == \
+        DEFAULT_RULE
+    assert inspect.signature(cli.lr_find).parameters["rule"].default == DEFAULT_RULE
+    parser = argparse.ArgumentParser()
+    cli.register(parser.add_subparsers())
+    args = parser.parse_args(["lr-find", "x.yaml"])
+    assert args.rule == DEFAULT_RULE
+    with pytest.raises(SystemExit):  # every rule the API knows, nothing else
+        parser.parse_args(["lr-find", "x.yaml", "--rule", "fastest"])
+    for rule in RULES:
+        assert parser.parse_args(["lr-find", "x.yaml", "--rule", rule]).rule == rule
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_the_default_is_a_third_of_the_valley_of_a_curve_without_lag(seed: int) -> None:
+    # A valley at lr = 0.1 on a 100-point sweep from 1e-7 to 10, then a blow-up. The zero-lag
+    # curve keeps its lowest point at or below the valley (its steep right wall pulls a little
+    # left), so minimum/3 lies a third below it; fastai's one-sided EMA (beta 0.98) moves the
+    # lowest point past the valley, into the rise toward divergence.
+    lrs = lr_sweep(1e-7, 10.0, 100, "exp")
+    x = np.log10(lrs)
+    noise = 0.01 * np.random.default_rng(seed).normal(size=100)
+    losses = 2.3 - 2.0 / (1.0 + np.exp(-3.0 * (x + 3.0))) + np.where(
+        x > -1.0, 40.0, 0.1) * (x + 1.0) ** 2 + noise
+    valley_lr = float(lrs[int(np.argmin(np.abs(x + 1.0)))])
+    replay = iter(losses.tolist())
+    res = run_range_test(lambda lr: next(replay), num_iter=100)
+    assert res.stop_reason == "diverged" and res.lrs[-1] < 10 * valley_lr
+    pick = res.suggestion()
+    assert pick == res.suggestion("minimum/3")
+    assert valley_lr / 2.5 <= 3 * pick <= valley_lr
+    assert lrs[int(np.argmin(smooth(res.losses, 0.98)))] > valley_lr
+    low, high = lr_bounds_from_range_test(res)  # m/30 .. m: never past the lowest loss
+    assert low == pytest.approx(pick / 10) and high == pytest.approx(3 * pick)

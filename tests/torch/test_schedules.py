@@ -388,7 +388,8 @@ def test_pure_modules_do_not_import_torch() -> None:
     code = ("import sys, tunecraft.torch, tunecraft.torch.schedules, tunecraft.torch.plateau, "
             "tunecraft.torch.schedule_search as s; s.schedule_from_config('one_cycle', 10)(3); "
             "import tunecraft.torch.init, tunecraft.torch.regularization, "
-            "tunecraft.torch.optimizers, tunecraft.torch.diagnostics; "
+            "tunecraft.torch.optimizers, tunecraft.torch.diagnostics, "
+            "tunecraft.torch.search_space as sp; sp.training_space(); "
             "tunecraft.torch.warmup; print('torch' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)

@@ -3,6 +3,7 @@ replaying a finished trial's params into the same config."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -10,6 +11,7 @@ import pytest
 import tunecraft
 from tunecraft.config import parse_space, suggest_space
 from tunecraft.samplers import RandomSampler
+from tunecraft.torch.optimizers import OptimizerConfig
 from tunecraft.torch.schedule_search import suggest_schedule
 from tunecraft.torch.search_space import (
     FixedParams,
@@ -149,3 +151,100 @@ def test_train_config_validates_and_round_trips() -> None:
             TrainConfig(**bad)
     with pytest.raises(TypeError, match="does not take"):
         TrainConfig(schedule="cosine", schedule_params={"gamma": 0.5})
+
+
+def test_yaml_users_rebuild_the_config_from_params_without_suggesting_twice() -> None:
+    """The YAML ``space:`` block (training_space) is suggested once, by the CLI's wrapper;
+    the objective reads its config with TrainConfig.from_params: the same params, hence the
+    same configs, as define-by-run suggest_training_config on an identically seeded study."""
+    from tunecraft.config.build import with_space
+
+    declared = parse_space(training_space())
+    configs: list[TrainConfig] = []
+
+    def objective(trial: tunecraft.Trial) -> float:
+        asked = dict(trial.distributions)
+        configs.append(TrainConfig.from_params(trial.params))
+        assert dict(trial.distributions) == asked  # nothing was suggested again
+        return configs[-1].lr
+
+    yaml_study = tunecraft.create_study(sampler=RandomSampler(seed=3))
+    yaml_study.optimize(with_space(objective, declared), n_trials=25)
+    study = tunecraft.create_study(sampler=RandomSampler(seed=3))
+    for trial, cfg, done in zip(_trials_of(study, 25), configs, yaml_study.trials, strict=True):
+        assert suggest_training_config(trial) == cfg
+        assert trial.params == done.params
+        study.tell(trial, cfg.lr)
+
+
+def _trials_of(study: tunecraft.Study, n: int) -> Iterator[tunecraft.Trial]:
+    for _ in range(n):
+        yield study.ask()
+
+
+def test_from_params_takes_the_keywords_of_the_space_and_names_what_is_missing() -> None:
+    trial = _trials(1)[0]
+    space: dict[str, Any] = {"batch_size": 32, "optimizer": "sgd", "schedule": "cosine",
+                             "grad_clip": None, "seed": 4, "metric": "loss"}
+    cfg = suggest_training_config(trial, **space)
+    assert TrainConfig.from_params(trial.params, **space) == cfg
+    assert (cfg.batch_size, cfg.seed, cfg.metric, cfg.grad_clip) == (32, 4, "loss", None)
+    with pytest.raises(ValueError, match="'batch_size' is missing.*fixed value"):
+        TrainConfig.from_params(trial.params)  # batch_size was fixed, not searched
+    with pytest.raises(TypeError, match="unknown search-space keyword.*'optimiser'"):
+        TrainConfig.from_params(trial.params, optimiser="sgd")
+
+
+def test_train_config_holds_an_optimizer_config_and_keeps_the_flat_keywords() -> None:
+    sgd = OptimizerConfig("sgd", 0.1, momentum=0.8, nesterov=True)
+    cfg = TrainConfig(sgd, batch_size=32)
+    assert cfg.optim is sgd and cfg.optimizer_config() is sgd
+    assert cfg == TrainConfig(lr=0.1, optimizer="sgd", momentum=0.8, nesterov=True,
+                              batch_size=32)
+    assert (cfg.lr, cfg.optimizer, cfg.momentum, cfg.nesterov) == (0.1, "sgd", 0.8, True)
+    assert TrainConfig().optim == OptimizerConfig("adamw", 1e-3)
+    # flat keywords override the given optim's fields; replace() changes them in optim
+    assert TrainConfig(sgd, lr=0.5).optim == OptimizerConfig("sgd", 0.5, momentum=0.8,
+                                                             nesterov=True)
+    moved = cfg.replace(lr=0.2, momentum=None, nesterov=False, warmup_pct=0.1)
+    assert moved.optim == OptimizerConfig("sgd", 0.2) and moved.warmup_pct == 0.1
+    assert cfg.replace(optim=OptimizerConfig("adam", 3e-4)).optimizer == "adam"
+    # to_dict stays flat (stored checkpoints compare equal); a non-default exclusion survives
+    assert cfg.to_dict()["optimizer"] == "sgd" and "optim" not in cfg.to_dict()
+    kept = TrainConfig(OptimizerConfig("adamw", 1e-3, exclude_from_weight_decay=False))
+    assert TrainConfig.from_dict(kept.to_dict()) == kept
+    assert "exclude_from_weight_decay" not in TrainConfig().to_dict()
+    with pytest.raises(TypeError, match="OptimizerConfig"):
+        TrainConfig("sgd")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="nesterov"):
+        cfg.replace(optimizer="adam")
+
+
+def test_every_declared_knob_is_a_keyword_of_what_its_option_builds() -> None:
+    """The declaration maps each searched parameter onto a keyword of schedule_from_config
+    or OptimizerConfig; a renamed keyword fails here, not in a user's study."""
+    from tunecraft.space import Categorical, Float, Int
+    from tunecraft.torch.declared_space import OPTIMIZER_KNOBS, SCHEDULE_KNOBS
+    from tunecraft.torch.named_schedules import SCHEDULE_NAMES, schedule_from_config
+
+    def value(dim: Float | Int | Categorical) -> Any:
+        return dim.choices[-1] if isinstance(dim, Categorical) else dim.high
+
+    for knob in SCHEDULE_KNOBS:
+        for option in knob.options:
+            assert option in SCHEDULE_NAMES
+            schedule_from_config(option, 100, **{knob.key: value(knob.dim)})
+    fields = set(OptimizerConfig.__dataclass_fields__) | {"beta1", "beta2"}
+    assert {k.key for k in OPTIMIZER_KNOBS} <= fields
+
+
+def test_the_space_of_the_same_keywords_is_built_once_and_bools_are_not_numbers() -> None:
+    from tunecraft.torch.declared_space import training_space_of
+
+    assert training_space_of(optimizer=["sgd", "adam"]) is training_space_of(
+        optimizer=("sgd", "adam"))
+    assert training_space_of(max_warmup_pct=0).max_warmup_pct == 0
+    with pytest.raises(ValueError, match="max_warmup_pct=False"):
+        training_space_of(max_warmup_pct=False)  # not the cached space of max_warmup_pct=0
+    with pytest.raises(ValueError, match="grad_clip=\\(1.0, 0.5\\): low must be below high"):
+        suggest_training_config(_trials(1)[0], grad_clip=(1.0, 0.5))

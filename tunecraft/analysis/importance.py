@@ -20,10 +20,17 @@ from typing import Any
 import numpy as np
 
 from tunecraft._imports import require
-from tunecraft.analysis._data import Target, as_history, check_enough, design
+from tunecraft._validation import Interval, Options, Spec, validate
+from tunecraft.analysis.design import Target, check_enough, design
 from tunecraft.analysis.result import Importance, ranked
+from tunecraft.history import as_history
 
 MIN_TRIALS = 2
+_CONSTRAINTS: Spec = {
+    "n_trees": Interval(int, 1), "max_depth": Interval(int, 1),
+    "min_samples_leaf": Interval(int, 1),
+    "max_trials": [Interval(int, MIN_TRIALS), Options(None)],
+}
 
 
 def _leaf_boxes(tree: Any, d: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -104,13 +111,8 @@ def fanova(
         An :class:`Importance` whose ``values`` are variance fractions in [0, 1] (their sum is
         at most 1; the rest is interactions) and whose ``spread`` is their spread across trees.
     """
-    for name, v in (("n_trees", n_trees), ("max_depth", max_depth),
-                    ("min_samples_leaf", min_samples_leaf)):
-        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-            raise ValueError(f"{name}={v!r} must be an integer >= 1")
-    if max_trials is not None and (isinstance(max_trials, bool) or not isinstance(
-            max_trials, int) or max_trials < MIN_TRIALS):
-        raise ValueError(f"max_trials={max_trials!r} must be None or an integer >= {MIN_TRIALS}")
+    validate(_CONSTRAINTS, n_trees=n_trees, max_depth=max_depth,
+             min_samples_leaf=min_samples_leaf, max_trials=max_trials)
     data = design(as_history(study), params=params, target=target)
     check_enough(data, MIN_TRIALS, "fanova")
     x, y = data.x, data.y

@@ -17,8 +17,10 @@ from typing import Any
 
 import numpy as np
 
-from tunecraft.analysis._data import Target, as_history, check_enough, design
+from tunecraft._validation import Interval, check
+from tunecraft.analysis.design import Target, check_enough, design
 from tunecraft.analysis.result import Importance, ranked
+from tunecraft.history import as_history
 from tunecraft.space import Categorical, Dim, Float, grid_values
 
 MIN_TOP = 5
@@ -96,10 +98,9 @@ def ped_anova(
         raise ValueError(
             f"target_quantile={target_quantile!r} and region_quantile={region_quantile!r} must "
             "satisfy 0 < target_quantile < region_quantile <= 1 (defaults 0.1 and 1.0)")
-    if isinstance(n_grid, bool) or not isinstance(n_grid, int) or n_grid < 2:
-        raise ValueError(f"n_grid={n_grid!r} must be an integer >= 2 (default 50)")
-    if not prior_weight >= 0.0:
-        raise ValueError(f"prior_weight={prior_weight!r} must be >= 0 (default 1.0)")
+    check("n_grid", n_grid, Interval(int, 2), fix="the default is 50")
+    check("prior_weight", prior_weight, Interval(float, 0, finite=False),
+          fix="the default is 1.0")
     data = design(as_history(study), params=params, target=target, minimize=minimize)
     check_enough(data, MIN_TOP, "ped_anova")
     n = len(data.y)

@@ -9,9 +9,10 @@ import math
 import os
 import sys
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from tunecraft._names import short_repr, visible
+from tunecraft._validation import Constraint, Interval, describe
 from tunecraft.exceptions import StudyNotFound, TunecraftError
 
 if TYPE_CHECKING:
@@ -22,43 +23,51 @@ if TYPE_CHECKING:
 
 DEFAULT_STORAGE = "tunecraft.db"
 STORAGE_ENV = "TUNECRAFT_STORAGE"
+T = TypeVar("T")
 
 
 class UsageError(TunecraftError):
     """Bad command-line usage, as one full line (``tunecraft CMD: error: ...``); exit 2."""
 
 
+def check_flag(command: str, flag: str, value: T, *allowed: Constraint) -> T:
+    """``value`` if any of the ``allowed`` constraints holds (see tunecraft._validation), else
+    UsageError: ``tunecraft CMD: error: --flag VALUE must be A or B``."""
+    if not any(c.holds(value) for c in allowed):
+        raise UsageError(f"tunecraft {command}: error: {flag} {value} must be "
+                         f"{describe(allowed)}")
+    return value
+
+
+def _number_arg(text: str, convert: type[int] | type[float], allowed: Interval,
+                noun: str = "") -> Any:
+    """``text`` converted, if the result is ``allowed``; else ArgumentTypeError (argparse
+    prints ``argument --flag: must be ..., got ...``)."""
+    try:
+        value = convert(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"must be {noun or allowed.describe()}, got {text!r}") from None
+    if not allowed.holds(value):
+        raise argparse.ArgumentTypeError(f"must be {allowed.describe()}, got {text}")
+    return value
+
+
 def count_arg(text: str) -> int:
     """An argparse ``type``: an integer >= 0 (a number of trials or retries)."""
-    try:
-        n = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be an integer >= 0, got {text!r}") from None
-    if n < 0:
-        raise argparse.ArgumentTypeError(f"must be an integer >= 0, got {n}")
-    return n
+    return int(_number_arg(text, int, Interval(int, 0)))
 
 
 def positive_int_arg(text: str) -> int:
     """An argparse ``type``: an integer >= 1 (a page size or limit)."""
-    try:
-        n = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}") from None
-    if n < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {n}")
-    return n
+    return int(_number_arg(text, int, Interval(int, 1, label="a positive integer")))
 
 
 def seconds_arg(text: str) -> float:
     """An argparse ``type``: a finite positive number of seconds (a timeout, lease, period)."""
-    try:
-        x = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a number of seconds, got {text!r}") from None
-    if not 0 < x < float("inf"):  # also rejects NaN
-        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, got {text}")
-    return x
+    return float(_number_arg(text, float, Interval(
+        float, 0, closed="neither", label="a positive number of seconds"),
+        noun="a number of seconds"))
 
 
 def add_storage_option(parser: argparse.ArgumentParser) -> None:
@@ -111,7 +120,7 @@ def open_storage(url: str, *, must_exist: bool = True,
     ``-wal`` and ``-shm`` files beside it that its owner may then be unable to write.
     """
     from tunecraft.storage import get_storage, normalize_url
-    from tunecraft.storage._sqlite_file import check_writable, read_only_storage
+    from tunecraft.storage.sql import check_writable, read_only_storage
 
     full = normalize_url(url)
     if must_exist and full.startswith("sqlite:///"):

@@ -7,7 +7,7 @@ import numbers
 from collections.abc import Mapping
 from typing import Any
 
-from tunecraft._validation import Constraint, describe
+from tunecraft._validation import Constraint, Interval, describe
 from tunecraft.config.source import KeyPath, Source
 
 
@@ -63,16 +63,11 @@ def mapping(value: Any, path: KeyPath, source: Source, example: str) -> Mapping[
 def optional_positive_int(value: Any, path: KeyPath, source: Source) -> int | None:
     if value is None:
         return None
-    n = integer(value, path, source)
-    if n < 0:
-        raise source.error(path, f"must be >= 0, got {n}")
-    return n
+    return int(constrained(integer(value, path, source), path, source, Interval(int, 0)))
 
 
 def optional_positive_number(value: Any, path: KeyPath, source: Source) -> float | None:
     if value is None:
         return None
-    x = number(value, path, source)
-    if x <= 0:
-        raise source.error(path, f"must be a positive number of seconds, got {value!r}")
-    return x
+    return float(constrained(number(value, path, source), path, source, Interval(
+        float, 0, closed="neither", label="a positive number of seconds")))

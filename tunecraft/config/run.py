@@ -23,11 +23,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tunecraft import registry
-from tunecraft._validation import Interval, Options
 from tunecraft.config import checks
 from tunecraft.config.source import KeyPath, Source, check_keys, did_you_mean, load_yaml
 from tunecraft.config.space import DeclaredSpace, parse_space
 from tunecraft.direction import StudyDirection
+from tunecraft.execution.executors import N_JOBS
 
 KEYS = ("objective", "study", "storage", "direction", "directions", "n_trials", "timeout",
         "seed", "n_jobs", "sampler", "pruner", "space")
@@ -36,8 +36,6 @@ SAMPLERS = registry.class_names("sampler")
 PRUNERS = registry.class_names("pruner")
 SAMPLER_NAMES = registry.names("sampler")
 PRUNER_NAMES = registry.names("pruner")
-N_JOBS = (Interval(int, 1, label="a positive integer"), Options(-1, note="all cores"))
-"""``n_jobs``: a number of worker processes, or -1 for one per CPU core."""
 
 
 @dataclass(frozen=True)

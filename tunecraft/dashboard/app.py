@@ -1,7 +1,7 @@
 """The dashboard's ASGI app: three HTML pages and a read-only JSON API over one storage.
 
 Pages (plain HTML + ``dashboard.js``; plotly.js is served from the package, no CDN: the
-1.5 MB cartesian bundle, or the plotly package's full one for a figure it cannot draw):
+1.2 MB partial bundle, or the plotly package's full one for a figure it cannot draw):
 ``/`` lists the studies, ``/study?name=S`` shows one with plots that refresh while workers
 run and a paged trials table, ``/trial?study=S&number=N`` shows one trial.
 
@@ -24,7 +24,7 @@ from tunecraft.exceptions import StudyNotFound
 from tunecraft.storage.base import Storage
 from tunecraft.viz import table
 from tunecraft.viz.diagnoses import problem_costs
-from tunecraft.viz.plotlyjs import CARTESIAN_FILE, FILES, bundle_for, plotly_js
+from tunecraft.viz.plotlyjs import FILES, PARTIAL_FILE, bundle_for, plotly_js
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
        "img-src 'self' data: blob:; connect-src 'self'; object-src 'none'; "
@@ -98,14 +98,14 @@ def create_app(storage: Storage, *, refresh_seconds: float = 2.0,
         if name not in static_cache:
             if name == "plotly.min.js":  # the full bundle, for figures the partial one lacks
                 static_cache[name] = _plotly_js()
-            elif name == CARTESIAN_FILE:
-                static_cache[name] = plotly_js("cartesian").encode("utf-8")
+            elif name == PARTIAL_FILE:
+                static_cache[name] = plotly_js("partial").encode("utf-8")
             elif name in _ASSETS:
                 static_cache[name] = _read(*_ASSETS[name], name)
             else:
                 raise HTTPException(404, f"no static file {name!r}")
         kind = "text/css" if name.endswith(".css") else "text/javascript"
-        long = name in ("plotly.min.js", CARTESIAN_FILE)
+        long = name in ("plotly.min.js", PARTIAL_FILE)
         return Response(static_cache[name], media_type=f"{kind}; charset=utf-8",
                                   headers={"Cache-Control": "public, max-age=86400" if long
                                            else "no-cache"})

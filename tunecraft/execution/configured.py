@@ -33,7 +33,9 @@ class ConfiguredObjective:
         self.path = path
         self._fn = loaded
 
-    def _objective(self) -> Callable[..., Any]:
+    def load(self) -> Callable[..., Any]:
+        """The objective function, imported on first use (call it early to report a missing
+        module before any trial starts)."""
         if self._fn is None:
             from tunecraft.config import parse_run_config
             from tunecraft.config.build import load_objective, with_space
@@ -43,7 +45,7 @@ class ConfiguredObjective:
         return self._fn
 
     def __call__(self, trial: Any) -> Any:
-        return self._objective()(trial)
+        return self.load()(trial)
 
     def __getstate__(self) -> dict[str, Any]:
         return {"data": self.data, "path": self.path}

@@ -18,13 +18,13 @@ from typing import TYPE_CHECKING, Any
 
 from tunecraft.exceptions import SearchSpaceExhausted
 from tunecraft.execution.executors import is_worker_lost
+from tunecraft.execution.leases import keeper
 from tunecraft.execution.worker import TaskResult, WorkerSpec, pack, run_task
 from tunecraft.record import FrozenTrial, TrialState
 from tunecraft.storage.base import RETRIED_BY, new_token
-from tunecraft.study import _lease
 
 if TYPE_CHECKING:
-    from tunecraft.study._optimize import _Budget
+    from tunecraft.execution.loop import Quota
     from tunecraft.study.study import Study
 
 logger = logging.getLogger("tunecraft")
@@ -36,10 +36,8 @@ OBJECTIVE_ATTR = "tunecraft:objective"
 def remember_objective(study: Study, objective: Callable[..., Any]) -> None:
     """Store the objective's ``module:function`` with a shared study (once), so that
     ``tunecraft worker`` processes can join it without being told what to run."""
-    from tunecraft.storage.memory import InMemoryStorage
-
     ref = objective_ref(objective)
-    if ref is not None and not isinstance(study.storage, InMemoryStorage):
+    if ref is not None and study.storage.shared:
         study.storage.set_study_attr(study.study_name, OBJECTIVE_ATTR, ref, only_if_absent=True)
 
 
@@ -56,7 +54,7 @@ class Driver:
     """One ``optimize`` call that runs its trials through an executor."""
 
     def __init__(self, study: Study, objective: Callable[..., Any], executor: Executor,
-                 parallelism: int, budget: _Budget, catch: tuple[type[BaseException], ...],
+                 parallelism: int, budget: Quota, catch: tuple[type[BaseException], ...],
                  on_done: Callable[[FrozenTrial], None], gc_after_trial: bool,
                  in_process: bool) -> None:
         self.study = study
@@ -69,7 +67,7 @@ class Driver:
                           study.pruner, study.heartbeat_interval, study.stale_grace,
                           study.max_retries, catch, gc_after_trial,
                           constraints_func=study.constraints_func,
-                          artifacts=str(study.artifacts.root))
+                          artifacts=str(study.artifacts.root), study_class=type(study))
         # threads share this process's objects; other processes get bytes (checked now,
         # before any trial is reserved, so an unpicklable objective fails with the fix)
         self.packed: WorkerSpec | bytes = spec if in_process else pack(spec)
@@ -101,7 +99,7 @@ class Driver:
                 self._reap()
         finally:
             for number, _ in self.in_flight.values():  # only after an interrupt
-                _lease.keeper.untrack(study.storage, study.study_name, number)
+                keeper.untrack(study.storage, study.study_name, number)
         if errors:
             raise errors[0]
 
@@ -114,12 +112,13 @@ class Driver:
                 if not self.budget.take(study):
                     return
                 try:
-                    number, token, _ = study._reserve()
+                    reservation = study.reserve()
                 except SearchSpaceExhausted:
                     self.budget.stop()
                     return
+                number, token = reservation.number, reservation.token
             # the driver renews the lease until the worker takes it over
-            _lease.keeper.track(study.storage, study.study_name, number,
+            keeper.track(study.storage, study.study_name, number,
                                 study.heartbeat_interval, token)
             future = self.executor.submit(run_task, self.key, self.packed, number, token)
             self.in_flight[future] = (number, token)
@@ -152,7 +151,7 @@ class Driver:
     def _collect(self, future: Future[TaskResult]) -> BaseException | None:
         number, _ = self.in_flight.pop(future)
         study = self.study
-        _lease.keeper.untrack(study.storage, study.study_name, number)
+        keeper.untrack(study.storage, study.study_name, number)
         try:
             result = future.result()
         except BaseException as exc:

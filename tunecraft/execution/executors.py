@@ -14,9 +14,10 @@ import sys
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from tunecraft._imports import require
+from tunecraft._validation import Interval, Options, check
 
 R = TypeVar("R")
 
@@ -26,6 +27,10 @@ WORKER_LOST = frozenset({
     "OwnerDiedError", "LocalRayletDiedError", "ObjectLostError", "TaskCancelledError",
 })
 """Names of the exceptions by which executors say a worker died (not that a trial failed)."""
+
+N_JOBS = (Interval(int, 1, label="a positive integer"), Options(-1, note="all cores"))
+"""What ``n_jobs`` may be (``optimize``, ``tunecraft run``, a run config): a number of
+parallel trials, or -1 for one per CPU core."""
 
 
 def is_worker_lost(exc: BaseException) -> bool:
@@ -58,9 +63,8 @@ class ProcessPool(Executor):
             slots = [str(d) for d in devices]
         if n_workers is None:
             n_workers = len(slots) if slots else None
-        if isinstance(n_workers, bool) or not isinstance(n_workers, int) or n_workers < 1:
-            raise ValueError(f"n_workers={n_workers!r} must be a positive integer (or pass "
-                             "devices=[...])")
+        n_workers = cast(int, check("n_workers", n_workers, Interval(
+            int, 1, label="a positive integer"), fix="give one, or pass devices=[...]"))
         if slots is not None and len(slots) != n_workers:
             raise ValueError(f"devices={devices!r} gives {len(slots)} slots but "
                              f"n_workers={n_workers}; list one device per slot (repeat a "

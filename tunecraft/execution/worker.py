@@ -52,6 +52,9 @@ class WorkerSpec:
     constraints_func: Callable[..., Any] | None = None
     artifacts: str | None = None  # the driver's checkpoint folder (None: the default)
     key: str = field(default_factory=new_token)
+    study_class: type[Study] = field(kw_only=True)
+    """The driver's study class (``Study``, or a subclass taking its arguments), which the
+    worker opens: execution imports no study module, the study hands itself over."""
 
 
 @dataclass(frozen=True)
@@ -116,17 +119,17 @@ once no running task holds it."""
 
 def _open(key: str, packed: WorkerSpec | bytes) -> _Opened:
     """The worker's Study for this spec, built once per process (or thread pool)."""
-    from tunecraft.study.study import Study
-
     with _open_lock:
         if key in _opened:
             _opened.move_to_end(key)
             return _opened[key]
         spec = pickle.loads(packed) if isinstance(packed, bytes) else packed
-        study = Study(spec.study_name, spec.storage, spec.sampler, spec.pruner,
-                      heartbeat_interval=spec.heartbeat_interval,
-                      stale_grace=spec.lease_seconds, max_retries=spec.max_retries,
-                      constraints_func=spec.constraints_func, artifacts=spec.artifacts)
+        study = spec.study_class(spec.study_name, spec.storage, spec.sampler, spec.pruner,
+                                 heartbeat_interval=spec.heartbeat_interval,
+                                 stale_grace=spec.lease_seconds,
+                                 max_retries=spec.max_retries,
+                                 constraints_func=spec.constraints_func,
+                                 artifacts=spec.artifacts)
         _opened[key] = (study, spec.objective, spec.catch, spec.gc_after_trial)
         while len(_opened) > MAX_OPEN_STUDIES:
             _opened.popitem(last=False)
@@ -139,7 +142,7 @@ def run_task(key: str, packed: WorkerSpec | bytes, number: int, token: str) -> T
     Returns ``lost`` without running when the token no longer holds the trial. Never raises
     for the objective's exceptions: an uncaught one comes back in ``error``.
     """
-    from tunecraft.study._optimize import run_trial
+    from tunecraft.execution.runner import run_trial
 
     try:
         study, objective, catch, collect = _open(key, packed)
@@ -151,7 +154,7 @@ def run_task(key: str, packed: WorkerSpec | bytes, number: int, token: str) -> T
         return TaskResult(number, None, lost=True)
     _busy += 1
     try:
-        trial = study._begin(number, mine)
+        trial = study.begin(number, mine)
         frozen = run_trial(study, objective, trial, catch)
     except BaseException as exc:  # not caught: the trial is already recorded as FAIL
         return TaskResult(number, TrialState.FAIL.value, error=_portable(exc))

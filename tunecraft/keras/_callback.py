@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from tunecraft._validation import Text, check
 from tunecraft.exceptions import TrialPruned
 from tunecraft.keras._load import load_keras
 from tunecraft.trial import Trial
@@ -28,8 +29,7 @@ class TunecraftPruningCallback(_Callback):  # type: ignore[misc]
 
     def __init__(self, trial: Trial, monitor: str = "val_loss") -> None:
         super().__init__()
-        if not isinstance(monitor, str) or not monitor:
-            raise ValueError(f"monitor={monitor!r} must be the name of a logged metric")
+        check("monitor", monitor, Text("the name of a logged metric"))
         self.trial = trial
         self.monitor = monitor
 

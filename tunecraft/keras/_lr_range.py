@@ -7,8 +7,9 @@ from typing import Any
 
 import numpy as np
 
+from tunecraft._global_rng import restore_rng, take_rng
+from tunecraft._validation import Interval, check
 from tunecraft.keras._load import load_keras
-from tunecraft.torch import _restore
 from tunecraft.torch.lr_result import LRRangeResult, run_range_test
 from tunecraft.torch.lr_rules import Mode
 
@@ -73,8 +74,7 @@ def keras_lr_range_test(
         raise ValueError("the model is not compiled; call model.compile(optimizer, loss) first")
     if not model.built:
         raise ValueError("the model is not built; give it a keras.Input or call it once first")
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size={batch_size!r} must be a positive integer")
+    check("batch_size", batch_size, Interval(int, 1, label="a positive integer"))
     n = len(x)
     if n == 0 or len(y) != n:
         raise ValueError(f"x and y must be non-empty with equal lengths, got {n} and {len(y)}")
@@ -82,7 +82,7 @@ def keras_lr_range_test(
         optimizer.build(model.trainable_variables)
     model_values = [to_numpy(v) for v in model.variables]
     opt_values = [to_numpy(v) for v in optimizer.variables]
-    rng_state = _restore.take_rng()
+    rng_state = take_rng()
     rng = np.random.default_rng(seed)
     order = rng.permutation(n)
     cursor = 0
@@ -109,4 +109,4 @@ def keras_lr_range_test(
             var.assign(value)
         for var, value in zip(optimizer.variables, opt_values, strict=True):
             var.assign(value)
-        _restore.restore_rng(rng_state)
+        restore_rng(rng_state)

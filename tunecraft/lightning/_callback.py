@@ -10,6 +10,7 @@ import tempfile
 import weakref
 from typing import Any, Literal
 
+from tunecraft._validation import InstanceOf, Options, Spec, Text, validate
 from tunecraft.decision import Decision
 from tunecraft.exceptions import TrialPruned
 from tunecraft.lightning._link import Owner, Remote, Server
@@ -19,6 +20,11 @@ from tunecraft.trial import Trial
 _Callback: Any = load_lightning().Callback
 
 _CONTINUE, _PAUSE = Decision.CONTINUE.value, Decision.PAUSE.value
+_CONSTRAINTS: Spec = {
+    "trial": InstanceOf(Trial, "the tunecraft.Trial given to the objective"),
+    "monitor": Text("the name of a logged metric"),
+    "step": Options("epoch", "global_step"),
+}
 
 
 class PruningCallback(_Callback):  # type: ignore[misc]
@@ -68,13 +74,7 @@ class PruningCallback(_Callback):  # type: ignore[misc]
                  step: Literal["epoch", "global_step"] = "epoch",
                  checkpoints: bool = False) -> None:
         super().__init__()
-        if not isinstance(trial, Trial):
-            raise TypeError(f"trial must be the tunecraft.Trial given to the objective, got "
-                            f"{type(trial).__name__}")
-        if not isinstance(monitor, str) or not monitor:
-            raise ValueError(f"monitor={monitor!r} must be the name of a logged metric")
-        if step not in ("epoch", "global_step"):
-            raise ValueError(f"step={step!r} must be 'epoch' or 'global_step'")
+        validate(_CONSTRAINTS, trial=trial, monitor=monitor, step=step)
         self.trial: Trial | None = trial
         self.monitor = monitor
         self.step = step

@@ -8,6 +8,7 @@ import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
+from tunecraft._validation import InstanceOf, check
 from tunecraft.lightning._load import load_lightning
 
 if TYPE_CHECKING:
@@ -94,8 +95,7 @@ def configured_optimizer(module: Any) -> torch.optim.Optimizer:
 def _detached(module: Any) -> Iterator[None]:
     """Check the module and run without its Trainer (``self.log`` then does nothing)."""
     pl = load_lightning()
-    if not isinstance(module, pl.LightningModule):
-        raise TypeError(f"module must be a LightningModule, got {type(module).__name__}")
+    check("module", module, InstanceOf(pl.LightningModule, "a LightningModule"))
     if not module.automatic_optimization:
         raise ValueError("the module uses manual optimization (automatic_optimization=False), "
                          "whose training_step steps its own optimizers; use "

@@ -76,8 +76,7 @@ def import_optuna(from_url: str, study_name: str, to: str | Storage | None = Non
     tunecraft cannot share a database file with Optuna (the schemas differ), so for an RDB
     source the default target is ``<file>.tunecraft.db`` next to it.
     """
-    from tunecraft.study._add import add_trials
-    from tunecraft.study.api import create_study
+    from tunecraft.study import create_study
 
     optuna = require("optuna", "optuna")
     storage = _open_source(from_url)
@@ -95,7 +94,7 @@ def import_optuna(from_url: str, study_name: str, to: str | Storage | None = Non
     for key, value in source.user_attrs.items():
         study.set_user_attr(key, value)
     trials = source.get_trials(deepcopy=False)
-    add_trials(study, [_convert(t) for t in trials])
+    study.add_trials([_convert(t) for t in trials])
     logger.info("Imported %d trials of Optuna study %r into %r.", len(trials), study_name, name)
     return name
 

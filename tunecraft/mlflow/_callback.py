@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from tunecraft import _tracking
 from tunecraft._imports import require
+from tunecraft._validation import Options, Text, check
 from tunecraft.record import FrozenTrial, TrialState
 
 if TYPE_CHECKING:
@@ -57,9 +58,8 @@ class MLflowCallback:
     def __init__(self, tracking_uri: str | None = None, experiment: str | None = None, *,
                  metric_names: str | Sequence[str] = "value", parent_run: bool = False,
                  tags: Mapping[str, str] | None = None) -> None:
-        if experiment is not None and (not isinstance(experiment, str) or not experiment):
-            raise ValueError(f"experiment={experiment!r} must be a non-empty name or None "
-                             "(the study's name)")
+        check("experiment", experiment, Text("a non-empty name"),
+              Options(None, note="the study's name"))
         self.tracking_uri = tracking_uri
         self.experiment = experiment
         self.metric_names = _tracking.check_metric_names(metric_names)

@@ -29,9 +29,9 @@ class OptunaPrunerProtocol:
 
     def prune(self, study: Any, trial: Any) -> bool:
         """Optuna's call: whether to stop ``trial`` now (this pruner's PRUNE decision)."""
+        from tunecraft._optuna_bridge import history_of
         from tunecraft.decision import Decision
         from tunecraft.record import FrozenTrial
-        from tunecraft.samplers._optuna_protocol import history_of
 
         history = history_of(study)
         record = trial if isinstance(trial, FrozenTrial) else history.trial(int(trial.number))

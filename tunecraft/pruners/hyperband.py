@@ -71,6 +71,7 @@ _CONSTRAINTS: Spec = {
     "reduction_factor": Interval(int, 2),
     "bootstrap_count": Interval(int, 0),
     "pause": Options(True, False),
+    "rank_by": Options("value", "forecast"),
 }
 
 
@@ -101,6 +102,13 @@ class HyperbandPruner(BasePruner):
         promote_in_place: With ``pause``, let a trial promoted on arrival at a rung go on
             training (True), or pause it and promote it through the queue (False: every rung
             ends a job).
+        rank_by: What a rung ranks configurations by: ``"value"``, the value reported at
+            the rung (Li et al.; Optuna), or ``"forecast"``, the curve up to the rung
+            extrapolated to ``max_resource`` (a least-squares fit of three saturating
+            families, as in :class:`~tunecraft.pruners.CurveExtrapolationPruner`) once a
+            curve has 4 reports up to the rung, which averages out the noise of single
+            reports and does not favour configurations that learn fast but level off high.
+            It needs a report at most steps (e.g. every epoch).
     """
 
     name = "hyperband"
@@ -114,9 +122,10 @@ class HyperbandPruner(BasePruner):
         *,
         pause: bool = False,
         promote_in_place: bool = True,
+        rank_by: Literal["value", "forecast"] = "value",
     ) -> None:
         validate(_CONSTRAINTS, min_resource=min_resource, reduction_factor=reduction_factor,
-                 bootstrap_count=bootstrap_count, pause=pause)
+                 bootstrap_count=bootstrap_count, pause=pause, rank_by=rank_by)
         if max_resource != "auto":
             _rungs.check_int("max_resource", max_resource, min_resource)
         self.min_resource = min_resource
@@ -125,6 +134,10 @@ class HyperbandPruner(BasePruner):
         self.bootstrap_count = bootstrap_count
         self.pause = pause
         self.promote_in_place = bool(promote_in_place)
+        self.rank_by = rank_by
+
+    def _horizon(self, r_max: int) -> int | None:
+        return r_max if self.rank_by == "forecast" else None
 
     def _max_resource(self, history: History) -> int | None:
         if self.max_resource != "auto":
@@ -160,7 +173,7 @@ class HyperbandPruner(BasePruner):
             return Decision.CONTINUE
         return _rungs.decide_at_rung(trial, history, bracket, self.rungs(bracket, r_max),
                                      self.reduction_factor, self.bootstrap_count, self.pause,
-                                     self.promote_in_place)
+                                     self.promote_in_place, self._horizon(r_max))
 
     def allocate(self, number: int, history: History) -> Budget | None:
         r_max = self._max_resource(history)
@@ -179,7 +192,8 @@ class HyperbandPruner(BasePruner):
         best: tuple[int, int, Resume] | None = None
         for b in self.brackets(history):
             found = _rungs.promotion(history, b.index, self.rungs(b.index, r_max),
-                                     self.reduction_factor, self.bootstrap_count)
+                                     self.reduction_factor, self.bootstrap_count,
+                                     self._horizon(r_max))
             if found is not None and (best is None or found[0] > best[0]):
                 best = (found[0], b.index, found[1])
         return None if best is None else best[2]
@@ -190,11 +204,12 @@ class HyperbandPruner(BasePruner):
         if self.pause and r_max is not None and len(history.directions) == 1:
             for b in self.brackets(history):
                 keep -= _rungs.unlikely_promotions(history, b.index, self.rungs(b.index, r_max),
-                                                   self.reduction_factor)
+                                                   self.reduction_factor, self._horizon(r_max))
         return keep
 
     def __repr__(self) -> str:
         return (f"{type(self).__name__}(min_resource={self.min_resource}, "
                 f"max_resource={self.max_resource!r}, "
                 f"reduction_factor={self.reduction_factor}, "
-                f"bootstrap_count={self.bootstrap_count}, pause={self.pause})")
+                f"bootstrap_count={self.bootstrap_count}, pause={self.pause}, "
+                f"rank_by={self.rank_by!r})")

@@ -17,6 +17,7 @@ _CONSTRAINTS: Spec = {
     "bootstrap_count": Interval(int, 0),
     "max_resource": [Interval(int, 1), Options(None)],
     "pause": Options(True, False),
+    "rank_by": Options("value", "forecast"),
 }
 
 
@@ -59,6 +60,9 @@ class SuccessiveHalvingPruner(BasePruner):
         pause: PAUSE instead of PRUNE, and promote paused trials (see above).
         promote_in_place: With ``pause``, let a trial promoted on arrival at a rung go on
             training (True), or pause it and promote it through the queue (False).
+        rank_by: ``"value"`` (the value reported at the rung) or ``"forecast"`` (the curve
+            up to the rung extrapolated to ``max_resource``, which it then needs); see
+            :class:`~tunecraft.pruners.HyperbandPruner`.
     """
 
     name = "asha"
@@ -74,10 +78,15 @@ class SuccessiveHalvingPruner(BasePruner):
         max_resource: int | None = None,
         pause: bool = False,
         promote_in_place: bool = True,
+        rank_by: Literal["value", "forecast"] = "value",
     ) -> None:
         validate(_CONSTRAINTS, min_resource=min_resource, reduction_factor=reduction_factor,
                  min_early_stopping_rate=min_early_stopping_rate,
-                 bootstrap_count=bootstrap_count, max_resource=max_resource, pause=pause)
+                 bootstrap_count=bootstrap_count, max_resource=max_resource, pause=pause,
+                 rank_by=rank_by)
+        if rank_by == "forecast" and max_resource is None:
+            raise ValueError("rank_by='forecast' extrapolates curves to max_resource; set "
+                             "max_resource (the steps of a full run) or use rank_by='value'")
         self.min_resource = min_resource
         self.reduction_factor = reduction_factor
         self.min_early_stopping_rate = min_early_stopping_rate
@@ -85,6 +94,8 @@ class SuccessiveHalvingPruner(BasePruner):
         self.max_resource = max_resource
         self.pause = pause
         self.promote_in_place = bool(promote_in_place)
+        self.rank_by = rank_by
+        self._horizon = max_resource if rank_by == "forecast" else None
 
     def _min_resource(self, history: History) -> int | None:
         if self.min_resource != "auto":
@@ -104,7 +115,7 @@ class SuccessiveHalvingPruner(BasePruner):
         _rungs.single_objective(history, type(self).__name__)
         return _rungs.decide_at_rung(trial, history, None, self.rungs(history),
                                      self.reduction_factor, self.bootstrap_count, self.pause,
-                                     self.promote_in_place)
+                                     self.promote_in_place, self._horizon)
 
     def allocate(self, number: int, history: History) -> Budget | None:
         rungs = self.rungs(history)
@@ -114,14 +125,14 @@ class SuccessiveHalvingPruner(BasePruner):
         if not self.pause or len(history.directions) != 1:
             return None
         found = _rungs.promotion(history, None, self.rungs(history), self.reduction_factor,
-                                 self.bootstrap_count)
+                                 self.bootstrap_count, self._horizon)
         return None if found is None else found[1]
 
     def keep_checkpoints(self, history: History) -> set[int]:
         keep = super().keep_checkpoints(history)
         if self.pause and len(history.directions) == 1:
             keep -= _rungs.unlikely_promotions(history, None, self.rungs(history),
-                                               self.reduction_factor)
+                                               self.reduction_factor, self._horizon)
         return keep
 
     def __repr__(self) -> str:
@@ -129,4 +140,4 @@ class SuccessiveHalvingPruner(BasePruner):
                 f"reduction_factor={self.reduction_factor}, "
                 f"min_early_stopping_rate={self.min_early_stopping_rate}, "
                 f"bootstrap_count={self.bootstrap_count}, max_resource={self.max_resource}, "
-                f"pause={self.pause})")
+                f"pause={self.pause}, rank_by={self.rank_by!r})")

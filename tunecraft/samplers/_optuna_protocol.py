@@ -29,17 +29,6 @@ if TYPE_CHECKING:
 _OPTUNA_METHODS = ("infer_relative_search_space", "sample_relative", "sample_independent")
 
 
-def history_of(study: Any) -> History:
-    """The history a sampler sees for ``study``: a tunecraft Study or a plug-in's study view."""
-    from tunecraft.history import History
-
-    if isinstance(getattr(study, "_history", None), History):
-        return study._history  # type: ignore[no-any-return]
-    if callable(getattr(study, "history", None)):
-        return study.history()  # type: ignore[no-any-return]
-    raise TypeError(f"{study!r} is not a tunecraft study; pass the study the trial belongs to")
-
-
 class OptunaProtocol:
     """Optuna's sampler methods for tunecraft samplers (module docstring)."""
 
@@ -62,6 +51,8 @@ class OptunaProtocol:
 
     def infer_relative_search_space(self, study: Any, trial: Any) -> dict[str, Any]:
         """Optuna's name for ``joint_space``: the dimensions sampled together."""
+        from tunecraft._optuna_bridge import history_of
+
         return dict(self.joint_space(history_of(study)))  # type: ignore[attr-defined]
 
     def sample_relative(self, study: Any, trial: Any, search_space: Mapping[str, Any]
@@ -69,7 +60,7 @@ class OptunaProtocol:
         """Optuna's name for a joint sample of ``search_space`` for ``trial``."""
         if not search_space:
             return {}
-        from tunecraft._optuna_bridge import from_optuna_distribution
+        from tunecraft._optuna_bridge import from_optuna_distribution, history_of
 
         space = {k: from_optuna_distribution(d) for k, d in search_space.items()}
         number = int(trial.number)
@@ -79,7 +70,7 @@ class OptunaProtocol:
     def sample_independent(self, study: Any, trial: Any, param_name: str,
                            param_distribution: Any) -> Any:
         """Optuna's name for sampling one parameter alone for ``trial``."""
-        from tunecraft._optuna_bridge import from_optuna_distribution
+        from tunecraft._optuna_bridge import from_optuna_distribution, history_of
 
         dim = from_optuna_distribution(param_distribution)
         number = int(trial.number)

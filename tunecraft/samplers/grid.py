@@ -67,8 +67,8 @@ class GridSampler(BaseSampler):
 
     def is_exhausted(self, study: Any) -> bool:
         """Whether every grid point has been run or is running in ``study`` (Optuna's name)."""
+        from tunecraft._optuna_bridge import history_of
         from tunecraft.record import TrialState
-        from tunecraft.samplers._optuna_protocol import history_of
 
         names = list(self.search_space)
         seen = {dumps([t.params.get(n) for n in names]) for t in history_of(study).trials

@@ -6,6 +6,7 @@ import re
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from tunecraft._validation import InstanceOf, check
 from tunecraft.storage.base import Lease, Storage
 from tunecraft.storage.memory import InMemoryStorage
 
@@ -27,8 +28,7 @@ def normalize_url(storage: str) -> str:
             without a file (``sqlite://``, ``sqlite:///``, ``:memory:``: an in-memory database
             no worker process sees) or a PostgreSQL URL without a database name.
     """
-    if not isinstance(storage, str):
-        raise TypeError(f"storage must be a path or URL string, got {type(storage).__name__}")
+    check("storage", storage, InstanceOf(str, "a path or URL string"))
     s = storage.strip()
     if not s:
         raise ValueError("storage must be a path or URL; got an empty string")

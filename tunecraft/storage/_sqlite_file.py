@@ -1,18 +1,14 @@
 """SQLite file faults explained: a folder, a file that is not a database, or a file or folder
-that cannot be written, turned into a StorageError that names the file and the fix; and a
-read-only way to open a database that this user cannot write."""
+that cannot be written, turned into a StorageError that names the file and the fix; and the
+connection factory that opens a database read-only (``sql.read_only_storage`` uses it)."""
 
 from __future__ import annotations
 
 import os
 import sqlite3
-from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from tunecraft.exceptions import StorageError
-
-if TYPE_CHECKING:
-    from tunecraft.storage.sql import SQLStorage
 
 READING_COMMANDS = "tunecraft studies, trials, best, export and report"
 
@@ -117,9 +113,10 @@ class ImmutableConnect:
         return sqlite3.connect(uri, uri=True, check_same_thread=False)
 
 
-def read_only_storage(url: str) -> SQLStorage | None:
-    """The SQLite storage at ``url`` opened read-only, when this user cannot write the file
-    or its folder and no other process is writing it; None when a normal open should be used.
+def read_only_connect(url: str) -> ImmutableConnect | None:
+    """The connection factory that reads the SQLite file at ``url`` read-only, when this user
+    cannot write the file or its folder and no other process is writing it; None when a
+    normal open should be used.
 
     SQLite in WAL mode creates ``-wal`` and ``-shm`` files next to the database even to read
     it, which a read-only folder forbids; ``immutable=1`` reads the file alone. It is only
@@ -132,7 +129,4 @@ def read_only_storage(url: str) -> SQLStorage | None:
     folder = os.path.dirname(os.path.abspath(path))
     if os.access(path, os.W_OK) and os.access(folder, os.W_OK):
         return None
-    from tunecraft.storage.sql import SQLStorage
-
-    engine_kwargs: dict[str, Any] = {"creator": ImmutableConnect(path)}
-    return SQLStorage(url, engine_kwargs=engine_kwargs)
+    return ImmutableConnect(path)

@@ -1,24 +1,23 @@
 """The Storage interface: a few atomic primitives per backend, one shared replay into History.
 
 Backends implement the primitives (study rows, atomic trial numbering, compare-and-set
-finishing, event reads after a cursor). Everything else, including the incremental History
-cache, lives here and is shared, so in-memory, SQLite and PostgreSQL behave the same.
+finishing, event reads after a cursor). Everything else is shared, so in-memory, SQLite and
+PostgreSQL behave the same: the writes and leases here, the reads (the incremental History
+cache and partial replays) in :mod:`tunecraft.storage.reads`.
 """
 
 from __future__ import annotations
 
-import threading
 import time
-from abc import ABC, abstractmethod
-from collections.abc import Collection, Hashable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from abc import abstractmethod
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from typing import Any, ClassVar
 
+from tunecraft._validation import Interval, Text, check
 from tunecraft.direction import StudyDirection
 from tunecraft.exceptions import TrialFinishedError
-from tunecraft.history import History
-from tunecraft.record import FrozenTrial, TrialState
-from tunecraft.space import Dim
+from tunecraft.record import TrialState
 from tunecraft.storage.events import Event, EventKind, dumps, loads
 from tunecraft.storage.leases import (
     ATTEMPT,
@@ -39,14 +38,8 @@ from tunecraft.storage.leases import (
     stale_events,
     this_owner,
 )
-from tunecraft.storage.replay import Replayer, paused_gc, replay_trials
-from tunecraft.storage.summary import (
-    SUMMARY_KINDS,
-    TrialSummary,
-    best_of,
-    first_distributions,
-    summarize,
-)
+from tunecraft.storage.reads import StorageReads, StudyLog
+from tunecraft.storage.summary import TrialSummary
 
 
 class DuplicateProposal(Exception):
@@ -62,24 +55,9 @@ def proposed_elsewhere(events: Sequence[Event], trial: int, proposal: Mapping[st
                for e in events)
 
 
-@dataclass(frozen=True, slots=True)
-class StudyLog:
-    """What one read of a study returns, all from one consistent snapshot.
-
-    ``key`` identifies this incarnation of the study: it changes when the study is deleted
-    and a new one is created under the same name (perhaps by another process), which tells
-    readers that their replayed state belongs to the old study.
-    """
-
-    key: Hashable
-    directions: tuple[StudyDirection, ...]
-    events: list[Event]
-
-
 def check_user_attr(key: str, value: Any) -> None:
     """Reject attribute keys and values that cannot be stored, naming the fix."""
-    if not isinstance(key, str) or not key:
-        raise ValueError(f"attribute key {key!r} must be a non-empty string.")
+    check("key", key, Text())
     loads(dumps(value))  # raises TypeError naming the problem when not JSON-like
 
 
@@ -92,12 +70,21 @@ def _created(state: TrialState, user_attrs: Mapping[str, Any] | None,
             "user_attrs": dict(user_attrs or {}), "system_attrs": dict(system_attrs or {})}
 
 
-class Storage(ABC):
-    """Where studies live. Subclasses supply the atomic primitives; replay is shared."""
+class Storage(StorageReads):
+    """Where studies live. Subclasses supply the atomic primitives (the reading ones,
+    ``_read`` and ``study_directions``, are declared in :class:`StorageReads`); replay and
+    everything else is shared.
 
-    def __init__(self) -> None:
-        self._replayers: dict[str, tuple[Hashable, Replayer]] = {}
-        self._replay_lock = threading.Lock()
+    Capabilities are class attributes, so that callers ask the storage what it can do
+    instead of checking its type.
+    """
+
+    shared: ClassVar[bool] = True
+    """Whether other processes can open this storage and run its trials (SQLite,
+    PostgreSQL). Trials in a shared storage are leased: their leases are renewed while they
+    run, workers that vanish are reaped, and ``optimize`` may run trials in worker processes.
+    False for :class:`~tunecraft.storage.memory.InMemoryStorage`, which lives in one
+    process only."""
 
     # ------------------------------------------------------------------ study primitives
     @abstractmethod
@@ -111,10 +98,6 @@ class Storage(ABC):
     @abstractmethod
     def study_names(self) -> list[str]:
         """Names of all studies, oldest first."""
-
-    @abstractmethod
-    def study_directions(self, name: str) -> tuple[StudyDirection, ...]:
-        """The directions of a study; raise StudyNotFound when absent."""
 
     @abstractmethod
     def set_study_attr(self, name: str, key: str, value: Any, *, only_if_absent: bool = False
@@ -162,10 +145,6 @@ class Storage(ABC):
         append nothing when another trial published the same ``proposal`` (a ``proposal``
         system attribute) in an event after seq ``since``; the check and the append are one
         atomic step with respect to other appends to the study."""
-
-    @abstractmethod
-    def _read(self, study: str, after: int) -> StudyLog:
-        """The study's identity, directions and events with seq > after, in seq order."""
 
     @abstractmethod
     def leases(self, study: str) -> list[Lease]:
@@ -228,6 +207,37 @@ class Storage(ABC):
         """
         payloads = [_created(TrialState.WAITING, None, attrs) for attrs in system_attrs]
         return self._create_trials(study, TrialState.WAITING, payloads, None, once_key)
+
+    def record_trial(self, study: str, state: TrialState, events: Sequence[Event] = (), *,
+                     user_attrs: Mapping[str, Any] | None = None,
+                     system_attrs: Mapping[str, Any] | None = None,
+                     started: float | None = None, finished: float | None = None,
+                     values: Sequence[float] | None = None, reason: str | None = None) -> int:
+        """Record a trial that ran elsewhere (``Study.add_trial``, ``copy_study``, ``tunecraft
+        import-optuna``) as the events it would have written had it run here; returns its
+        number.
+
+        It is created RUNNING at ``started`` (a Unix time; default now), given ``events``
+        (parameters, reports; their ``trial`` is set to the new number) and, unless ``state``
+        is RUNNING, finished in ``state`` at ``finished`` (default ``started``) with
+        ``values`` and ``reason``. To queue a trial, use :meth:`create_trial` with
+        ``waiting=True``."""
+        token = new_token()
+        payload = _created(TrialState.RUNNING, user_attrs, system_attrs)
+        if started is not None:
+            payload["time"] = started
+        (number,) = self._create_trials(study, TrialState.RUNNING, [payload], this_owner(),
+                                        None, token=token)
+        renumbered = [replace(e, trial=number) for e in events]
+        if state is TrialState.RUNNING:
+            self.write(study, number, renumbered, token=token)
+            return number
+        renumbered.append(Event(number, EventKind.FINISHED, {
+            "state": state.value, "time": payload["time"] if finished is None else finished,
+            "values": None if values is None else [float(v) for v in values],
+            "reason": reason}))
+        self._append(study, number, renumbered, state, token)
+        return number
 
     def claim_waiting_trial(self, study: str, *, token: str | None = None,
                             lease_seconds: float | None = None, number: int | None = None
@@ -311,101 +321,6 @@ class Storage(ABC):
         ``token`` was not holding it any more (the trial is lost to this task)."""
         return self._take_over(study, number, token, new_token, this_owner())
 
-    def history(self, study: str) -> History:
-        """The study's trials now; reads only the events written since the previous call."""
-        with self._replay_lock, paused_gc():
-            key, rep = self._replayers.get(study, (None, None))
-            log = self._read(study, -1 if rep is None else rep.cursor)
-            if rep is None or key != log.key:
-                if rep is not None and rep.cursor >= 0:
-                    # deleted and re-created under this name since the last read: what was
-                    # replayed belongs to the old study, so replay the new one from its start
-                    log = self._read(study, -1)
-                rep = Replayer()
-                self._replayers[study] = (log.key, rep)
-            rep.apply(log.events)
-            return History(rep.trials(), log.directions,
-                           param_distributions=rep.param_distributions(),
-                           system_attr_keys=rep.system_attr_keys(), cursor=rep.cursor)
-
-    def _forget(self, study: str) -> None:
-        with self._replay_lock:
-            self._replayers.pop(study, None)
-
-    # ------------------------------------------------------------------ partial reads
-    def _read_where(self, study: str, *, kinds: Collection[EventKind] | None = None,
-                    trials: Collection[int] | None = None) -> StudyLog:
-        """The study's events of these kinds and of these trials (None: any), in seq order,
-        from one snapshot. This default filters a full read; backends override it to filter
-        where the events are kept, so that listings read a small part of a large log."""
-        log = self._read(study, -1)
-        events = [e for e in log.events
-                  if (kinds is None or e.kind in kinds) and (trials is None or e.trial in trials)]
-        return StudyLog(log.key, log.directions, events)
-
-    def trials(self, study: str, numbers: Iterable[int]) -> list[FrozenTrial]:
-        """The trials with these numbers, in number order (numbers without a trial are left
-        out), replayed from their own events only: the records ``history(study)`` holds, for
-        listings that show a few trials of a large study. The replay cache is not touched."""
-        wanted = {int(n) for n in numbers}
-        if not wanted:
-            self.study_directions(study)  # StudyNotFound for a missing study
-            return []
-        with paused_gc():
-            records = replay_trials(self._read_where(study, trials=wanted).events)
-        return [records[n] for n in sorted(records)]
-
-    def trial_numbers(self, study: str, states: Collection[TrialState] | None = None
-                      ) -> list[int]:
-        """The numbers of the study's trials (those in ``states``), ascending: what a listing
-        of the last N trials in some states pages through. This default reads the trial
-        summaries; backends that keep each trial's state beside its events answer from it."""
-        return [s.number for s in self.trial_summaries(study)
-                if states is None or s.state in states]
-
-    def trial_summaries(self, study: str) -> list[TrialSummary]:
-        """Every trial's number, state, values and times, in number order, from its CREATED,
-        CLAIMED and FINISHED events only: enough to count, time and rank the trials of a
-        study without reading its params, reports and attributes (most of its log)."""
-        with paused_gc():
-            return summarize(self._read_where(study, kinds=SUMMARY_KINDS).events)
-
-    def user_attr_keys(self, study: str) -> set[str]:
-        """Every user-attribute key that some trial holds (the union of the keys of
-        ``history(study)``'s trials' ``user_attrs``), from the CREATED and USER_ATTR events
-        only: enough for a listing to decide its columns without a full replay."""
-        keys: set[str] = set()
-        with paused_gc():
-            for e in self._read_where(study, kinds=(EventKind.CREATED,
-                                                    EventKind.USER_ATTR)).events:
-                if e.kind is EventKind.USER_ATTR:
-                    keys.add(str(e.payload["key"]))
-                else:
-                    keys.update(e.payload.get("user_attrs") or {})
-        return keys
-
-    def param_distributions(self, study: str) -> dict[str, Dim]:
-        """Each parameter name -> the distribution it was first recorded with (as
-        ``history(study).param_distributions()``), from the study's PARAMS events only."""
-        with paused_gc():
-            return first_distributions(self._read_where(study, kinds=(EventKind.PARAMS,)).events)
-
-    def best_trials(self, study: str, *, summaries: Sequence[TrialSummary] | None = None
-                    ) -> tuple[FrozenTrial, ...]:
-        """The best feasible COMPLETE trial as a 1-tuple (one objective; empty when there is
-        none) or the feasible Pareto front (several), equal to ``History.best_trial()`` and
-        ``History.best_trials()``, but read from the trial summaries (``summaries`` when the
-        caller has them; else only the FINISHED events, which hold every state and value it
-        ranks) and the events of the candidate trials."""
-        directions = self.study_directions(study)
-        if summaries is None:
-            with paused_gc():
-                rows = summarize(self._read_where(study, kinds=(EventKind.FINISHED,)).events)
-        else:
-            rows = list(summaries)
-        return best_of(directions, rows,
-                       lambda numbers: {t.number: t for t in self.trials(study, numbers)})
-
     def lost_trials(self, study: str) -> dict[int, str]:
         """The RUNNING trials whose worker is gone, with the reason: what the next
         :meth:`reap_stale` marks STALE. Reads only, so that listings (which may not write)
@@ -425,8 +340,7 @@ class Storage(ABC):
         retried ``max_retries`` times. Each stale trial is marked, and retried, once however
         many processes reap at the same time.
         """
-        if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
-            raise ValueError(f"max_retries={max_retries!r} must be an integer >= 0")
+        check("max_retries", max_retries, Interval(int, 0))
         gone = []
         for lease in self.leases(study):
             why = ("declared stale by hand", False) if force else lost_lease(lease)

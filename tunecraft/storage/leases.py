@@ -10,6 +10,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from tunecraft._validation import Interval, check
 from tunecraft.record import FrozenTrial, TrialState, thaw
 from tunecraft.storage.events import Event, EventKind
 from tunecraft.system_attrs import (
@@ -19,12 +20,15 @@ from tunecraft.system_attrs import (
     PROPOSAL_KEY,
     RESUME_CHECKPOINT_KEY,
     RETRIED_BY_KEY,
+    RETRY_HISTORY_KEY,
     RETRY_OF_KEY,
     STOP_REQUESTED_KEY,
 )
 
 DEFAULT_LEASE_SECONDS = 60.0
 """How long a RUNNING trial stays held without a renewal, unless its creator says otherwise."""
+LEASE_SECONDS = Interval(float, 0, closed="neither", label="a positive number of seconds")
+"""What a lease duration may be (finite, so that a dead worker's trial is retried one day)."""
 
 # The keys live in tunecraft.system_attrs (the record schema); these names stay for storages.
 RETRY_OF, ATTEMPT, RETRIED_BY = RETRY_OF_KEY, ATTEMPT_KEY, RETRIED_BY_KEY
@@ -78,10 +82,7 @@ def check_lease_seconds(value: float | None) -> float:
     """``value`` (None: the default) as a positive number of seconds, or ValueError."""
     if value is None:
         return DEFAULT_LEASE_SECONDS
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not (
-            0 < value < float("inf")):
-        raise ValueError(f"lease_seconds={value!r} must be a positive number of seconds")
-    return float(value)
+    return float(check("lease_seconds", value, LEASE_SECONDS))
 
 
 def _process_start_ticks(pid: int) -> str | None:
@@ -141,7 +142,9 @@ def retry_attrs(record: FrozenTrial, attempt: int) -> dict[str, Any]:
     """System attributes of the retry of ``record``: the same parameters, where it came from."""
     fixed = {**thaw(record.system_attrs.get(PROPOSAL, {})),
              **thaw(record.system_attrs.get(FIXED_PARAMS_KEY, {})), **thaw(record.params)}
-    attrs: dict[str, Any] = {FIXED_PARAMS_KEY: fixed, RETRY_OF: record.number, ATTEMPT: attempt}
+    earlier = thaw(record.system_attrs.get(RETRY_HISTORY_KEY, []))
+    attrs: dict[str, Any] = {FIXED_PARAMS_KEY: fixed, RETRY_OF: record.number, ATTEMPT: attempt,
+                             RETRY_HISTORY_KEY: [*earlier, record.number]}
     if CHECKPOINT in record.system_attrs:
         attrs[RESUME_CHECKPOINT] = thaw(record.system_attrs[CHECKPOINT])
     return attrs

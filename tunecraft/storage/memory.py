@@ -7,7 +7,7 @@ import threading
 import time
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from tunecraft._names import check_study_attr_key, check_study_name
 from tunecraft.direction import StudyDirection
@@ -56,6 +56,8 @@ class _Study:
 class InMemoryStorage(Storage):
     """Keeps studies in this process. Thread-safe; values are copied in and out as JSON so
     that they behave exactly as they do in the database storages."""
+
+    shared: ClassVar[bool] = False  # no other process sees it: no leases to renew or reap
 
     def __init__(self) -> None:
         super().__init__()

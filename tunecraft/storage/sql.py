@@ -26,6 +26,7 @@ from tunecraft.space import Dim
 from tunecraft.storage._sql_base import make_engine
 from tunecraft.storage._sql_leases import SQLLeases
 from tunecraft.storage._sql_statements import Statements
+from tunecraft.storage._sqlite_file import check_writable, read_only_connect
 from tunecraft.storage.base import (
     DEFAULT_LEASE_SECONDS,
     DuplicateProposal,
@@ -361,3 +362,14 @@ class SQLStorage(SQLLeases, Storage):
                 raise
             return super().param_distributions(study)
         return first_distributions(events)
+
+
+def read_only_storage(url: str) -> SQLStorage | None:
+    """The SQLite storage at ``url`` opened read-only (``immutable=1``), when this user cannot
+    write the file or its folder and no other process is writing it; None when a normal open
+    should be used (see :func:`~tunecraft.storage._sqlite_file.read_only_connect`)."""
+    creator = read_only_connect(url)
+    return None if creator is None else SQLStorage(url, engine_kwargs={"creator": creator})
+
+
+__all__ = ["SQLStorage", "check_writable", "read_only_storage"]

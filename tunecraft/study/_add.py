@@ -1,5 +1,6 @@
 """Adding finished trials to a study (Optuna's ``study.add_trial(s)``) and copying studies
-(``tunecraft.copy_study``); also what ``tunecraft import-optuna`` writes with.
+(``tunecraft.copy_study``, in ``api.py``, adds with it); also what ``tunecraft
+import-optuna`` writes with.
 
 A trial is added as the events it would have written had it run here (created, parameters,
 reports, finished) with its own start and end times, so samplers, pruners and analysis see
@@ -14,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from tunecraft.exceptions import IncompatibleSpace
 from tunecraft.record import FrozenTrial, TrialState, thaw
-from tunecraft.storage.base import Storage, _created, new_token, this_owner
+from tunecraft.storage.base import Storage
 from tunecraft.storage.events import Event, EventKind
 from tunecraft.system_attrs import FIXED_PARAMS_KEY
 
@@ -42,9 +43,9 @@ def _check(study: Study, trial: FrozenTrial) -> None:
         raise ValueError(f"a {trial.state.name} trial takes no values")
 
 
-def _time(value: object, default: float) -> float:
+def _time(value: object) -> float | None:
     stamp = getattr(value, "timestamp", None)
-    return float(stamp()) if callable(stamp) else default
+    return float(stamp()) if callable(stamp) else None
 
 
 def add_trial(study: Study, trial: FrozenTrial) -> int:
@@ -62,54 +63,25 @@ def add_trial(study: Study, trial: FrozenTrial) -> int:
                                            **thaw(trial.params)}
         return storage.create_trial(study.study_name, waiting=True, user_attrs=user_attrs,
                                     system_attrs=system_attrs)
-    token = new_token()
-    payload = _created(TrialState.RUNNING, user_attrs, system_attrs)
-    payload["time"] = _time(trial.datetime_start, payload["time"])
-    (number,) = storage._create_trials(study.study_name, TrialState.RUNNING, [payload],
-                                       this_owner(), None, token=token)
-    events = [Event(number, EventKind.PARAMS, {
+    events = [Event(-1, EventKind.PARAMS, {
         name: {"d": dim.to_json(), "v": trial.params[name]}
         for name, dim in trial.distributions.items()})] if trial.params else []
-    events += [Event(number, EventKind.REPORT, {"step": int(s), "value": float(v)})
+    events += [Event(-1, EventKind.REPORT, {"step": int(s), "value": float(v)})
                for s, v in sorted(trial.intermediate_values.items())]
-    events += [Event(number, EventKind.REPORT, {"step": int(s), "values": list(v)})
+    events += [Event(-1, EventKind.REPORT, {"step": int(s), "values": list(v)})
                for s, v in sorted(trial.intermediate_vectors.items())]
-    if trial.state is TrialState.RUNNING:
-        storage.write(study.study_name, number, events, token=token)
-        return number
     values = None if trial.values is None or trial.state is not TrialState.COMPLETE else [
         float(v) for v in trial.values]
-    end = _time(trial.datetime_complete, payload["time"])
-    events.append(Event(number, EventKind.FINISHED, {
-        "state": trial.state.value, "time": end, "values": values,
-        "reason": trial.fail_reason}))
-    storage._append(study.study_name, number, events, trial.state, token)
-    return number
+    return storage.record_trial(study.study_name, trial.state, events, user_attrs=user_attrs,
+                                system_attrs=system_attrs,
+                                started=_time(trial.datetime_start),
+                                finished=_time(trial.datetime_complete), values=values,
+                                reason=trial.fail_reason)
 
 
 def add_trials(study: Study, trials: Iterable[FrozenTrial]) -> list[int]:
     """:func:`add_trial` for each trial, in order; returns their numbers."""
     return [add_trial(study, t) for t in trials]
-
-
-def copy_study(
-    *,
-    from_study_name: str,
-    from_storage: str | Storage,
-    to_storage: str | Storage,
-    to_study_name: str | None = None,
-) -> None:
-    """Copy a study (directions, user attributes, every trial) into another storage."""
-    from tunecraft.storage import get_storage
-    from tunecraft.study.api import create_study, load_study
-
-    source = load_study(study_name=from_study_name, storage=from_storage)
-    target = create_study(storage=get_storage(to_storage),
-                          study_name=to_study_name or from_study_name,
-                          directions=list(source.directions))
-    for key, value in source.user_attrs.items():
-        target.set_user_attr(key, value)
-    add_trials(target, source.trials)
 
 
 def same_params(a: object, b: object) -> bool:

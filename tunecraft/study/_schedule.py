@@ -61,7 +61,7 @@ def enqueue_promotion(study: Study) -> None:
                              if k in parent.system_attrs}
     attrs.update({FIXED_PARAMS_KEY: thaw(dict(order.params)), RESUME_KEY: info.to_json(),
                   **thaw(dict(order.attrs))})
-    study._storage.enqueue_trials(study.study_name, [attrs], once_key=f"resume:{order.trial}")
+    study.storage.enqueue_trials(study.study_name, [attrs], once_key=f"resume:{order.trial}")
 
 
 def _inherit_from_retried(record: FrozenTrial, history: History) -> dict[str, Any]:

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from tunecraft.exceptions import TrialFinishedError
+from tunecraft.execution.leases import keeper
 from tunecraft.record import FrozenTrial, TrialState
-from tunecraft.samplers._optuna_protocol import OptunaProtocol
-from tunecraft.storage.events import Event
+from tunecraft.samplers.base import BaseSampler
+from tunecraft.storage.events import Event, EventKind
 from tunecraft.study import _lease, _schedule
 from tunecraft.trial import Trial, check_values
 
@@ -17,6 +19,24 @@ if TYPE_CHECKING:
     from tunecraft.study.study import Study
 
 logger = logging.getLogger("tunecraft")
+
+
+def _check_told(study: Study, number: int) -> None:
+    """ValueError for a trial number the study never handed out (Optuna's message kind)."""
+    if not 0 <= number < sum(study.storage.state_counts(study.study_name).values()):
+        raise ValueError(f"study {study.study_name!r} has no trial {number}; tell() finishes "
+                         "trials that ask() returned")
+
+
+def _last_report(study: Study, number: int, pending: list[Event]) -> tuple[float, ...] | None:
+    """A pruned trial's last reported value (not NaN), which Optuna records as its value."""
+    reports = dict(study.history().trial(number).intermediate_values)
+    reports.update({int(e.payload["step"]): float(e.payload["value"]) for e in pending
+                    if e.kind is EventKind.REPORT and "value" in e.payload})
+    if not reports:
+        return None
+    last = reports[max(reports)]
+    return None if math.isnan(last) else (last,)
 
 
 def tell(study: Study, trial: Trial | int, values: float | Sequence[float] | None,
@@ -29,6 +49,7 @@ def tell(study: Study, trial: Trial | int, values: float | Sequence[float] | Non
         raise ValueError(f"trial {number} belongs to study {trial.study.study_name!r}")
     if isinstance(number, bool) or not isinstance(number, int):
         raise TypeError(f"trial must be a Trial or a trial number, got {trial!r}")
+    explicit = state is not None
     state = TrialState.COMPLETE if state is None else TrialState(state)
     reason = fail_reason
     final: tuple[float, ...] | None = None
@@ -36,6 +57,9 @@ def tell(study: Study, trial: Trial | int, values: float | Sequence[float] | Non
         if values is None:
             raise ValueError("tell() needs values for a COMPLETE trial; pass values=...")
         final, why = check_values(values, len(study.directions))
+        if final is None and explicit:  # Optuna: state=COMPLETE insists on valid values
+            raise ValueError(f"tell(state=COMPLETE) got invalid values: {why}; pass "
+                             f"{len(study.directions)} number(s), or state=FAIL")
         if final is None:
             state, reason = TrialState.FAIL, why
     elif values is not None:
@@ -44,6 +68,8 @@ def tell(study: Study, trial: Trial | int, values: float | Sequence[float] | Non
         raise ValueError(f"tell() needs a final state (COMPLETE, PRUNED, FAIL), got "
                          f"{state.name}")
     events: list[Event] = trial._take_pending() if isinstance(trial, Trial) else []
+    if state is TrialState.PRUNED and len(study.directions) == 1:
+        final = _last_report(study, number, events)  # Optuna keeps it as the value
     if final is not None and study.constraints_func is not None:
         from tunecraft.study._constraints import constraint_event
 
@@ -56,7 +82,7 @@ def tell(study: Study, trial: Trial | int, values: float | Sequence[float] | Non
     if reason is not None and state is TrialState.FAIL:
         logger.warning("Trial %d failed: %s", number, reason)
     hook_error: BaseException | None = None
-    if type(study.sampler).after_trial is not OptunaProtocol.after_trial:
+    if type(study.sampler).after_trial is not BaseSampler.after_trial:
         # Optuna's hook, before the state is stored; if it raises, the trial fails and the
         # error propagates (``catch`` does not apply), as in Optuna.
         try:
@@ -68,8 +94,9 @@ def tell(study: Study, trial: Trial | int, values: float | Sequence[float] | Non
     token = trial._lease_token if isinstance(trial, Trial) else None
     ok = study._storage.finish(study.study_name, number, state, final, reason, events,
                               token=token)
-    _lease.keeper.untrack(study._storage, study.study_name, number)
+    keeper.untrack(study._storage, study.study_name, number)
     if not ok:
+        _check_told(study, number)
         current = study.history().trial(number)
         if current.state in (TrialState.STALE, TrialState.RUNNING):
             # the lease was lost (this worker was presumed dead): the result is late

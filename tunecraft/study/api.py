@@ -1,4 +1,4 @@
-"""Module-level study functions: create, load, delete and list studies in a storage."""
+"""Module-level study functions: create, load, copy, delete and list studies in a storage."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import os
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from tunecraft._names import check_study_name
 from tunecraft.artifacts import ArtifactStore
@@ -18,6 +19,7 @@ from tunecraft.pruners.median import MedianPruner
 from tunecraft.record import FrozenTrial, TrialState
 from tunecraft.samplers.base import BaseSampler
 from tunecraft.storage import Storage, get_storage
+from tunecraft.study._add import add_trials
 from tunecraft.study.study import Study
 
 
@@ -41,6 +43,13 @@ def _check_sampler_pruner(sampler: object, pruner: object) -> None:
             f"pruner must be a tunecraft pruner (e.g. tunecraft.pruners.MedianPruner()), "
             f"got {pruner!r}"
         )
+
+
+def _lease_options(store: Storage) -> dict[str, Any]:
+    """The lease policy a storage carries for its studies (Optuna's ``RDBStorage(
+    heartbeat_interval=, grace_period=, heartbeat_stale_trial_callback=)``), else none."""
+    options = getattr(store, "study_options", None)
+    return dict(options()) if callable(options) else {}
 
 
 def _parse_directions(
@@ -108,7 +117,7 @@ def create_study(
                 "another study name"
             ) from None
     return Study(name, store, sampler or _default_sampler(), pruner or MedianPruner(),
-                 constraints_func=constraints_func, artifacts=artifacts)
+                 constraints_func=constraints_func, artifacts=artifacts, **_lease_options(store))
 
 
 def _resolve_name(store: Storage, study_name: str | None) -> str:
@@ -140,7 +149,24 @@ def load_study(
     store = get_storage(storage)
     name = _resolve_name(store, study_name)
     return Study(name, store, sampler or _default_sampler(), pruner or MedianPruner(),
-                 constraints_func=constraints_func, artifacts=artifacts)
+                 constraints_func=constraints_func, artifacts=artifacts, **_lease_options(store))
+
+
+def copy_study(
+    *,
+    from_study_name: str,
+    from_storage: str | Storage,
+    to_storage: str | Storage,
+    to_study_name: str | None = None,
+) -> None:
+    """Copy a study (directions, user attributes, every trial) into another storage."""
+    source = load_study(study_name=from_study_name, storage=from_storage)
+    target = create_study(storage=get_storage(to_storage),
+                          study_name=from_study_name if to_study_name is None else to_study_name,
+                          directions=list(source.directions))
+    for key, value in source.user_attrs.items():
+        target.set_user_attr(key, value)
+    add_trials(target, source.trials)
 
 
 def delete_study(*, study_name: str, storage: str | Storage) -> None:

@@ -1,4 +1,5 @@
-"""Callbacks for ``Study.optimize``: stop a study once it holds enough finished trials."""
+"""Callbacks for ``Study.optimize``: stop a study once it holds enough finished trials, and
+a Study class whose workers never start a trial past that total (:func:`within_total`)."""
 
 from __future__ import annotations
 
@@ -50,3 +51,21 @@ class MaxTrialsCallback:
 
     def __repr__(self) -> str:
         return f"MaxTrialsCallback({self.n_trials}, states={[s.name for s in self.states]})"
+
+
+def within_total(total: MaxTrialsCallback, *, wait: bool = True) -> type[Study]:
+    """A ``Study`` class whose trials start only while the study holds fewer than
+    ``total.n_trials`` trials in ``total.states`` or running, decided atomically among all
+    workers: independent workers (``tunecraft worker``) end the study at exactly its total,
+    not one trial per worker past it. While running trials fill the last places, a start
+    waits for them (``wait``; else it stops): one that fails frees its place."""
+    from tunecraft.study._enqueue import admit_within_total
+    from tunecraft.study.study import Study
+
+    class StudyWithinTotal(Study):
+        def _enqueue_initial(self) -> bool:  # runs in reserve(), just before the start
+            finite = super()._enqueue_initial()
+            admit_within_total(self, total.n_trials, total.states, wait=wait)
+            return finite
+
+    return StudyWithinTotal

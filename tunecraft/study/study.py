@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 import time
 from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -11,23 +12,16 @@ from typing import TYPE_CHECKING, Any
 from tunecraft.artifacts import ARTIFACTS_ATTR, ArtifactStore, as_store
 from tunecraft.direction import StudyDirection
 from tunecraft.exceptions import SearchSpaceExhausted
+from tunecraft.execution.leases import keeper
 from tunecraft.history import History
 from tunecraft.pruners.base import BasePruner
 from tunecraft.record import FrozenTrial, TrialState
 from tunecraft.samplers.base import BaseSampler
 from tunecraft.space import Dim
-from tunecraft.storage.base import (
-    PROPOSAL,
-    Storage,
-    check_lease_seconds,
-    check_user_attr,
-    new_token,
-)
-from tunecraft.storage.events import Event, EventKind
-from tunecraft.storage.memory import InMemoryStorage
-from tunecraft.study import _enqueue, _lease, _schedule, _tell
+from tunecraft.storage.base import Storage, check_lease_seconds, check_user_attr, new_token
+from tunecraft.study import _begin, _enqueue, _lease, _schedule, _tell
+from tunecraft.study._begin import Reservation
 from tunecraft.study._optuna_compat import OptunaStudyMixin
-from tunecraft.system_attrs import FIXED_PARAMS_KEY
 from tunecraft.trial import Trial
 
 if TYPE_CHECKING:
@@ -37,11 +31,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("tunecraft")
 
-PUBLISH_TRIES = 3
-"""How often a trial samples its joint proposal again when another worker published the same
-point while it sampled; the last try is kept whatever it is (a small discrete space may
-have no other point)."""
-
 Objective = Callable[[Trial], Any]
 Callback = Callable[["Study", FrozenTrial], None]
 
@@ -50,6 +39,12 @@ class Study(OptunaStudyMixin):
     """A study: its trials live in ``storage``; ``sampler`` proposes, ``pruner`` stops early.
 
     Create one with :func:`tunecraft.create_study` or :func:`tunecraft.load_study`.
+
+    A trial's lifecycle is public: :meth:`ask` is :meth:`reserve` (claim a queued trial or
+    create one, leased; no sampling) then :meth:`begin` (sample, hand out the Trial), and
+    :meth:`tell` finishes it. The optimize loop and the executors
+    (:mod:`tunecraft.execution`) drive a study through these alone; a driver reserves, its
+    worker (perhaps in another process) begins and tells.
     """
 
     def __init__(
@@ -133,8 +128,6 @@ class Study(OptunaStudyMixin):
         """A snapshot of every trial now (reads only what changed since the last call)."""
         return self._storage.history(self.study_name)
 
-    _fresh_history = history
-
     @property
     def trials(self) -> tuple[FrozenTrial, ...]:
         """All trials, in number order."""
@@ -193,13 +186,6 @@ class Study(OptunaStudyMixin):
         check_user_attr(key, value)
         self._storage.set_study_attr(self.study_name, f"user:{key}", value)
 
-    def _known_distribution(self, history: History, name: str) -> Dim | None:
-        """The distribution ``name`` has in the study: from the trial's snapshot, else read
-        again (another running trial may have recorded it since: one name, one
-        distribution, even between trials that run at once)."""
-        known = history.param_distributions().get(name)
-        return known if known is not None else self.history().param_distributions().get(name)
-
     # ------------------------------------------------------------------ ask / tell
     def enqueue_trial(
         self,
@@ -228,15 +214,19 @@ class Study(OptunaStudyMixin):
         ``fixed_distributions`` suggests those parameters right away, so ``trial.params``
         holds them without calling ``suggest_*`` (useful for ask/tell loops).
         """
-        number, token, _ = self._reserve()
-        return self._begin(number, token, fixed_distributions)
+        reservation = self.reserve()
+        return self.begin(reservation.number, reservation.token, fixed_distributions)
 
-    def _reserve(self) -> tuple[int, str, bool]:
-        """Claim a queued trial or create one, leased under a new token; no sampling yet
-        (a driver reserves, its worker begins). Reaps stale trials first, now and then.
-        Returns (number, token, whether a queued trial was claimed)."""
-        if not isinstance(self._storage, InMemoryStorage) and time.monotonic() >= \
-                self._next_stale_check:
+    def reserve(self) -> Reservation:
+        """Claim a queued trial or create one, RUNNING under a lease with a new token; no
+        sampling yet (the first half of :meth:`ask`: a driver reserves, its worker begins).
+
+        On a shared storage, reaps stale trials first, at most once per heartbeat interval.
+        Queues a finite sampler's points once per study, and the promotion the pruner
+        orders, before claiming. Raises SearchSpaceExhausted when a finite sampler has no
+        point left.
+        """
+        if self._storage.shared and time.monotonic() >= self._next_stale_check:
             self._next_stale_check = time.monotonic() + self.heartbeat_interval
             self.fail_stale_trials()
         finite = self._enqueue_initial()
@@ -245,21 +235,23 @@ class Study(OptunaStudyMixin):
         if not finite:  # claim-or-create: one write transaction
             number, claimed = self._storage.start_trial(self.study_name, token=token,
                                                         lease_seconds=self.stale_grace)
-            return number, token, claimed
+            return Reservation(number, token, claimed)
         found = self._storage.claim_waiting_trial(self.study_name, token=token,
                                                   lease_seconds=self.stale_grace)
         if found is None:
             raise SearchSpaceExhausted(
                 f"{type(self.sampler).__name__} has no points left in study {self.study_name!r}"
             )
-        return found, token, True
+        return Reservation(found, token, True)
 
-    def _begin(self, number: int, token: str,
-               fixed_distributions: Mapping[str, Dim] | None = None) -> Trial:
-        """Sample a reserved trial's joint space and keep its lease renewed."""
+    def begin(self, number: int, token: str,
+              fixed_distributions: Mapping[str, Dim] | None = None) -> Trial:
+        """Begin trial ``number``, held under lease ``token`` (from :meth:`reserve`, or a
+        token the worker took the lease over with): sample its joint space, publish the
+        proposal, and renew its lease until :meth:`tell` (shared storages). A failure here
+        finishes the trial as FAIL and is raised."""
         try:
-            trial = self._start(number, token)
-            trial._lease_token = token
+            trial = _begin.begin(self, number, token)
             for name, dim in (fixed_distributions or {}).items():
                 trial._suggest(name, dim)
         except BaseException as exc:
@@ -267,42 +259,10 @@ class Study(OptunaStudyMixin):
                                  reason=f"sampling failed: {type(exc).__name__}: {exc}",
                                  token=token)
             raise
-        if not isinstance(self._storage, InMemoryStorage):
-            _lease.keeper.track(self._storage, self.study_name, number,
-                                self.heartbeat_interval, token)
+        if self._storage.shared:
+            keeper.track(self._storage, self.study_name, number, self.heartbeat_interval,
+                         token)
         return trial
-
-    def _start(self, number: int, token: str | None = None) -> Trial:
-        history = self.history()
-        record = history.trial(number)
-        fixed = dict(record.system_attrs.get(FIXED_PARAMS_KEY, {}))
-        # a scheduler's bracket and resume point (with the reports resumed from)
-        begun = _schedule.start(self, record, history)
-        rng = self.sampler.rng(number)
-        for attempt in range(PUBLISH_TRIES):
-            view = _schedule.sampler_view(self, history, begun.budget)
-            space = {k: d for k, d in self.sampler.joint_space(view).items() if k not in fixed}
-            relative, attrs = (self.sampler.sample_joint(space, view, rng, number) if space
-                               else ({}, {}))
-            events = list(begun.events)
-            if not relative:
-                if events:
-                    self._storage.write(self.study_name, number, events, token=token)
-                break
-            # Publish the joint proposal at once, so that concurrent workers' samplers see
-            # where this running trial is (the constant liar) before any report; with it go
-            # the sampler's attributes (e.g. CMA-ES's generation and resumable state).
-            events += [Event(number, EventKind.SYSTEM_ATTR, {"key": k, "value": v})
-                       for k, v in {**attrs, PROPOSAL: relative}.items()]
-            if attempt == PUBLISH_TRIES - 1:
-                self._storage.write(self.study_name, number, events, token=token)
-            elif self._storage.publish(self.study_name, number, events, relative,
-                                       since=history.cursor, token=token):
-                break
-            else:  # a worker that sampled the same history chose the same point first:
-                history = self.history()  # sample again, seeing its proposal
-        return Trial(self, number, history, fixed, space, relative, rng, sampler_history=view,
-                     budget=begun.budget, resume=begun.resume, reported_steps=begun.steps)
 
     def tell(
         self,
@@ -356,15 +316,32 @@ class Study(OptunaStudyMixin):
         A progress bar shows when standard output is a terminal (``show_progress_bar=None``);
         ``True``/``False`` or the ``TUNECRAFT_PROGRESS`` variable (1 or 0) force it.
         """
-        from tunecraft.study._optimize import run_optimize
+        from tunecraft.execution.loop import run_optimize
 
-        run_optimize(self, objective, n_trials=n_trials, timeout=timeout, n_jobs=n_jobs,
-                     catch=catch, callbacks=callbacks or (), gc_after_trial=gc_after_trial,
-                     show_progress_bar=show_progress_bar, executor=executor, devices=devices)
+        me = threading.get_ident()  # optimize calls from several threads are fine
+        inside: set[int] = self.__dict__.setdefault("_optimizing_threads", set())
+        if me in inside:  # as in Optuna
+            raise RuntimeError("Nested optimization detected: optimize() was called from an "
+                               "objective or callback of this study's optimize(); ask() and "
+                               "tell() a trial there, or use another Study object")
+        self._stop_requested = False
+        inside.add(me)
+        try:
+            run_optimize(self, objective, n_trials=n_trials, timeout=timeout, n_jobs=n_jobs,
+                         catch=catch, callbacks=callbacks or (),
+                         gc_after_trial=gc_after_trial, show_progress_bar=show_progress_bar,
+                         executor=executor, devices=devices)
+        finally:
+            inside.discard(me)
 
     def stop(self) -> None:
         """Ask a running ``optimize`` to start no new trial (running ones finish)."""
         self._stop_requested = True
+
+    @property
+    def stop_requested(self) -> bool:
+        """Whether :meth:`stop` was called since ``optimize`` began (the loop reads it)."""
+        return self._stop_requested
 
     def trials_dataframe(self, attrs: Sequence[str] | None = None) -> pd.DataFrame:
         """The trials as a pandas DataFrame (needs ``pip install 'tunecraft[pandas]'``)."""

@@ -20,8 +20,16 @@ if TYPE_CHECKING:
     import torch
 
 LOSS_KINDS = ("cross_entropy", "bce_with_logits", "mse")
+LossKind = Literal["cross_entropy", "bce_with_logits", "mse", "model"]
+LossArg = Any  # LossKind | None | a loss module / callable (outputs, targets) -> tensor
 _ACTIVATIONS = {"ReLU": "relu", "Tanh": "tanh", "Sigmoid": "sigmoid", "GELU": "gelu",
                 "SiLU": "silu", "SELU": "selu", "LeakyReLU": "leaky_relu"}
+
+
+def check_count(name: str, value: int) -> None:
+    """Raise unless ``value`` is a positive int (epochs, batch sizes, accumulation steps)."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{name}={value!r} must be a positive integer")
 
 
 def make_hooks(loss: Any, config: TrainConfig, unpack: Any, forward: Any,
@@ -132,7 +140,7 @@ def make_optimization(model: torch.nn.Module, config: TrainConfig, steps_per_epo
     import torch
 
     if optimizer is None:
-        opt = make_optimizer(model, config.optimizer_config())
+        opt = make_optimizer(model, config.optim)
     else:
         opt = optimizer(model, config)
         if not isinstance(opt, torch.optim.Optimizer):

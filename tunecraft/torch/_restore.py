@@ -9,24 +9,13 @@ numpy global generators where they were, so that the training that follows is un
 from __future__ import annotations
 
 import copy
-import random
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
+from tunecraft._global_rng import RNGState, restore_rng, take_rng
 
 if TYPE_CHECKING:
     import torch
-
-
-@dataclass(frozen=True)
-class RNGState:
-    """The global generators: torch CPU (and CUDA, once initialised), ``random``, numpy."""
-
-    torch_rng: Any
-    cuda_rng: Any
-    python_rng: Any
-    numpy_rng: Any
 
 
 @dataclass(frozen=True)
@@ -38,26 +27,6 @@ class Snapshot:
     grads: tuple[Any, ...]
     optimizer_state: dict[str, Any] | None
     rng: RNGState
-
-
-def take_rng() -> RNGState:
-    """Copy the state of every global random generator."""
-    import torch
-
-    initialized = torch.cuda.is_initialized()  # type: ignore[no-untyped-call]
-    cuda_rng = torch.cuda.get_rng_state_all() if initialized else None
-    return RNGState(torch.get_rng_state(), cuda_rng, random.getstate(), np.random.get_state())
-
-
-def restore_rng(state: RNGState) -> None:
-    """Put the global random generators back to ``state``."""
-    import torch
-
-    torch.set_rng_state(state.torch_rng)
-    if state.cuda_rng is not None:
-        torch.cuda.set_rng_state_all(state.cuda_rng)
-    random.setstate(state.python_rng)
-    np.random.set_state(state.numpy_rng)
 
 
 def take(model: torch.nn.Module, optimizer: torch.optim.Optimizer | None) -> Snapshot:

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from torch import Tensor
 from torch.optim import Optimizer
 from torch.optim.lr_scheduler import LRScheduler
 
-from tunecraft.torch.plateau import PlateauState, ReduceOnPlateau
-from tunecraft.torch.schedules import Schedule
+if TYPE_CHECKING:
+    from tunecraft.torch._schedule_base import Schedule
+    from tunecraft.torch.plateau import ReduceOnPlateau
 
 __all__ = ["PlateauLR", "ScheduledLR", "set_momentum"]
 
@@ -120,5 +121,5 @@ class PlateauLR:
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Restores what :meth:`state_dict` saved and re-applies the learning rates."""
         self.base_lrs = [float(x) for x in state_dict["base_lrs"]]
-        self.state = PlateauState(**state_dict["state"])
+        self.state = dataclasses.replace(self.rule.init(), **state_dict["state"])
         self._apply()

@@ -20,22 +20,3 @@ class SuggestTrial(Protocol):
 
     def suggest_categorical(self, name: str, choices: Sequence[Any]) -> Any: ...
 
-
-def search_float(
-    trial: SuggestTrial, name: str, spec: float | tuple[float, float] | None, *,
-    log: bool, default: float,
-) -> float:
-    """Searches ``spec`` when it is a ``(low, high)`` range; a number is fixed, None the default.
-
-    Used by the ``suggest_*`` helpers so every searchable knob can be fixed or switched off.
-    """
-    if spec is None:
-        return default
-    if isinstance(spec, tuple):
-        if len(spec) != 2:
-            raise ValueError(f"{name}={spec!r}: give a (low, high) pair, a number or None")
-        low, high = float(spec[0]), float(spec[1])
-        if not low < high:
-            raise ValueError(f"{name}={spec!r}: low must be below high; swap or fix the value")
-        return trial.suggest_float(name, low, high, log=log)
-    return float(spec)

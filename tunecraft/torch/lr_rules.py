@@ -256,6 +256,13 @@ def minimum_third(lrs: Sequence[float], losses: Sequence[float], *, skip_start: 
     rate needs; Smith (2017, section 3.3) likewise sets the base rate 3-4 times below the
     maximum. Read on a lagging curve the lowest point moves to the edge itself, which is why
     fastai divides by 10.
+
+    The divisor does not depend on the optimizer or the run's length, by measurement: the
+    range test sees about 100 steps and cannot tell a run that converges (the best rate is a
+    third to a half of the lowest loss's LR for plain SGD as for momentum 0.9) from a short,
+    under-trained one (the best rate at the edge). Dividing plain SGD's by 1 fixed the
+    under-trained MNIST-1D MLP but ended converging plain-SGD runs at chance (digits MLP and
+    CNN); dividing by 2 did not fix it (``benchmarks/results/issue-14.md``, 2026-12-07).
     """
     return minimum(lrs, losses, skip_start=skip_start, skip_end=skip_end, divide=3.0)
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from tunecraft._imports import require
 from tunecraft.torch._types import SuggestTrial
+from tunecraft.torch.declared_space import ACTIVATIONS, MLP_DEPTH, MLP_WIDTH, MLPSpace
 
 if TYPE_CHECKING:
     from torch import nn
@@ -21,7 +22,6 @@ if TYPE_CHECKING:
 
 __all__ = ["ACTIVATIONS", "MLPSpec", "suggest_mlp"]
 
-ACTIVATIONS: tuple[str, ...] = ("relu", "sigmoid", "tanh", "gelu")
 _MODULES = {"relu": "ReLU", "sigmoid": "Sigmoid", "tanh": "Tanh", "gelu": "GELU",
             "silu": "SiLU", "leaky_relu": "LeakyReLU"}
 
@@ -71,15 +71,10 @@ class MLPSpec:
         return nn.Sequential(*layers)
 
 
-def _check_pair(name: str, value: tuple[int, int]) -> None:
-    if len(value) != 2 or not all(isinstance(v, int) for v in value) or value[0] > value[1]:
-        raise ValueError(f"{name}={value!r}: give an int (low, high) pair or one int")
-
-
 def suggest_mlp(
     trial: SuggestTrial, in_features: int, out_features: int, *,
-    depth: int | tuple[int, int] = (1, 3),
-    width: int | tuple[int, int] = (32, 512),
+    depth: int | tuple[int, int] = MLP_DEPTH,
+    width: int | tuple[int, int] = MLP_WIDTH,
     activation: str | Sequence[str] = ACTIVATIONS,
     prefix: str = "mlp",
 ) -> MLPSpec:
@@ -89,30 +84,15 @@ def suggest_mlp(
     (categorical over relu, sigmoid, tanh, gelu). A single value fixes a parameter (it is then
     not asked); a ``(low, high)`` pair narrows a range; a sequence of names narrows the
     activations. Use the result as the ``model_factory`` of :func:`~tunecraft.torch.fit`.
+    The knobs are declared in :mod:`tunecraft.torch.declared_space` (:class:`MLPSpace`).
     """
-    if isinstance(depth, tuple):
-        _check_pair("depth", depth)
-        depth = trial.suggest_int(f"{prefix}_depth", depth[0], depth[1])
-    if isinstance(width, tuple):
-        _check_pair("width", width)
-        width = trial.suggest_int(f"{prefix}_width", width[0], width[1], log=True)
-    if isinstance(activation, str):
-        act = activation
-    else:
-        act = str(trial.suggest_categorical(f"{prefix}_activation", list(activation)))
-    return MLPSpec(in_features, out_features, depth, width, act)
+    shape = MLPSpace(depth, width, activation, prefix).ask(trial)
+    return MLPSpec(in_features, out_features, **shape)
 
 
-def mlp_space(*, depth: int | tuple[int, int] = (1, 3), width: int | tuple[int, int] = (32, 512),
+def mlp_space(*, depth: int | tuple[int, int] = MLP_DEPTH,
+              width: int | tuple[int, int] = MLP_WIDTH,
               activation: str | Sequence[str] = ACTIVATIONS, prefix: str = "mlp"
               ) -> dict[str, Any]:
     """The declared-space form (``tunecraft.config``) of :func:`suggest_mlp`'s parameters."""
-    out: dict[str, Any] = {}
-    if isinstance(depth, tuple):
-        out[f"{prefix}_depth"] = {"type": "int", "low": int(depth[0]), "high": int(depth[1])}
-    if isinstance(width, tuple):
-        out[f"{prefix}_width"] = {"type": "int", "low": int(width[0]), "high": int(width[1]),
-                                  "log": True}
-    if not isinstance(activation, str):
-        out[f"{prefix}_activation"] = list(activation)
-    return out
+    return MLPSpace(depth, width, activation, prefix).declared()

@@ -10,13 +10,14 @@ and shifts that normalisation layers need; see Loshchilov & Hutter 2019, Goyal e
 from __future__ import annotations
 
 import dataclasses
-import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from tunecraft._imports import require
-from tunecraft.torch._types import SuggestTrial, search_float
+from tunecraft.torch._types import SuggestTrial
+from tunecraft.torch.declared_space import LR_RANGE, WEIGHT_DECAY_RANGE, OptimizerSpace
+from tunecraft.torch.knobs import Range
+from tunecraft.torch.optimizer_config import OPTIMIZER_NAMES, OptimizerConfig
 
 if TYPE_CHECKING:
     from torch import Tensor, nn
@@ -26,64 +27,6 @@ if TYPE_CHECKING:
 
 __all__ = ["OPTIMIZER_NAMES", "OptimizerConfig", "make_optimizer", "param_groups",
            "suggest_optimizer"]
-
-OPTIMIZER_NAMES: tuple[str, ...] = ("sgd", "adam", "adamw", "rmsprop", "adagrad")
-_DEFAULT_MOMENTUM = {"sgd": 0.9, "rmsprop": 0.0}
-
-
-def _number(name: str, value: object, low: float, high: float, *, low_open: bool = False,
-            high_open: bool = False) -> None:
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-    if ok:
-        v = float(value)  # type: ignore[arg-type]
-        ok = (v > low if low_open else v >= low) and (v < high if high_open else v <= high)
-    if not ok:
-        lb, hb = "(" if low_open else "[", ")" if high_open else "]"
-        raise ValueError(f"{name}={value!r} must be a finite number in {lb}{low}, {high}{hb}")
-
-
-@dataclass(frozen=True, slots=True)
-class OptimizerConfig:
-    """Everything :func:`make_optimizer` needs; what :func:`suggest_optimizer` returns.
-
-    ``momentum=None`` means the optimizer's usual default: 0.9 for SGD, 0 for RMSprop (Adam's
-    momentum is ``betas[0]``). ``weight_decay`` is L2 for sgd/adam/rmsprop/adagrad and
-    decoupled for adamw. ``exclude_from_weight_decay`` keeps biases and norm weights at 0.
-    """
-
-    name: str
-    lr: float
-    weight_decay: float = 0.0
-    momentum: float | None = None
-    nesterov: bool = False
-    betas: tuple[float, float] = (0.9, 0.999)
-    eps: float = 1e-8
-    alpha: float = 0.99
-    exclude_from_weight_decay: bool = True
-
-    def __post_init__(self) -> None:
-        if self.name not in OPTIMIZER_NAMES:
-            raise ValueError(f"unknown optimizer name={self.name!r}; choose one of "
-                             f"{list(OPTIMIZER_NAMES)}")
-        _number("lr", self.lr, 0.0, math.inf, low_open=True, high_open=True)
-        _number("weight_decay", self.weight_decay, 0.0, math.inf, high_open=True)
-        if self.momentum is not None:
-            _number("momentum", self.momentum, 0.0, 1.0, high_open=True)
-        if len(self.betas) != 2:
-            raise ValueError(f"betas={self.betas!r} must be a pair (beta1, beta2)")
-        for b in self.betas:
-            _number("betas", b, 0.0, 1.0, high_open=True)
-        _number("eps", self.eps, 0.0, math.inf, low_open=True, high_open=True)
-        _number("alpha", self.alpha, 0.0, 1.0, high_open=True)
-        if self.nesterov and (self.name != "sgd" or self.resolved_momentum() == 0.0):
-            raise ValueError(f"nesterov=True needs name='sgd' with momentum > 0 (got "
-                             f"name={self.name!r}, momentum={self.resolved_momentum()!r})")
-
-    def resolved_momentum(self) -> float:
-        """``momentum`` or, when None, this optimizer's default (0.9 SGD, 0 RMSprop)."""
-        if self.momentum is not None:
-            return float(self.momentum)
-        return _DEFAULT_MOMENTUM.get(self.name, 0.0)
 
 
 def param_groups(
@@ -182,9 +125,7 @@ def make_optimizer(
 
 def suggest_optimizer(
     trial: SuggestTrial, *, choices: Sequence[str] = ("sgd", "adamw"),
-    lr: float | tuple[float, float] = (1e-5, 1.0),
-    weight_decay: float | tuple[float, float] | None = (1e-6, 1e-1),
-    prefix: str = "optimizer",
+    lr: Range = LR_RANGE, weight_decay: Range = WEIGHT_DECAY_RANGE, prefix: str = "optimizer",
 ) -> OptimizerConfig:
     """Asks ``trial`` for an optimizer and only the parameters that optimizer uses.
 
@@ -193,25 +134,6 @@ def suggest_optimizer(
     None for 0); sgd: ``_sgd_momentum`` [0.8, 0.99], ``_sgd_nesterov`` {False, True};
     adam/adamw: ``_adam_beta1`` [0.8, 0.95], ``_adam_beta2`` {0.99, 0.999}; rmsprop:
     ``_rmsprop_alpha`` [0.9, 0.999], ``_rmsprop_momentum`` [0, 0.9]. Adagrad adds nothing.
+    The knobs are declared in :mod:`tunecraft.torch.declared_space` (``OPTIMIZER_KNOBS``).
     """
-    options = list(choices)
-    bad = [c for c in options if c not in OPTIMIZER_NAMES]
-    if not options or bad:
-        raise ValueError(f"choices={options!r}: use a non-empty subset of {list(OPTIMIZER_NAMES)}")
-    name = str(trial.suggest_categorical(prefix, options))
-    kw: dict[str, Any] = {
-        "lr": search_float(trial, f"{prefix}_lr", lr, log=True, default=1e-3),
-        "weight_decay": search_float(trial, f"{prefix}_weight_decay", weight_decay, log=True,
-                                     default=0.0),
-    }
-    if name == "sgd":
-        kw["momentum"] = trial.suggest_float(f"{prefix}_sgd_momentum", 0.8, 0.99)
-        kw["nesterov"] = bool(trial.suggest_categorical(f"{prefix}_sgd_nesterov",
-                                                        [False, True]))
-    elif name in ("adam", "adamw"):
-        kw["betas"] = (trial.suggest_float(f"{prefix}_adam_beta1", 0.8, 0.95),
-                       float(trial.suggest_categorical(f"{prefix}_adam_beta2", [0.99, 0.999])))
-    elif name == "rmsprop":
-        kw["alpha"] = trial.suggest_float(f"{prefix}_rmsprop_alpha", 0.9, 0.999)
-        kw["momentum"] = trial.suggest_float(f"{prefix}_rmsprop_momentum", 0.0, 0.9)
-    return OptimizerConfig(name, **kw)
+    return OptimizerSpace(tuple(choices), lr, weight_decay, prefix).ask(trial)

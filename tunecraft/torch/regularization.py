@@ -14,7 +14,13 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from tunecraft._imports import require
 from tunecraft.exceptions import IncompatibleSpace
-from tunecraft.torch._types import SuggestTrial, search_float
+from tunecraft.torch._types import SuggestTrial
+from tunecraft.torch.declared_space import (
+    DROPOUT_RANGE,
+    LABEL_SMOOTHING_RANGE,
+    RegularizationSpace,
+)
+from tunecraft.torch.knobs import Range
 
 if TYPE_CHECKING:
     from torch import Tensor, nn
@@ -246,24 +252,17 @@ class RegularizationConfig:
 
 
 def suggest_regularization(
-    trial: SuggestTrial, *, dropout: float | tuple[float, float] | None = (0.0, 0.5),
-    label_smoothing: float | tuple[float, float] | None = (0.0, 0.2),
-    weight_decay: float | tuple[float, float] | None = None,
-    max_grad_norm: float | tuple[float, float] | None = None, prefix: str = "reg",
+    trial: SuggestTrial, *, dropout: Range = DROPOUT_RANGE,
+    label_smoothing: Range = LABEL_SMOOTHING_RANGE, weight_decay: Range = None,
+    max_grad_norm: Range = None, prefix: str = "reg",
 ) -> RegularizationConfig:
     """Asks ``trial`` for the regularisation knobs given as ``(low, high)`` ranges.
 
     A number fixes a knob, None leaves it at its default (0, or no clipping). Names:
     ``{prefix}_dropout`` and ``{prefix}_label_smoothing`` (linear), ``{prefix}_weight_decay``
     and ``{prefix}_max_grad_norm`` (log). Weight decay is off by default because
-    :func:`~tunecraft.torch.optimizers.suggest_optimizer` already searches it.
+    :func:`~tunecraft.torch.optimizers.suggest_optimizer` already searches it. The knobs are
+    declared in :mod:`tunecraft.torch.declared_space` (:class:`RegularizationSpace`).
     """
-    return RegularizationConfig(
-        dropout=search_float(trial, f"{prefix}_dropout", dropout, log=False, default=0.0),
-        label_smoothing=search_float(trial, f"{prefix}_label_smoothing", label_smoothing,
-                                     log=False, default=0.0),
-        weight_decay=search_float(trial, f"{prefix}_weight_decay", weight_decay, log=True,
-                                  default=0.0),
-        max_grad_norm=None if max_grad_norm is None else search_float(
-            trial, f"{prefix}_max_grad_norm", max_grad_norm, log=True, default=0.0),
-    )
+    space = RegularizationSpace(dropout, label_smoothing, weight_decay, max_grad_norm, prefix)
+    return RegularizationConfig(**space.ask(trial))

@@ -1,125 +1,28 @@
-"""Schedules by name, and a search over them: a categorical with conditional parameters.
+"""A search over the named schedules: a categorical with conditional parameters.
 
-``schedule_from_config`` turns a name and a few portable parameters (fractions of the run,
-final factors) into a :data:`~tunecraft.torch.schedules.Schedule` for a run of ``total_steps``;
-``suggest_schedule`` asks a trial for the name and only the parameters that name uses.
+``suggest_schedule`` asks a trial for the name and only the parameters that name uses (declared
+in :mod:`tunecraft.torch.declared_space`), then builds it with
+:func:`~tunecraft.torch.named_schedules.schedule_from_config`, re-exported here.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
 
+from tunecraft.torch._schedule_base import Schedule
 from tunecraft.torch._types import SuggestTrial
-from tunecraft.torch.schedules import (
-    Constant,
-    Cosine,
-    CosineRestarts,
-    Exponential,
-    LinearDecay,
-    MultiStep,
-    OneCycle,
-    Polynomial,
-    Schedule,
-    StepDecay,
-    Warmup,
-)
+from tunecraft.torch.declared_space import MAX_WARMUP_PCT, SCHEDULE_CHOICES, ScheduleSpace
+from tunecraft.torch.named_schedules import SCHEDULE_NAMES, schedule_from_config
 
 __all__ = ["DEFAULT_CHOICES", "SCHEDULE_NAMES", "schedule_from_config", "suggest_schedule"]
 
-
-def _step(t: int, p: dict[str, Any]) -> Schedule:
-    if "step_size" in p and "num_drops" in p:
-        raise ValueError("give step_size or num_drops for 'step', not both")
-    drops = int(p.pop("num_drops", 2))
-    if drops < 1:
-        raise ValueError(f"num_drops={drops!r} must be >= 1")
-    size = p.pop("step_size", max(1, math.ceil(t / (drops + 1))))
-    return StepDecay(size, p.pop("gamma", 0.1))
-
-
-def _multistep(t: int, p: dict[str, Any]) -> Schedule:
-    default = sorted({max(1, int(t * 0.5)), max(1, int(t * 0.75))})
-    return MultiStep(tuple(p.pop("milestones", default)), p.pop("gamma", 0.1))
-
-
-def _exponential(t: int, p: dict[str, Any]) -> Schedule:
-    if "gamma" in p and "final" in p:
-        raise ValueError("give gamma or final for 'exponential', not both")
-    if "gamma" in p:
-        return Exponential(p.pop("gamma"))
-    final = float(p.pop("final", 0.01))
-    if not 0.0 < final < 1.0:
-        raise ValueError(f"final={final!r} must be in (0, 1) for 'exponential'")
-    return Exponential(final ** (1.0 / t))
-
-
-def _restarts(t: int, p: dict[str, Any]) -> Schedule:
-    mult = int(p.pop("period_mult", 2))
-    cycles = int(p.pop("cycles", 3))
-    if cycles < 1:
-        raise ValueError(f"cycles={cycles!r} must be >= 1")
-    total_units = cycles if mult == 1 else (mult**cycles - 1) // (mult - 1)
-    first = p.pop("first_period", max(1, round(t / total_units)))
-    return CosineRestarts(first, mult, p.pop("final", 0.0), p.pop("decay", 1.0))
-
-
-def _one_cycle(t: int, p: dict[str, Any]) -> Schedule:
-    return OneCycle(t, p.pop("div", 25.0), p.pop("div_final", 1e5), p.pop("pct_start", 0.25),
-                    tuple(p.pop("moms", (0.95, 0.85, 0.95))))
-
-
-_BUILDERS: Mapping[str, tuple[Callable[[int, dict[str, Any]], Schedule], tuple[str, ...]]] = {
-    "constant": (lambda t, p: Constant(p.pop("value", 1.0)), ("value",)),
-    "step": (_step, ("step_size", "num_drops", "gamma")),
-    "multistep": (_multistep, ("milestones", "gamma")),
-    "exponential": (_exponential, ("gamma", "final")),
-    "cosine": (lambda t, p: Cosine(t, p.pop("final", 0.0)), ("final",)),
-    "cosine_restarts": (_restarts, ("first_period", "period_mult", "cycles", "final", "decay")),
-    "one_cycle": (_one_cycle, ("div", "div_final", "pct_start", "moms")),
-    "linear": (lambda t, p: LinearDecay(t, p.pop("final", 0.0)), ("final",)),
-    "polynomial": (lambda t, p: Polynomial(t, p.pop("power", 1.0), p.pop("final", 0.0)),
-                   ("power", "final")),
-}
-SCHEDULE_NAMES: tuple[str, ...] = tuple(_BUILDERS)
-DEFAULT_CHOICES: tuple[str, ...] = ("constant", "step", "cosine", "one_cycle", "linear")
-
-
-def schedule_from_config(name: str, total_steps: int, **params: Any) -> Schedule:
-    """The schedule ``name`` for a run of ``total_steps`` optimizer steps.
-
-    Every name accepts ``warmup_steps`` (a linear ramp before it; the named schedule then runs
-    over the remaining ``total_steps - warmup_steps``). Other parameters, all optional:
-    ``constant(value)``, ``step(num_drops=2 | step_size, gamma=0.1)``,
-    ``multistep(milestones=(T/2, 3T/4), gamma=0.1)``, ``exponential(final=0.01 | gamma)``,
-    ``cosine(final=0)``, ``cosine_restarts(cycles=3, period_mult=2, first_period, final=0,
-    decay=1)``, ``one_cycle(div=25, div_final=1e5, pct_start=0.25, moms)``,
-    ``linear(final=0)``, ``polynomial(power=1, final=0)``.
-
-    Raises:
-        ValueError: unknown name or bad values. TypeError: a parameter the name does not take.
-    """
-    if name not in _BUILDERS:
-        raise ValueError(f"unknown schedule name={name!r}; choose one of {list(_BUILDERS)}")
-    if isinstance(total_steps, bool) or not isinstance(total_steps, int) or total_steps < 1:
-        raise ValueError(f"total_steps={total_steps!r} must be an int >= 1")
-    p = dict(params)
-    warm = p.pop("warmup_steps", 0)
-    if isinstance(warm, bool) or not isinstance(warm, int) or not 0 <= warm < total_steps:
-        raise ValueError(f"warmup_steps={warm!r} must be an int in [0, total_steps={total_steps})")
-    build, allowed = _BUILDERS[name]
-    unknown = sorted(set(p) - set(allowed))
-    if unknown:
-        raise TypeError(f"schedule {name!r} does not take {unknown}; it takes "
-                        f"{list(allowed) + ['warmup_steps']}")
-    inner = build(total_steps - warm, p)
-    return Warmup(warm, inner) if warm else inner
+DEFAULT_CHOICES: tuple[str, ...] = SCHEDULE_CHOICES
+"""The schedules searched when ``choices`` is None."""
 
 
 def suggest_schedule(
     trial: SuggestTrial, total_steps: int, *, choices: Sequence[str] | None = None,
-    prefix: str = "schedule", max_warmup_pct: float = 0.1,
+    prefix: str = "schedule", max_warmup_pct: float = MAX_WARMUP_PCT,
 ) -> Schedule:
     """Asks ``trial`` for a schedule: its name, then only the parameters that name uses.
 
@@ -130,35 +33,13 @@ def suggest_schedule(
     exponential: ``_exponential_final`` [1e-3, 0.3] log; cosine: ``_cosine_final`` [1e-4, 0.1]
     log; cosine_restarts: ``_restarts_cycles`` 2..5, ``_restarts_mult`` {1, 2}; one_cycle:
     ``_one_cycle_pct_start`` [0.1, 0.5], ``_one_cycle_div`` [5, 100] log; polynomial:
-    ``_polynomial_power`` [0.5, 3].
+    ``_polynomial_power`` [0.5, 3]. The knobs are declared in
+    :mod:`tunecraft.torch.declared_space` (``SCHEDULE_KNOBS``).
     """
-    options = tuple(DEFAULT_CHOICES if choices is None else choices)
-    bad = [c for c in options if c not in _BUILDERS]
-    if not options or bad:
-        raise ValueError(f"choices={list(options)!r}: use a non-empty subset of "
-                         f"{list(_BUILDERS)}")
-    if not (isinstance(max_warmup_pct, (int, float)) and 0.0 <= max_warmup_pct < 1.0):
-        raise ValueError(f"max_warmup_pct={max_warmup_pct!r} must be in [0, 1)")
-    name = str(trial.suggest_categorical(prefix, list(options)))
-    p: dict[str, Any] = {}
-    if name != "one_cycle" and max_warmup_pct > 0:
-        pct = trial.suggest_float(f"{prefix}_warmup_pct", 0.0, float(max_warmup_pct))
-        p["warmup_steps"] = min(round(pct * total_steps), max(total_steps - 1, 0))
-    if name == "step":
-        p["gamma"] = trial.suggest_float(f"{prefix}_step_gamma", 0.05, 0.5, log=True)
-        p["num_drops"] = trial.suggest_int(f"{prefix}_step_drops", 1, 4)
-    elif name == "multistep":
-        p["gamma"] = trial.suggest_float(f"{prefix}_multistep_gamma", 0.05, 0.5, log=True)
-    elif name == "exponential":
-        p["final"] = trial.suggest_float(f"{prefix}_exponential_final", 1e-3, 0.3, log=True)
-    elif name == "cosine":
-        p["final"] = trial.suggest_float(f"{prefix}_cosine_final", 1e-4, 0.1, log=True)
-    elif name == "cosine_restarts":
-        p["cycles"] = trial.suggest_int(f"{prefix}_restarts_cycles", 2, 5)
-        p["period_mult"] = int(trial.suggest_categorical(f"{prefix}_restarts_mult", [1, 2]))
-    elif name == "one_cycle":
-        p["pct_start"] = trial.suggest_float(f"{prefix}_one_cycle_pct_start", 0.1, 0.5)
-        p["div"] = trial.suggest_float(f"{prefix}_one_cycle_div", 5.0, 100.0, log=True)
-    elif name == "polynomial":
-        p["power"] = trial.suggest_float(f"{prefix}_polynomial_power", 0.5, 3.0)
-    return schedule_from_config(name, total_steps, **p)
+    choice = ScheduleSpace(None if choices is None else tuple(choices), max_warmup_pct,
+                           prefix).ask(trial)
+    params = dict(choice.params)
+    if choice.warmup_pct is not None:
+        params["warmup_steps"] = min(round(choice.warmup_pct * total_steps),
+                                     max(total_steps - 1, 0))
+    return schedule_from_config(choice.name, total_steps, **params)

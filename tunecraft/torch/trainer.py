@@ -12,98 +12,46 @@ scheduler factories are keywords. On CPU, the same config and seed give bit-iden
 A run whose loss turns NaN/inf stops at once and never hands NaN to the study: its
 ``best_metric`` is the best finite epoch's value, or, when it diverged before any, the
 untrained model's (see :func:`fit`).
+
+This module sets a run up and returns its result; the epoch loop is
+:mod:`tunecraft.torch._fit_run`, the result records :mod:`tunecraft.torch.fit_result` and the
+one-off scoring :mod:`tunecraft.torch.evaluation` (their names are re-exported here).
 """
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from tunecraft._imports import require
-from tunecraft.pruners.base import Decision
-from tunecraft.torch._data import Data, as_batches
+from tunecraft.torch._fit_run import FitRun
 from tunecraft.torch._fit_setup import (
+    LossArg,
+    LossKind,
     build_model,
+    check_count,
     direction_of,
     make_hooks,
     make_optimization,
     make_precision,
 )
-from tunecraft.torch._loop import Guard, Hooks, Precision, evaluate_batches, train_epoch
 from tunecraft.torch._seed import seed_everything
 from tunecraft.torch._trial import TrialAdapter
 from tunecraft.torch.callbacks import Callback, TrainState
+from tunecraft.torch.data import Data, as_batches
+from tunecraft.torch.evaluation import Evaluation, evaluate
+from tunecraft.torch.fit_result import EpochStats, FitResult
 from tunecraft.torch.metrics import as_metrics
 from tunecraft.torch.regularization import EarlyStopping
-from tunecraft.torch.resume import dumps, loads, restore
+from tunecraft.torch.resume import loads, restore
 from tunecraft.torch.train_config import TrainConfig
 
 if TYPE_CHECKING:
     import torch
 
-__all__ = ["EpochStats", "Evaluation", "FitResult", "TrainConfig", "evaluate", "fit"]
-
-LossKind = Literal["cross_entropy", "bce_with_logits", "mse", "model"]
-LossArg = Any  # LossKind | None | a loss module / callable (outputs, targets) -> tensor
-
-
-@dataclass(frozen=True, slots=True)
-class EpochStats:
-    """One epoch: mean training loss, validation loss and accuracy, the learning rate at its
-    end and the user metrics (``val_accuracy`` is None when accuracy does not apply, e.g.
-    ``loss="mse"``; without ``val`` data, ``val_loss`` is NaN and ``val_accuracy`` None)."""
-
-    epoch: int
-    train_loss: float
-    val_loss: float
-    val_accuracy: float | None
-    lr: float
-    metrics: dict[str, float] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class FitResult:
-    """What :func:`fit` returns.
-
-    Attributes:
-        model: The trained model, holding the weights of its best epoch (the untrained
-            weights when the run diverged before any finite epoch).
-        metric: The monitored metric's name (``config.metric``).
-        best_metric: Its best validation value; return it from the objective. Finite for a
-            run that diverged (see :func:`fit`); NaN only without validation data.
-        best_epoch: The epoch (1-based) of ``best_metric``; 0 when there is none.
-        epochs: Epochs run.
-        stop_reason: ``max_epochs``, ``early_stopping``, ``diverged`` or ``callback``.
-        history: Per-epoch statistics.
-        device: Where it trained; ``mixed_precision``: whether autocast was on.
-        seconds: Wall-clock time of the run.
-        resumed_at: Epochs loaded from the checkpoint of a paused trial (0: trained from the
-            start); ``epochs - resumed_at`` were trained in this call.
-        precision: ``fp32``, ``fp16`` or ``bf16``.
-        direction: ``max`` or ``min``: how ``best_metric`` is compared.
-        diverged: Why the run stopped as diverged (None when it did not).
-        diagnosis: With ``fit(doctor=True)``, the training doctor's
-            :class:`~tunecraft.torch.doctor.Diagnosis` of the run (else None).
-    """
-
-    model: Any
-    metric: str
-    best_metric: float
-    best_epoch: int
-    epochs: int
-    stop_reason: str
-    history: tuple[EpochStats, ...]
-    device: str
-    mixed_precision: bool
-    seconds: float
-    resumed_at: int = 0
-    precision: str = "fp32"
-    direction: str = "max"
-    diverged: str | None = None
-    diagnosis: Any = None  # a tunecraft.torch.doctor.Diagnosis with fit(doctor=True)
+__all__ = ["EpochStats", "Evaluation", "FitResult", "LossKind", "TrainConfig", "evaluate", "fit",
+           "resolve_device"]
 
 
 def resolve_device(device: str | torch.device) -> torch.device:
@@ -114,11 +62,6 @@ def resolve_device(device: str | torch.device) -> torch.device:
     if isinstance(device, str) and device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     return torch.device(device)
-
-
-def _check_int(name: str, value: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{name}={value!r} must be a positive integer")
 
 
 def fit(
@@ -208,8 +151,8 @@ def fit(
     require("torch")
     import torch
 
-    _check_int("max_epochs", max_epochs)
-    _check_int("accumulation_steps", accumulation_steps)
+    check_count("max_epochs", max_epochs)
+    check_count("accumulation_steps", accumulation_steps)
     if diverge_factor is not None and not (
             isinstance(diverge_factor, (int, float)) and diverge_factor > 1):
         raise ValueError(f"diverge_factor={diverge_factor!r} must be a number > 1, or None "
@@ -271,7 +214,7 @@ def fit(
         fit_doctor = FitDoctor(model, opt, metric_mode=direction,
                                early_stopping=config.patience is not None)
         callbacks = (*callbacks, fit_doctor)
-    run = _Run(model, train_b, val_b, hooks, val_hooks, precision, named, config, direction,
+    run = FitRun(model, train_b, val_b, hooks, val_hooks, precision, named, config, direction,
                accumulation_steps, callbacks, state, stopper, run_trial, dev, diverge_factor,
                fit_doctor)
     diagnosis = None
@@ -296,162 +239,3 @@ def fit(
         seconds=time.perf_counter() - started, resumed_at=resumed_at,
         precision=precision.name, direction=direction, diverged=why, diagnosis=diagnosis,
     )
-
-
-@dataclass
-class _Run:
-    """The epoch loop of one :func:`fit` call and its divergence handling."""
-
-    model: Any
-    train_b: Any
-    val_b: Any
-    hooks: Hooks
-    val_hooks: Hooks
-    precision: Precision
-    metrics: Mapping[str, Any]
-    config: TrainConfig
-    direction: str
-    accumulation: int
-    callbacks: Sequence[Callback]
-    state: TrainState
-    stopper: EarlyStopping
-    trial: TrialAdapter | None
-    dev: Any
-    diverge_factor: float | None
-    doctor: Any = None  # a doctor._fit.FitDoctor with fit(doctor=True)
-
-    def epochs(self, resumed_at: int, max_epochs: int, use_ckpt: bool,
-               saved_state: dict[str, Any]) -> tuple[str, str | None]:
-        """Train; ``(stop_reason, why it diverged or None)``."""
-        st, opt = self.state, self.state.optimizer
-        guard = Guard(self.diverge_factor, 1 if self.dev.type == "cpu" else 16)
-        for epoch in range(resumed_at + 1, max_epochs + 1):
-            st.epoch = epoch
-            mean_train, bad = train_epoch(self.model, self.train_b, opt, st.scheduler,
-                                          self.hooks, self.config.grad_clip, self.precision,
-                                          self.accumulation, self.callbacks, st, guard)
-            lr = float(opt.param_groups[0]["lr"])
-            if bad is not None:
-                st.history.append(EpochStats(epoch, math.nan, math.nan, None, lr))
-                if self.doctor is not None:
-                    self.doctor.on_epoch(st.history[-1], None)
-                return "diverged", f"{bad} (epoch {epoch})"
-            if self.val_b is None:  # a refit: nothing to evaluate, report or stop on
-                st.history.append(EpochStats(epoch, mean_train, math.nan, None, lr))
-                if self.doctor is not None:
-                    self.doctor.on_epoch(st.history[-1], None)
-                if self._callbacks_stop():
-                    return "callback", None
-                continue
-            mean_val, accuracy, values = self.evaluate()
-            metric = self.pick(mean_val, accuracy, values)
-            st.history.append(EpochStats(epoch, mean_train, mean_val, accuracy, lr, values))
-            if self.doctor is not None:  # before the report: the pruner reads it
-                self.doctor.on_epoch(st.history[-1], self.trial)
-            if not (math.isfinite(mean_val) and math.isfinite(metric)):
-                return "diverged", (f"in epoch {epoch} the validation loss is {mean_val} and "
-                                    f"{self.config.metric} is {metric}")
-            self._report(metric, epoch, use_ckpt, saved_state)
-            stopped = self.stopper.update(metric, self.model)
-            if self._callbacks_stop():
-                return "callback", None
-            if stopped:
-                return "early_stopping", None
-        return "max_epochs", None
-
-    def _callbacks_stop(self) -> bool:
-        for cb in self.callbacks:
-            cb.on_epoch_end(self.state)
-        return self.state.stop
-
-    def evaluate(self) -> tuple[float, float | None, dict[str, float]]:
-        return evaluate_batches(self.model, self.val_b, self.val_hooks, self.precision,
-                                self.metrics)
-
-    def pick(self, mean_val: float, accuracy: float | None, values: dict[str, float]) -> float:
-        """The monitored metric's value."""
-        name = self.config.metric
-        if name == "loss":
-            return mean_val
-        if name == "accuracy":
-            if accuracy is None:
-                raise ValueError("config.metric='accuracy' but accuracy does not apply to "
-                                 "these outputs and targets (it needs class-index targets "
-                                 "with logits, or loss='bce_with_logits'); use metric='loss' "
-                                 "or give fit(metrics=...)")
-            return accuracy
-        return values[name]
-
-    def _report(self, metric: float, epoch: int, use_ckpt: bool,
-                saved_state: dict[str, Any]) -> None:
-        if self.trial is None:
-            return
-        self.trial.report(metric, epoch)
-        decision = self.trial.decide()
-        if decision is Decision.CONTINUE:
-            return
-        paused = decision is Decision.PAUSE
-        if paused and use_ckpt:
-            self.trial.trial.save_checkpoint(dumps(
-                epoch=epoch, history=self.state.history, config=self.config, **saved_state),
-                epoch)
-        raise self.trial.pruned(f"trial {self.trial.number} {'paused' if paused else 'pruned'} "
-                                f"at epoch {epoch} (val {self.config.metric}={metric:.6g})")
-
-    def diverged(self, why: str, initial: dict[str, Any], best: float) -> tuple[float, int]:
-        """The value and epoch of a diverged run (see :func:`fit`); records the reason."""
-        epoch = self.state.history[-1].epoch
-        if self.trial is not None:
-            self.trial.note("diverged", why)
-        if math.isfinite(best):
-            self.stopper.restore(self.model)
-            return best, self.stopper.state.best_evaluation + 1
-        self.model.load_state_dict(initial)
-        if self.val_b is None:
-            return math.nan, 0
-        mean_val, accuracy, values = self.evaluate()
-        try:
-            value = self.pick(mean_val, accuracy, values)
-        except ValueError:
-            value = math.nan
-        if not math.isfinite(value):  # even the untrained model scores NaN: the worst
-            value = -math.inf if self.direction == "max" else math.inf
-        if self.trial is not None:
-            self.trial.report(value, epoch)
-        return value, 0
-
-
-@dataclass(frozen=True, slots=True)
-class Evaluation:
-    """What :func:`evaluate` measures: mean loss, accuracy (None when it does not apply) and
-    the user metrics."""
-
-    loss: float
-    accuracy: float | None
-    metrics: dict[str, float] = field(default_factory=dict)
-
-
-def evaluate(model: torch.nn.Module, data: Data, *, loss: LossArg = "cross_entropy",
-             batch_size: int = 1024, metrics: Mapping[str, Any] | None = None,
-             unpack: Callable[[Any], tuple[Any, Any]] | None = None,
-             forward: Callable[[torch.nn.Module, Any], Any] | None = None) -> Evaluation:
-    """Score a trained model once on held-out data (e.g. a :func:`fit` refit on the test set).
-
-    Runs in eval mode without gradients, in float32, on the device of the model's parameters;
-    ``data`` is anything :func:`fit` takes as ``val``, read with the same hooks. Accuracy and
-    metrics are measured as in ``fit``.
-    """
-    require("torch")
-    import torch
-
-    if not isinstance(model, torch.nn.Module):
-        raise TypeError(f"model must be a torch nn.Module, got {type(model).__name__}")
-    _check_int("batch_size", batch_size)
-    param = next(model.parameters(), None)
-    dev = param.device if param is not None else torch.device("cpu")
-    batches = as_batches(data, batch_size, shuffle=False, generator=None, device=dev,
-                         what="data")
-    hooks = make_hooks(loss, TrainConfig(), unpack, forward, train=False)
-    mean_loss, accuracy, values = evaluate_batches(
-        model, batches, hooks, Precision("fp32", dev.type, None, None), as_metrics(metrics))
-    return Evaluation(mean_loss, accuracy, values)

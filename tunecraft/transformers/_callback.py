@@ -8,6 +8,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from tunecraft._imports import require
+from tunecraft._validation import InstanceOf, Text, check
 from tunecraft.exceptions import TrialPruned
 from tunecraft.trial import Trial
 
@@ -43,12 +44,9 @@ class PruningCallback(_TrainerCallback):  # type: ignore[misc]
     def __init__(self, trial: Trial, metric: Metric = "eval_accuracy", *,
                  raise_pruned: bool = True) -> None:
         super().__init__()
-        if not isinstance(trial, Trial):
-            raise TypeError(f"trial must be the tunecraft.Trial given to the objective, got "
-                            f"{type(trial).__name__}")
-        if not (callable(metric) or (isinstance(metric, str) and metric)):
-            raise ValueError(f"metric={metric!r} must be the name of an evaluation metric "
-                             "(e.g. 'eval_accuracy') or a function of the metrics dict")
+        check("trial", trial, InstanceOf(Trial, "the tunecraft.Trial given to the objective"))
+        check("metric", metric, Text("the name of an evaluation metric (e.g. 'eval_accuracy')"),
+              InstanceOf(Callable, "a function of the metrics dict"))
         self.trial = trial
         self.metric = metric
         self.raise_pruned = bool(raise_pruned)

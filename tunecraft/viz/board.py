@@ -2,8 +2,9 @@
 
 One function, :func:`study_figures`, decides which plots apply (a Pareto front only for several
 objectives, a contour only with two parameters, ...) and caps how many trials each plot draws,
-so that a study of 10,000 trials still renders in a browser in about a second. A plot that does
-not apply comes back as a one-line note saying why.
+so that a study of 10,000 trials still renders in a browser in about a second: plotly.js draws
+and styles each marker, and each line of a trace broken by gaps, as an SVG element of its own.
+A plot that does not apply comes back as a one-line note saying why.
 """
 
 from __future__ import annotations
@@ -17,8 +18,9 @@ from tunecraft.history import History
 from tunecraft.viz import figures
 from tunecraft.viz import info as _info
 
-MAX_POINTS = 1000  # trials drawn per plot (history, parallel coordinates, timeline, ECDF)
-MAX_SLICE = 400  # trials drawn per slice panel and on the contour (SVG markers are costly)
+MAX_POINTS = 1000  # trials drawn per plot (parallel coordinates, timeline, ECDF)
+MAX_MARKERS = 500  # trials drawn as markers on the history (the best-so-far line uses all)
+MAX_SLICE = 250  # trials drawn per slice panel and on the contour
 MAX_CURVES = 400  # learning curves drawn
 IMPORTANCE_TRIALS = 1000  # fANOVA fits on a random subset of this many trials
 IMPORTANCE_TREES = 32
@@ -72,8 +74,9 @@ def study_figures(history: History, *, importance: Importance | str | None = Non
         history: The study's trials.
         importance: An importance result, a note (why none), or None to leave the plot out.
         now: The end of RUNNING trials on the timeline (default: now).
-        max_points: At most this many trials per plot (an even subset, best kept; slice
-            panels and the contour show at most :data:`MAX_SLICE`).
+        max_points: At most this many trials per plot (an even subset, best kept; the
+            history's markers at most :data:`MAX_MARKERS`, slice panels and the contour at
+            most :data:`MAX_SLICE`).
         max_curves: At most this many learning curves.
     """
     single = history.n_objectives == 1
@@ -94,7 +97,7 @@ def study_figures(history: History, *, importance: Importance | str | None = Non
 
     builders: dict[str, tuple[Callable[[], dict[str, Any] | None], str]] = {
         "history": (lambda: figures.history_figure(_info.history_info(
-            history, max_points=max_points)),
+            history, max_points=min(max_points, MAX_MARKERS))),
                     "" if single and has_values else "no completed trial yet" if single
                     else "see the Pareto front for several objectives"),
         "importance": (imp, importance if isinstance(importance, str) else ""),

@@ -17,7 +17,7 @@ import numpy as np
 
 from tunecraft._imports import require
 from tunecraft.analysis import Importance, param_importances
-from tunecraft.analysis._data import as_history
+from tunecraft.history import as_history
 from tunecraft.viz import info as _info
 from tunecraft.viz._common import Axis, Target
 from tunecraft.viz.figures import STATE_COLORS

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from tunecraft._imports import require
 from tunecraft.analysis import Importance, param_importances
-from tunecraft.analysis._data import as_history
+from tunecraft.history import as_history
 from tunecraft.viz import figures
 from tunecraft.viz import info as _info
 from tunecraft.viz._common import Target

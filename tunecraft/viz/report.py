@@ -1,5 +1,5 @@
 """A self-contained HTML report of a study: one offline file with plotly.js inlined once
-(the 1.5 MB cartesian bundle when it draws every plot; see :mod:`tunecraft.viz.plotlyjs`).
+(the 1.2 MB partial bundle when it draws every plot; see :mod:`tunecraft.viz.plotlyjs`).
 
 Summary (best trial, counts by state, time spent), importance ranking, every plot of
 :mod:`tunecraft.viz.board` and the trials table (paged, sorted and filtered in the browser). All
@@ -19,8 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from tunecraft.analysis import Importance
-from tunecraft.analysis._data import as_history
-from tunecraft.history import History
+from tunecraft.history import History, as_history
 from tunecraft.viz import table
 from tunecraft.viz.board import compute_importance, study_figures
 from tunecraft.viz.diagnoses import problem_costs, problems_html
@@ -134,7 +133,7 @@ _BOOT = """
   const data = JSON.parse(document.getElementById("tc-data").textContent);
   const tc = window.tunecraft;
   tc.trialTable(document.getElementById("trials-table"), data.columns,
-                tc.localSource(data.rows));
+                tc.localSource(tc.fromColumns(data.table)));
   tc.renderPanels(document.getElementById("panels"), data.panels).then(() => {
     document.body.dataset.ready = "1";
   });
@@ -150,7 +149,7 @@ def render_report(source: Any, study_name: str = "study", *,
     imp = None if importance is None else compute_importance(history, importance)
     panels = study_figures(history, importance=imp, now=now)
     payload = {"panels": [p.to_dict() for p in panels], "columns": table.columns(history),
-               "rows": table.rows(history.trials)}
+               "table": table.columnar(table.rows(history.trials))}
     from tunecraft import __version__
 
     e = html.escape

@@ -6,7 +6,8 @@ import argparse
 import sys
 from typing import Any
 
-from tunecraft.cli._common import UsageError, add_storage_option, open_storage, storage_url
+from tunecraft._validation import Interval
+from tunecraft.cli._common import add_storage_option, check_flag, open_storage, storage_url
 
 
 def register(subparsers: argparse._SubParsersAction[Any]) -> None:
@@ -29,10 +30,9 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
 def handle(args: argparse.Namespace) -> int:
     from tunecraft.dashboard import LOOPBACK, serve
 
-    if not 0 < args.port < 65536:
-        raise UsageError(f"tunecraft dashboard: error: --port {args.port} must be in 1..65535")
-    if not args.refresh > 0:
-        raise UsageError(f"tunecraft dashboard: error: --refresh {args.refresh} must be > 0")
+    check_flag("dashboard", "--port", args.port, Interval(int, 1, 65535, label="in 1..65535"))
+    check_flag("dashboard", "--refresh", args.refresh,
+               Interval(float, 0, closed="neither", finite=False, label="> 0"))
     storage = open_storage(storage_url(args))
     if args.host not in LOOPBACK:
         print(f"warning: serving on {args.host}: anyone who can reach this address can read "

@@ -29,9 +29,11 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from tunecraft._names import visible
+from tunecraft._validation import Interval
 from tunecraft.cli._common import (
     UsageError,
     add_storage_option,
+    check_flag,
     console,
     fmt_values,
     open_storage,
@@ -121,7 +123,7 @@ def train_config(cfg: Mapping[str, Any], source: Source) -> TrainConfig:
     fields.update(opt)
     extra = dict(checks.mapping(cfg.get("train", {}), ("train",), source,
                                 "{schedule: cosine, init: kaiming_normal}"))
-    known = {f.name for f in dataclasses.fields(TrainConfig)}
+    known = set(TrainConfig().to_dict())  # its keywords (optimizer ones flat)
     bad = sorted(set(extra) - known)
     if bad:
         raise source.error(("train",), f"unknown TrainConfig field(s) {bad}; known: "
@@ -174,8 +176,7 @@ def diagnose_config(path: str, *, epochs: int | None = None) -> DoctorRun:
     base = os.path.dirname(os.path.abspath(path))
     n_epochs = epochs if epochs is not None else checks.integer(
         cfg.get("epochs", DEFAULT_EPOCHS), ("epochs",), source)
-    if n_epochs < 1:
-        raise UsageError(f"tunecraft doctor: error: epochs={n_epochs} must be >= 1")
+    check_flag("doctor", "epochs", n_epochs, Interval(int, 1))
     config = train_config(cfg, source)
     model_fn = _factory(_import_ref(cfg["model"], "model", base, source))
     train, val = _split(_import_ref(cfg["data"], "data", base, source)(), source)
@@ -192,7 +193,7 @@ def diagnose_config(path: str, *, epochs: int | None = None) -> DoctorRun:
 def explain_trial(storage: Any, study: str, number: int) -> tuple[Any, Diagnosis | None]:
     """The trial record and its recorded diagnosis (None when the trial has none)."""
     from tunecraft.torch.doctor import Diagnosis
-    from tunecraft.torch.doctor._fit import DIAGNOSIS_ATTR
+    from tunecraft.viz.diagnoses import ATTR as DIAGNOSIS_ATTR
 
     history = read_history(storage, study)
     try:
@@ -222,7 +223,9 @@ def handle(args: argparse.Namespace) -> int:
             out.print("No diagnosis was recorded for this trial: train it with "
                       "fit(..., doctor=True) (or tunecraft.torch.Doctor) to record one.")
             return 1
-        out.print(visible(str(diagnosis)), markup=False, highlight=False)
+        # line by line: visible() escapes control characters, newlines included
+        out.print("\n".join(visible(line) for line in str(diagnosis).splitlines()),
+                  markup=False, highlight=False)
         return 0
     if args.config is None:
         raise UsageError("tunecraft doctor: error: give CONFIG.yaml, or --study NAME --trial N "

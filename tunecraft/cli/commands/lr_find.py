@@ -90,7 +90,7 @@ def _import_ref(ref: Any, key: str, base_dir: str, source: Source) -> Callable[.
 
 
 def _loader(data: Any, batch_size: int, seed: int) -> Any:
-    from tunecraft.torch._data import TensorBatches
+    from tunecraft.torch.data import TensorBatches
     from tunecraft.torch.trainer import resolve_device
 
     if isinstance(data, tuple) and len(data) == 2 and not hasattr(data[0], "__next__"):
@@ -107,7 +107,7 @@ def lr_find(path: str, *, rule: str = "minimum/3", plot: str | None = None,
     """Run the range test a config file describes; save the plot unless ``draw`` is False."""
     from tunecraft.config import checks
     from tunecraft.config.source import check_keys, load_yaml
-    from tunecraft.torch._seed import seed_everything
+    from tunecraft.torch import seed_everything
     from tunecraft.torch.lr_range import lr_range_test
     from tunecraft.torch.lr_result import lr_bounds_from_range_test
     from tunecraft.torch.optimizers import make_optimizer

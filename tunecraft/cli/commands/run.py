@@ -19,6 +19,7 @@ from tunecraft._names import check_study_name, visible
 from tunecraft.cli._common import (
     UsageError,
     add_storage_option,
+    check_flag,
     console,
     count_arg,
     open_storage,
@@ -78,8 +79,8 @@ def _override_plugin(current: PluginSpec, flag: str, raw: str, kind: str,
 
 def apply_flags(config: RunConfig, args: argparse.Namespace) -> RunConfig:
     """The config with the command-line overrides applied."""
-    from tunecraft._validation import describe
-    from tunecraft.config.run import N_JOBS, PRUNER_NAMES, SAMPLER_NAMES
+    from tunecraft.config.run import PRUNER_NAMES, SAMPLER_NAMES
+    from tunecraft.execution.executors import N_JOBS
 
     changes: dict[str, Any] = {}
     for flag, field in (("study", "study"), ("n_trials", "n_trials"), ("timeout", "timeout"),
@@ -87,9 +88,8 @@ def apply_flags(config: RunConfig, args: argparse.Namespace) -> RunConfig:
         value = getattr(args, flag)
         if value is not None:
             changes[field] = value
-    if args.n_jobs is not None and not any(c.holds(args.n_jobs) for c in N_JOBS):
-        raise UsageError(f"tunecraft run: error: --n-jobs {args.n_jobs} must be "
-                         f"{describe(N_JOBS)}")
+    if args.n_jobs is not None:
+        check_flag("run", "--n-jobs", args.n_jobs, *N_JOBS)
     if args.sampler is not None:
         changes["sampler"] = _override_plugin(config.sampler, "--sampler", args.sampler,
                                               "sampler", SAMPLER_NAMES)

@@ -95,7 +95,7 @@ def handle(args: argparse.Namespace) -> int:
         code_references,
         stored_config,
     )
-    from tunecraft.study import MaxTrialsCallback, Study
+    from tunecraft.study import MaxTrialsCallback, Study, within_total
 
     storage = open_storage(storage_url(args), access="write")
     try:
@@ -130,17 +130,20 @@ def handle(args: argparse.Namespace) -> int:
             study=None, n_trials=None, timeout=args.timeout, seed=args.seed, n_jobs=None,
             sampler=args.sampler, pruner=args.pruner))
         objective = ConfiguredObjective(data, path)
-        objective._objective()  # import now: a missing module is an error before any trial
+        objective.load()  # import now: a missing module is an error before any trial
         lease = float(args.lease)
-        study = Study(args.study, storage, build_sampler(config), build_pruner(config),
-                      heartbeat_interval=args.heartbeat or lease / 6, stale_grace=lease,
-                      max_retries=args.max_retries, artifacts=args.artifacts)
+        total = None if args.n_trials is not None or config.n_trials is None else (
+            MaxTrialsCallback(config.n_trials))
+        study_class = Study if total is None else within_total(total)
+        study = study_class(args.study, storage, build_sampler(config), build_pruner(config),
+                            heartbeat_interval=args.heartbeat or lease / 6, stale_grace=lease,
+                            max_retries=args.max_retries, artifacts=args.artifacts)
         callbacks: list[Any] = []
         n_trials = args.n_trials
-        if args.n_trials is None and config.n_trials is not None:
+        if total is not None:
             # the study-wide total bounds this worker: a study already at its total runs
-            # nothing more (the callback alone ran one trial before it could stop: 31/30)
-            total = MaxTrialsCallback(config.n_trials)
+            # nothing more (the callback alone ran one trial before it could stop: 31/30),
+            # and workers starting at once never fill the last place twice (within_total)
             n_trials = total.remaining(study)
             if n_trials == 0:
                 print(f"tunecraft worker: study {args.study!r} already has its "

@@ -45,7 +45,7 @@
     return h + "h" + String(m % 60).padStart(2, "0") + "m";
   }
 
-  /* plotly.js (the 1.5 MB cartesian bundle) loads async: the page fetches its data and draws
+  /* plotly.js (the 1.2 MB partial bundle) loads async: the page fetches its data and draws
      its tables meanwhile. A figure it cannot draw (the server says "plotly": "full") loads the
      full 4.8 MB bundle in its place first. */
   function scriptLoaded(tag) {

@@ -296,15 +296,20 @@ class Doctor:
                     stats.append((flat.amax(dim=0) <= 0).float().mean())
                 # saturated: the derivative is under 10% of its peak (tanh' = 1 - y^2 < 0.1;
                 # sigmoid' = y(1 - y) < 0.025)
+                # mean slope over its peak (tanh' = 1 - y^2; sigmoid' / 0.25 = 4 y (1 - y))
                 if kind == "tanh":
                     stats.append((flat.abs() > 0.95).float().mean())
+                    stats.append((1.0 - flat.square()).mean())
                 elif kind == "sigmoid":
                     stats.append(((flat - 0.5).abs() > 0.474).float().mean())
+                    stats.append((4.0 * flat * (1.0 - flat)).mean())
                 values = torch.stack(stats).tolist()  # one host copy
             rms = float(values[0])
             dead = float(values[1]) if kind in _DEAD_KINDS else None
-            sat = float(values[-1]) if kind in ("tanh", "sigmoid") else None
-            self._acts.append(ActivationSample(self.step, name, kind, dead, sat, rms))
+            squashing = kind in ("tanh", "sigmoid")
+            sat = float(values[-2]) if squashing else None
+            slope = float(values[-1]) if squashing else None
+            self._acts.append(ActivationSample(self.step, name, kind, dead, sat, rms, slope))
             self._spent += time.perf_counter() - started
         return hook
 

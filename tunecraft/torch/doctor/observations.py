@@ -45,7 +45,9 @@ class ActivationSample:
     (ReLU family), ``saturated`` the fraction of outputs where the derivative is under 10% of
     its peak (tanh: |y| > 0.95; sigmoid: y < 0.026 or y > 0.974); None where the statistic
     does not apply. ``rms`` is the root mean square of the outputs (its growth across depth
-    shows exploding signals).
+    shows exploding signals). ``slope`` is the mean derivative over its peak (tanh:
+    ``1 - y^2``; sigmoid: ``4 y (1 - y)``), read from the outputs: the share of the gradient
+    the layer passes back on average (Glorot-scaled tanh: about 0.6; None for other kinds).
     """
 
     step: int
@@ -54,6 +56,7 @@ class ActivationSample:
     dead: float | None
     saturated: float | None
     rms: float = 1.0
+    slope: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,6 +158,19 @@ class Observations:
         value = float(_median(first.update_rel))
         return value if math.isfinite(value) and value > 0 else None
 
+    def first_update_max(self) -> float | None:
+        """The largest layer ``||dW|| / ||W||`` at the first optimizer step: the layer that
+        moves fastest relative to its size (usually the output layer). Plain SGD applies one
+        learning rate to every layer, so this layer sets how far the function moves per step
+        and where the step size turns unstable, whatever the others do (an LSTM's recurrent
+        weights get first gradients 20x smaller than its head's, which drags the median)."""
+        first = next((s for s in self.samples if s.update_rel), None)
+        if first is None or first.update_rel is None or first.step >= 3:
+            return None
+        values = [v for v in first.update_rel if math.isfinite(v)]
+        value = max(values, default=math.nan)
+        return value if math.isfinite(value) and value > 0 else None
+
     def update_cosine(self) -> float | None:
         """Median cosine between update and weights over the first third of the sampled
         steps: near -1 when weight decay, not the gradient, drives the updates."""
@@ -213,6 +229,17 @@ class Observations:
             return []
         first_step = self.activations[0].step
         return [a.rms for a in self.activations if a.step == first_step]
+
+    def initial_slope(self) -> float | None:
+        """The smallest mean slope (see :class:`ActivationSample`) of a tanh/sigmoid module
+        at the first sampled step: how much of the gradient the most saturated layer passes
+        back before any update (None without tanh/sigmoid modules)."""
+        if not self.activations:
+            return None
+        first_step = self.activations[0].step
+        values = [a.slope for a in self.activations
+                  if a.step == first_step and a.slope is not None and math.isfinite(a.slope)]
+        return min(values) if values else None
 
     def max_grad_norm(self) -> float | None:
         """The largest finite layer gradient norm seen."""

@@ -16,7 +16,7 @@ if TYPE_CHECKING:  # diagnosis.py imports this module when Diagnosis.fix is call
     from tunecraft.torch.doctor.diagnosis import Diagnosis, Problem
     from tunecraft.torch.train_config import TrainConfig
 
-__all__ = ["REMEDIES", "apply", "changes_for", "target_update"]
+__all__ = ["REMEDIES", "apply", "changes_for", "target_update", "target_update_max"]
 
 Remedy = Callable[["Problem", "TrainConfig", Mapping[str, Any]], dict[str, Any]]
 
@@ -40,8 +40,28 @@ def target_update(config: TrainConfig) -> float:
     return 6e-2 if name == "rmsprop" else 2e-2
 
 
+def target_update_max(config: TrainConfig) -> float | None:
+    """The first-step update-to-weight ratio of the *fastest* layer a well-set learning rate
+    gives plain SGD: ``8e-2 * (1 - momentum)``, or None for the adaptive optimizers.
+
+    SGD moves each layer by ``lr * ||g|| / ||w||``, and that ratio differs 20x between layer
+    types at initialisation (an LSTM's recurrent weights against its output layer), so the
+    median layer says little about where the steps turn unstable; the layer that moves the
+    most does (it sets how far the function moves per step). With this target the learning
+    rates that train well, from 0.0125 to 0.4 for the zoo's MLPs, CNNs, GRUs, LSTMs and
+    attention models, all contain the one the fix picks (benchmarks/results/issue-15.md).
+    Adam and RMSprop normalise every parameter's step, so their median layer is enough."""
+    if config.optimizer != "sgd":
+        return None
+    return 8e-2 * (1.0 - min(config.momentum or 0.0, 0.99))
+
+
 def _lr_factor(p: Problem, c: TrainConfig, low: float, high: float, default: float) -> float:
-    """The learning-rate factor that brings the measured first step to the target."""
+    """The learning-rate factor that brings the measured first step to the target (SGD: the
+    fastest layer's step, when measured; otherwise the median layer's)."""
+    fastest, target_max = p.data.get("update0_max"), target_update_max(c)
+    if target_max is not None and fastest is not None and fastest > 0:
+        return float(min(high, max(low, target_max / float(fastest))))
     first = p.data.get("update0")
     if first is None or not first > 0:
         return float(p.data.get("lr_factor", default))

@@ -42,6 +42,7 @@ THRESHOLDS: Mapping[str, float] = MappingProxyType({
     "exploding_signal": 2.5,  # ... and over the whole depth (at least 3 activations)
     "dead": 0.5,              # share of ReLU units dead for the whole batch
     "saturated": 0.5,         # share of tanh/sigmoid outputs in the flat tails
+    "slope": 0.35,            # ... or a layer's mean slope under this share of its peak
     "overfit_rise": 0.2,      # validation loss this far (relative) above its minimum
     "memorised": 0.05,        # train loss below this x the validation loss ...
     "memorised_gap": 0.2,     # ... and a gap above this x the untrained loss: memorised
@@ -103,6 +104,7 @@ class _Signals:
         self.growth = obs.signal_growth()
         self.gain_per_layer = obs.layer_gain()
         self.upd0 = obs.first_update()
+        self.upd0_max = obs.first_update_max()
         self.upd = obs.update_ratio("peak")
         self.upd_early, self.upd_late = obs.update_ratio("early"), obs.update_ratio("late")
         self.cos = obs.update_cosine()
@@ -114,6 +116,7 @@ class _Signals:
         self.heavy_dropout = obs.dropout_rate >= th["heavy_dropout"]
         self.dead0, self.dead = self._units("dead")
         self.sat0, self.sat = self._units("saturated")
+        self.slope0 = obs.initial_slope()
         train = [e.train_loss for e in obs.epochs if e.train_loss is not None
                  and math.isfinite(e.train_loss)]
         self.train = train
@@ -141,6 +144,18 @@ class _Signals:
         first = max(v[0][1] for v in series.values())
         later = max(statistics.fmean([x for _, x in v[len(v) // 2:]]) for v in series.values())
         return first, later
+
+    def _metric_kept(self, best: int) -> tuple[float, float] | None:
+        """``(metric at the validation-loss minimum, last metric)`` when the last is at
+        least as good (``metric_mode``), else None (also without a metric every epoch)."""
+        metrics = [e.val_metric for e in self.obs.epochs if e.val_loss is not None
+                   and math.isfinite(e.val_loss)]
+        if len(metrics) != len(self.val) or any(
+                m is None or not math.isfinite(m) for m in metrics):
+            return None
+        then, now = float(metrics[best] or 0.0), float(metrics[-1] or 0.0)
+        better = now >= then if self.obs.metric_mode == "max" else now <= then
+        return (then, now) if better else None
 
     def _spiked(self) -> bool:
         return (self.nan_at is not None or (
@@ -207,11 +222,14 @@ class _Signals:
             parts.append(f"the first step already moved the weights by {self.upd0:.3g} of "
                          "their norm")
             data["update0"] = self.upd0
+        if self.upd0_max is not None:
+            data["update0_max"] = self.upd0_max
         return Problem("lr_too_high", "error", "; ".join(parts),
                        "lower the learning rate so the first step moves the weights by the "
-                       "optimizer's healthy share of their norm (Adam 2e-2, RMSprop 6e-2, SGD "
-                       "4e-2 x (1 - momentum); fix() computes the factor from the measured "
-                       "step) and warm it up over the first 5% of steps (warmup_pct=0.05)",
+                       "optimizer's healthy share of their norm (Adam 2e-2, RMSprop 6e-2; SGD: "
+                       "the fastest layer 8e-2 x (1 - momentum); fix() computes the factor "
+                       "from the measured step) and warm it up over the first 5% of steps "
+                       "(warmup_pct=0.05)",
                        data)
 
     def rule_dead(self, found: list[Problem]) -> Problem | None:
@@ -225,15 +243,22 @@ class _Signals:
             "persists use LeakyReLU/GELU in the model", {"dead": self.dead0})
 
     def rule_saturated(self, found: list[Problem]) -> Problem | None:
-        sat = self.sat0
-        if sat is None or sat <= self.th["saturated"] or _has(found, "lr_too_high"):
+        sat, slope, th = self.sat0, self.slope0, self.th
+        flat = sat is not None and sat > th["saturated"]
+        steep_lost = slope is not None and slope < th["slope"]
+        if not (flat or steep_lost) or _has(found, "lr_too_high"):
             return None
+        # the mean slope is what the layer does to the gradient (a share of outputs in the
+        # tails is not: a layer with 22% there still passes half of it back)
+        passes = (f"the most saturated tanh/sigmoid layer passes back {100 * slope:.0f}% of "
+                  "the gradient its units would at their steepest (mean slope over peak; "
+                  "Glorot-scaled: about 60%); " if slope is not None else "")
         return Problem(
             "saturated_units", "error" if self.progress < 0.5 else "warning",
-            f"{100 * sat:.0f}% of a layer's tanh/sigmoid outputs sit where the slope is under "
-            f"10% of its peak at the start (later {100 * (self.sat or 0):.0f}%)",
+            f"{passes}{100 * (sat or 0):.0f}% of a layer's tanh/sigmoid outputs sit where the "
+            f"slope is under 10% of its peak at the start (later {100 * (self.sat or 0):.0f}%)",
             "re-initialise with init='xavier_normal' (Glorot: keeps pre-activations near 0)",
-            {"saturated": sat})
+            {"saturated": sat or 0.0, **({"slope": slope} if slope is not None else {})})
 
     def rule_vanishing(self, found: list[Problem]) -> Problem | None:
         d = self.depth
@@ -266,7 +291,8 @@ class _Signals:
             f"(healthy: about 1e-3..3e-2); loss {self.tail:.3g} vs {self.l0:.3g} untrained "
             f"({100 * self.progress:.0f}% progress)",
             f"multiply the learning rate by about {factor:.3g}",
-            {"lr_factor": factor, **({"update0": self.upd0} if self.upd0 else {})})
+            {"lr_factor": factor, **({"update0": self.upd0} if self.upd0 else {}),
+             **({"update0_max": self.upd0_max} if self.upd0_max else {})})
 
     def rule_plateau(self, found: list[Problem]) -> Problem | None:
         if not (self.stalled and self.collapsed) or any(p.rank >= 1 for p in found):
@@ -307,6 +333,12 @@ class _Signals:
             return None
         tail = (" (early stopping keeps the best epoch's weights)" if self.obs.early_stopping
                 else "")
+        kept = self._metric_kept(best)
+        if kept is not None:
+            sev = "info"  # the loss grew on examples already wrong (over-confidence); the
+            # metric the run is judged by has not fallen since the loss minimum
+            tail += (f"; the validation metric has not fallen since that epoch ({kept[0]:.4g} "
+                     f"then, {kept[1]:.4g} now): over-confidence, not yet lost accuracy")
         return Problem(
             "overfitting", sev,
             f"the validation loss rose {100 * rise:.0f}% above its minimum {val[best]:.3g} "

@@ -51,6 +51,21 @@
     }
   }
 
+  /* The rows of tunecraft/viz/table.py's columnar(): {number, state, values, params,
+     duration, diagnosis} objects again (a null parameter is one the trial does not have). */
+  function fromColumns(cols) {
+    const names = Object.keys(cols.params);
+    return cols.number.map((number, i) => {
+      const params = {};
+      for (const n of names) {
+        const v = cols.params[n][i];
+        if (v !== null) params[n] = v;
+      }
+      return { number: number, state: cols.states[cols.state[i]], values: cols.values[i],
+               params: params, duration: cols.duration[i], diagnosis: cols.diagnosis[i] };
+    });
+  }
+
   /* Sorting and filtering rules of tunecraft/viz/table.py, for the offline report. */
   function rowKey(row, sort) {
     if (sort === "number") return row.number;
@@ -88,7 +103,7 @@
         }
         const sign = query.desc ? -1 : 1;
         present.sort((a, b) => sign * (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-        rows = present.map((p) => p[1]).concat(missing);
+        rows = present.map((p) => p[1]).concat(missing.map((p) => p[1]));
       }
       return Promise.resolve({ total: rows.length,
                                rows: rows.slice(query.offset, query.offset + query.limit) });
@@ -186,5 +201,5 @@
     return { refresh: load, loaded: first };
   }
 
-  global.tunecraft = { el, fmt, renderPanels, localSource, trialTable };
+  global.tunecraft = { el, fmt, renderPanels, fromColumns, localSource, trialTable };
 })(window);

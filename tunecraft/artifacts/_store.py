@@ -15,8 +15,11 @@ import shutil
 import tempfile
 import urllib.parse
 import weakref
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
+
+from tunecraft.artifacts.exceptions import ArtifactNotFound
 
 _SEGMENT = re.compile(r"^[A-Za-z0-9._%+-]+$")
 DEFAULT_DIRNAME = "tunecraft-artifacts"
@@ -64,12 +67,23 @@ class ArtifactStore:
         """Store ``data`` under ``key`` atomically (replacing any older blob)."""
         if not isinstance(data, (bytes, bytearray, memoryview)):
             raise TypeError(f"data must be bytes, got {type(data).__name__}")
+        self._write(key, lambda f: f.write(data))
+
+    def put_stream(self, key: str, source: BinaryIO) -> None:
+        """Store what can be read from the binary file ``source`` under ``key`` atomically,
+        copied in chunks (a checkpoint need not fit in memory twice)."""
+        if not callable(getattr(source, "read", None)):
+            raise TypeError(f"source must be a binary file opened for reading, got "
+                            f"{type(source).__name__}")
+        self._write(key, lambda f: shutil.copyfileobj(source, f))
+
+    def _write(self, key: str, fill: Callable[[BinaryIO], object]) -> None:
         target = self.path(key)
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
         try:
             with os.fdopen(fd, "wb") as f:
-                f.write(data)
+                fill(f)
                 f.flush()
                 os.fsync(f.fileno())
             os.replace(tmp, target)
@@ -99,6 +113,23 @@ class ArtifactStore:
         except FileNotFoundError:
             return False
 
+    # Optuna's artifact-store protocol (``optuna.artifacts``): streams by artifact id
+    def open_reader(self, artifact_id: str) -> BinaryIO:
+        """The blob ``artifact_id`` opened for reading; ArtifactNotFound when there is none."""
+        try:
+            return self.path(artifact_id).open("rb")
+        except (FileNotFoundError, IsADirectoryError):
+            raise ArtifactNotFound(f"no artifact {artifact_id!r} in {self.root}") from None
+
+    def write(self, artifact_id: str, content_body: BinaryIO) -> None:
+        """Store what ``content_body`` reads under ``artifact_id`` (see :meth:`put_stream`)."""
+        self.put_stream(artifact_id, content_body)
+
+    def remove(self, artifact_id: str) -> None:
+        """Delete the blob ``artifact_id``; ArtifactNotFound when there is none."""
+        if not self.path(artifact_id).is_file() or not self.delete(artifact_id):
+            raise ArtifactNotFound(f"no artifact {artifact_id!r} in {self.root}")
+
     def children(self, prefix: str) -> list[str]:
         """Names directly under ``prefix`` (no temporary files), sorted."""
         target = self.path(prefix)
@@ -127,7 +158,7 @@ def default_store(storage: Any) -> ArtifactStore:
         path = url[len("sqlite:///"):].split("?", 1)[0]
         if path and path != ":memory:":
             return ArtifactStore(path + ".artifacts")
-    if type(storage).__name__ == "InMemoryStorage":
+    if getattr(storage, "shared", True) is False:  # in-memory: lives in this process only
         tmp = tempfile.mkdtemp(prefix="tunecraft-artifacts-")
         store = ArtifactStore(tmp)
         weakref.finalize(store, shutil.rmtree, tmp, True)

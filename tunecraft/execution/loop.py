@@ -1,5 +1,11 @@
 """The ``Study.optimize`` loop: ask, run the objective, tell; serially, in threads, or through
-an executor (worker processes, Dask, Ray; see :mod:`tunecraft.execution`)."""
+an executor (worker processes, Dask, Ray: :mod:`tunecraft.execution.driver`).
+
+The loop drives a study through its public lifecycle only (``ask`` / ``reserve`` / ``begin``
+/ ``tell``, ``history``, ``fail_stale_trials``, ``stop_requested``) and imports no study
+module at run time (``Study.optimize`` calls in; the driver hands the study's class to its
+workers), so that the packages import each other one way.
+"""
 
 from __future__ import annotations
 
@@ -8,23 +14,15 @@ import logging
 import os
 import threading
 import time
-import traceback
 from collections.abc import Iterable, Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
-from tunecraft.exceptions import (
-    IncompatibleSpace,
-    SearchSpaceExhausted,
-    StorageError,
-    TrialFinishedError,
-    TrialPruned,
-)
+from tunecraft._validation import Interval, Options, Spec, validate
+from tunecraft.exceptions import SearchSpaceExhausted
+from tunecraft.execution.executors import N_JOBS
+from tunecraft.execution.runner import run_trial
 from tunecraft.record import FrozenTrial, TrialState
-from tunecraft.storage.memory import InMemoryStorage
-from tunecraft.study import _lease
-from tunecraft.system_attrs import TRACEBACK_KEY
-from tunecraft.trial import Trial, check_values
 
 if TYPE_CHECKING:
     from tunecraft.progress import ProgressBar
@@ -33,7 +31,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger("tunecraft")
 
 
-class _Budget:
+class Quota:
     """Shared between worker threads: how many trials may still start, and until when."""
 
     def __init__(self, n_trials: int | None, timeout: float | None) -> None:
@@ -45,7 +43,7 @@ class _Budget:
 
     def take(self, study: Study) -> bool:
         with self._lock:
-            if self.stopped or study._stop_requested:
+            if self.stopped or study.stop_requested:
                 return False
             if self.deadline is not None and time.monotonic() >= self.deadline:
                 return False
@@ -67,82 +65,17 @@ class _Budget:
                 self._left += 1
 
 
+_CONSTRAINTS: Spec = {
+    "n_trials": [Interval(int, 0, label="a non-negative integer"), Options(None)],
+    "timeout": [Interval(float, 0, closed="neither", finite=False,
+                         label="a positive number of seconds"), Options(None)],
+    "n_jobs": N_JOBS,
+}
+
+
 def _check_args(n_trials: int | None, timeout: float | None, n_jobs: int) -> int:
-    if n_trials is not None and (isinstance(n_trials, bool) or not isinstance(n_trials, int)
-                                 or n_trials < 0):
-        raise ValueError(f"n_trials={n_trials!r} must be a non-negative integer or None")
-    if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float))
-                                or timeout <= 0):
-        raise ValueError(f"timeout={timeout!r} must be a positive number of seconds or None")
-    if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs == 0 or n_jobs < -1:
-        raise ValueError(f"n_jobs={n_jobs!r} must be a positive integer or -1 (all cores)")
+    validate(_CONSTRAINTS, n_trials=n_trials, timeout=timeout, n_jobs=n_jobs)
     return (os.cpu_count() or 1) if n_jobs == -1 else n_jobs
-
-
-def _tell(study: Study, trial: Trial, values: Sequence[float] | None = None,
-          state: TrialState | None = None, reason: str | None = None
-          ) -> tuple[FrozenTrial, bool]:
-    """Record the outcome; False with the stored record when it was not recorded here.
-
-    That happens when this worker lost the trial's lease (presumed dead: suspended past its
-    lease, or a duplicate run); ``tell`` has logged and dropped the late result.
-    """
-    try:
-        frozen = study.tell(trial, values, state, fail_reason=reason)
-    except TrialFinishedError:  # finished by another tell (not a lease loss): keep going
-        frozen = study.history().trial(trial.number)
-        logger.warning("Trial %d was already finished as %s elsewhere; this worker's result "
-                       "is dropped.", trial.number, frozen.state.name)
-        return frozen, False
-    return frozen, frozen.state not in (TrialState.STALE, TrialState.RUNNING)
-
-
-def _caught(exc: BaseException, catch: tuple[type[BaseException], ...]) -> bool:
-    """Whether ``catch`` covers ``exc``. IncompatibleSpace (one parameter name asked with two
-    distributions) is a bug in the objective or a clash with the study's recorded space, not
-    a bad trial: every later trial would fail the same way, so only a ``catch`` that names
-    IncompatibleSpace itself keeps the loop going."""
-    if isinstance(exc, IncompatibleSpace):
-        return any(issubclass(c, IncompatibleSpace) for c in catch)
-    return isinstance(exc, catch)
-
-
-def run_trial(study: Study, objective: Objective, trial: Trial,
-              catch: tuple[type[BaseException], ...]) -> FrozenTrial:
-    """Run the objective on ``trial`` and record the outcome; re-raise what is not caught."""
-    try:
-        values, why = check_values(objective(trial), len(study.directions))
-    except TrialPruned:
-        return _tell(study, trial, state=TrialState.PRUNED)[0]
-    except StorageError:
-        # the storage failed (disk full, database gone for minutes), not the objective:
-        # recording FAIL would blame the objective, or fail too. The trial stays RUNNING and
-        # is retried, with its parameters, once its lease runs out (no longer renewed here).
-        _lease.keeper.untrack(study.storage, study.study_name, trial.number)
-        raise
-    except BaseException as exc:
-        reason = f"{type(exc).__name__}: {exc}"
-        try:
-            trial._set_system_attr(TRACEBACK_KEY, traceback.format_exc(limit=20))
-        except Exception:  # an unserialisable traceback must not hide the real error
-            pass
-        frozen, recorded = _tell(study, trial, state=TrialState.FAIL, reason=reason)
-        # a write refused because the lease was lost is not a bug of the objective: it
-        # never stops the loop
-        lost = not recorded and isinstance(exc, TrialFinishedError)
-        if lost or _caught(exc, catch):
-            return frozen
-        raise
-    if values is None:
-        return _tell(study, trial, state=TrialState.FAIL, reason=why)[0]
-    try:
-        return _tell(study, trial, values)[0]
-    except StorageError as exc:  # never lose a result silently: say what it was
-        _lease.keeper.untrack(study.storage, study.study_name, trial.number)
-        shown = values[0] if len(values) == 1 else values
-        raise StorageError(
-            f"trial {trial.number} finished with value {shown} and parameters "
-            f"{dict(trial.params)}, but its result could not be recorded: {exc}") from exc
 
 
 def _log_finished(study: Study, frozen: FrozenTrial) -> None:
@@ -174,8 +107,7 @@ def run_optimize(
     for c in caught:
         if not (isinstance(c, type) and issubclass(c, BaseException)):
             raise TypeError(f"catch must hold exception classes, got {c!r}")
-    study._stop_requested = False
-    budget = _Budget(n_trials, timeout)
+    budget = Quota(n_trials, timeout)
     bar: ProgressBar | None = None
     from tunecraft.progress import ProgressBar, progress_enabled
 
@@ -261,7 +193,7 @@ def _choose_executor(study: Study, executor: Executor | str | None,
     """
     from tunecraft.execution.executors import ProcessPool
 
-    shared = not isinstance(study.storage, InMemoryStorage)
+    shared = study.storage.shared
     if devices is not None and executor not in (None, "process"):
         raise ValueError("devices= applies to the local process pool; with your own "
                          "executor, pin GPUs through it (Dask resources, Ray num_gpus)")

@@ -1,10 +1,14 @@
-"""The numeric view of a study that importance methods read: trials in the unit box, one target."""
+"""The numeric view of a study that importance methods read: trials in the unit box, one target.
+
+:func:`design` encodes a History's completed trials as a matrix (:class:`Design`);
+:func:`check_enough` says when there are too few of them for a method. Used by
+:mod:`tunecraft.analysis` and Optuna's ``tunecraft.importance`` evaluators.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
@@ -13,20 +17,6 @@ from tunecraft.record import FrozenTrial
 from tunecraft.space import Dim, is_single
 
 Target = Callable[[FrozenTrial], float]
-
-
-def as_history(source: Any) -> History:
-    """A History from a History or a Study (anything with ``.history()``)."""
-    if isinstance(source, History):
-        return source
-    history = getattr(source, "history", None)
-    if callable(history):
-        result = history()
-        if isinstance(result, History):
-            return result
-    raise TypeError(
-        f"expected a History or a Study, got {type(source).__name__}; pass study or "
-        "study.history()")
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,6 +12,8 @@ from tunecraft.torch.lr_range import move_to
 if TYPE_CHECKING:
     import torch
 
+__all__ = ["Data", "LoaderBatches", "TensorBatches", "as_batches"]
+
 Data: TypeAlias = "Iterable[Any] | tuple[Any, Any] | Callable[[int], Iterable[Any]]"
 
 
