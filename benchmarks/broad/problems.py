@@ -8,6 +8,8 @@
   superior to random search for machine learning hyperparameter tuning", NeurIPS 2020
   competition): a model x a bundled data set x a metric, 3-fold cross-validated, with the
   model's usual log-scaled and integer hyperparameters. Named ``<model>-<data>-<metric>``.
+- **PyTorch** tasks (the ``dl`` family, ``torch_tasks.py``): a CNN on digits, a 1-D CNN on
+  simulated signals and a GRU on token sequences, a few epochs each. Named ``torch-*``.
 
 Every problem is a ``benchmarks.problems.Problem`` (the adapters of ``bo_adapters`` run it).
 Data sets are subsampled to at most 600 rows so that one evaluation takes milliseconds.
@@ -22,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from benchmarks.broad.torch_tasks import torch_problems
 from benchmarks.problems import Params, Problem
 from tunecraft.space import Categorical, Dim, Float, Int
 
@@ -205,4 +208,5 @@ def all_problems() -> dict[str, Problem]:
     """Every problem of the suite, by name."""
     out = {p.name: p for p in (bbob(f, d) for d in BBOB_DIMS for f in BBOB_FUNCTIONS)}
     out.update({p.name: p for p in (sklearn_problem(*s) for s in SKLEARN)})
+    out.update(torch_problems())
     return out

@@ -1,7 +1,8 @@
 """The broad suite (#18): every sampler beside its peers on problems the team did not choose.
 
-Families: ``bbob`` (24 BBOB functions x 2/5/10-D), ``sklearn`` (16 bayesmark-style problems)
-and ``curves`` (5 simulated learning-curve families, multi-fidelity). Every optimiser runs
+Families: ``bbob`` (24 BBOB functions x 2/5/10-D), ``sklearn`` (16 bayesmark-style problems),
+``dl`` (3 small PyTorch networks, ``torch_tasks.py``) and ``curves`` (5 simulated
+learning-curve families, multi-fidelity). Every optimiser runs
 every selected problem with the same seeds in one run; the report gives, per family, the
 mean normalised score (100 = best known, 0 = random search's median), the mean rank, and
 Wilcoxon signed-rank p-values of each tunecraft sampler against its Optuna counterpart and of
@@ -20,6 +21,7 @@ import argparse
 import fnmatch
 import json
 import math
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -40,7 +42,8 @@ QUICK_OPTIMIZERS = ("tunecraft-auto", "tunecraft-tpe", "tunecraft-gp", "tunecraf
                     "tunecraft-random", "optuna-tpe", "optuna-gp", "optuna-cmaes")
 QUICK_PROBLEMS = ("bbob-f1-d5", "bbob-f3-d5", "bbob-f8-d5", "bbob-f15-d5", "bbob-f21-d5",
                   "bbob-f22-d5", "svc-breast-err", "knn-wine-err", "dt-breast-err",
-                  "enet-diabetes-mae", "knnreg-diabetes-mse", "svr-diabetes-mse")
+                  "enet-diabetes-mae", "knnreg-diabetes-mse", "svr-diabetes-mse",
+                  "torch-digits-cnn")
 COUNTERPARTS = (("tunecraft-tpe", "optuna-tpe"), ("tunecraft-gp", "optuna-gp"),
                 ("tunecraft-cmaes", "optuna-cmaes"))
 
@@ -167,7 +170,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     """The command line."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="a slice that fits 2 cores")
-    ap.add_argument("--families", nargs="+", default=None, choices=("bbob", "sklearn", "curves"))
+    ap.add_argument("--families", nargs="+", default=None,
+                    choices=("bbob", "sklearn", "dl", "curves"))
     ap.add_argument("--problems", nargs="+", default=None, help="names or glob patterns")
     ap.add_argument("--optimizers", nargs="+", default=None, choices=OPTIMIZERS)
     ap.add_argument("--seeds", type=int, default=None, help="seeds per problem (10)")
@@ -191,7 +195,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> None:
     """Run the selection and print (or write) the report."""
     args = parse_args(argv)
-    families = args.families or ["bbob", "sklearn", "curves"]
+    families = args.families or ["bbob", "sklearn", "dl", "curves"]
+    # one BLAS/OpenMP thread per worker: torch-based peers (Optuna's GPSampler) otherwise
+    # oversubscribe the cores (a 50-trial 5-D run took 97 s instead of 14 s on 2 busy cores)
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
     seeds = args.seeds or (5 if args.quick else 10)
     n_trials = args.trials or (40 if args.quick else 50)
     optimizers = args.optimizers or (QUICK_OPTIMIZERS if args.quick else OPTIMIZERS)
@@ -202,7 +209,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     lines = [f"Broad suite, {date.today()}, {seeds} seeds, {n_trials} trials, "
              f"command: `python -m benchmarks.broad.run {' '.join(argv or sys.argv[1:])}`", ""]
     raw: dict[str, Any] = {}
-    for fam in ("bbob", "sklearn"):
+    for fam in ("bbob", "sklearn", "dl"):
         names = [n for n in chosen if everything[n].kind == fam]
         if fam in families and names:
             res = single_objective(names, optimizers, seeds, n_trials, args.jobs, args.cache)
