@@ -255,6 +255,8 @@ def ddp_objective(trial: tunecraft.Trial) -> float:
 
 @pytest.mark.slow
 def test_ddp_spawn_reports_from_rank_zero_and_stops_every_rank() -> None:
+    # children left by earlier tests of this process (joblib's loky pool) are not ranks
+    earlier = set(multiprocessing.active_children())
     study = tunecraft.create_study(direction="maximize", pruner=PruneOddAtStep(2),
                                    sampler=RandomSampler(seed=0))
     study.ask()  # trial 0 is not run: trial 1, the one run, is pruned at epoch 2
@@ -262,5 +264,5 @@ def test_ddp_spawn_reports_from_rank_zero_and_stops_every_rank() -> None:
     trial = study.trials[1]
     assert trial.state is TrialState.PRUNED  # in-memory storage: rank 0 reported over the link
     assert sorted(trial.intermediate_values) == [1, 2]  # once per epoch, not once per rank
-    assert multiprocessing.active_children() == []  # both ranks exited
+    assert set(multiprocessing.active_children()) - earlier == set()  # both ranks exited
     assert link_threads() == []
