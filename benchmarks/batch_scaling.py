@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.lr_find import _load, _machine
+from benchmarks.lr_find_report import _load, _machine
 from benchmarks.lr_find_tasks import mnist1d
 
 HERE = Path(__file__).resolve().parent

@@ -2,11 +2,11 @@
 
 Run: ``python -m benchmarks.doctor_tuning [--seeds 5] [--trials 40] [--workers 2] [--out P]``.
 
-Tasks: MLPs on digits (64 features, 10 classes) and on a 30-feature 5-class table, trained for
-at most R = 9 epochs, over a wide, realistic space: learning rate log-uniform over 6.5
-decades (1e-6..3), SGD(momentum 0.9)/Adam, activation relu/tanh/sigmoid, depth 1..8,
-width 16..128, initialisation torch_default/kaiming_normal/xavier_normal, weight decay
-1e-6..1e-1 (log). Methods, each on the same seeds:
+Tasks (benchmarks/doctor_tuning_tasks.py): an MLP on digits, a GRU on sequences and a 2-D
+CNN on bar images, each trained for at most R = 9 epochs, over a wide, realistic space:
+learning rate log-uniform over 6.5 decades (1e-6..3), SGD(momentum 0.9)/Adam, activation
+relu/tanh/sigmoid, depth, width, initialisation torch_default/kaiming_normal/xavier_normal,
+weight decay 1e-6..1e-1 (log). Methods, each on the same seeds:
 
 - ``random-full``: RandomSampler, every trial trained for R epochs (the baseline; its best
   accuracy, median over seeds, is the task's target);
@@ -18,8 +18,14 @@ width 16..128, initialisation torch_default/kaiming_normal/xavier_normal, weight
 Every method spends the same budget, ``trials x R`` epochs. Reported, median over seeds:
 epochs and seconds until a trial trained for the full R epochs first reaches the target;
 the best full-budget accuracy in the budget; and the top-10 count (BTTackler's metric:
-of the 10 best full-budget trials that all methods found on a seed together, how many this
-method found).
+of the 10 best full-budget trials that random-full, none, hyperband and one doctor arm found
+on a seed together, how many this method found).
+
+Two more doctor arms: ``doctor-hyperband-noconfirm`` uses ``DiagnosisPruner(confirm=False)``
+(it prunes on the diagnosis alone, as before the metric check), and
+``doctor-hyperband+lr_too_low`` also prunes ``lr_too_low`` at ``error`` (confirmed by the
+metric). Runs of other method names found in ``--log`` are summarised too (e.g. an earlier
+version of an arm, renamed).
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import statistics
 import sys
 import time
@@ -34,11 +41,13 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from benchmarks.doctor_zoo_cases import dims, load
+from benchmarks.doctor_tuning_tasks import TASK_DATA, suggest
+from benchmarks.doctor_zoo_cases import load
 
 R, ETA = 9, 3
-TASKS = ("digits", "wide_table")
-METHODS = ("random-full", "none", "hyperband", "doctor-hyperband")
+TASKS = tuple(TASK_DATA)
+METHODS = ("random-full", "none", "hyperband", "doctor-hyperband", "doctor-hyperband-noconfirm",
+           "doctor-hyperband+lr_too_low")
 
 
 @dataclass
@@ -52,6 +61,7 @@ class Run:
     seconds: list[float] = field(default_factory=list)
     full: list[float | None] = field(default_factory=list)  # accuracy if trained R epochs
     pruned_by_doctor: int = 0
+    detail: list[dict[str, Any]] = field(default_factory=list)  # per trial, for audits
 
     def to_target(self, target: float) -> tuple[float, float]:
         """(epochs, seconds) when a full-budget trial first reached ``target`` (inf if never)."""
@@ -64,37 +74,18 @@ class Run:
         return max((a for a in self.full if a is not None), default=math.nan)
 
 
-def suggest(trial: Any, data: str) -> tuple[Any, Any]:
-    """The wide space: a TrainConfig and a model factory."""
-    from tunecraft.torch import TrainConfig
-    from tunecraft.torch.mlp import MLPSpec
-
-    n_in, n_out = dims(data)
-    opt = trial.suggest_categorical("optimizer", ["sgd", "adam"])
-    config = TrainConfig(
-        lr=trial.suggest_float("lr", 1e-6, 3.0, log=True), optimizer=opt,
-        momentum=0.9 if opt == "sgd" else None, batch_size=64,
-        weight_decay=trial.suggest_float("weight_decay", 1e-6, 1e-1, log=True),
-        init=trial.suggest_categorical("init", ["torch_default", "kaiming_normal",
-                                                "xavier_normal"]), seed=trial.number)
-    spec = MLPSpec(n_in, n_out, depth=trial.suggest_int("depth", 1, 8),
-                   width=trial.suggest_int("width", 16, 128, log=True),
-                   activation=trial.suggest_categorical("activation",
-                                                        ["relu", "tanh", "sigmoid"]))
-    return config, spec
-
-
 def run_method(task: str, method: str, seed: int, n_trials: int) -> Run:
     import torch
 
     import tunecraft
     from tunecraft.pruners import DiagnosisPruner, HyperbandPruner, NopPruner
+    from tunecraft.pruners.diagnosis import UNRECOVERABLE
     from tunecraft.samplers import RandomSampler
     from tunecraft.samplers.auto import AutoSampler
     from tunecraft.torch import fit
 
     torch.set_num_threads(1)
-    train, val = load(task, seed, None)
+    train, val = load(TASK_DATA[task], seed, None)
     budget = n_trials * R
     run = Run(task, method, seed)
     pruner: Any = NopPruner()
@@ -103,15 +94,18 @@ def run_method(task: str, method: str, seed: int, n_trials: int) -> Run:
         sampler = RandomSampler(seed=seed)
     elif method == "hyperband":
         pruner = HyperbandPruner(1, R, ETA)
-    elif method == "doctor-hyperband":
-        pruner = DiagnosisPruner(HyperbandPruner(1, R, ETA))
-    doctor = method == "doctor-hyperband"
-    from tunecraft.torch import TrainConfig
-    from tunecraft.torch.mlp import MLPSpec
+    elif method.startswith("doctor-hyperband"):
+        codes = {**UNRECOVERABLE, "lr_too_low": "error"} if "lr_too_low" in method else None
+        pruner = DiagnosisPruner(HyperbandPruner(1, R, ETA), codes=codes,
+                                 confirm=not method.endswith("noconfirm"))
+    doctor = method.startswith("doctor-hyperband")
+    from torch import nn
 
-    n_in, n_out = dims(task)  # warm up (imports, allocator) before the clock starts
-    fit(MLPSpec(n_in, n_out, depth=1, width=8), train, val, TrainConfig(), max_epochs=1,
-        device="cpu", doctor=doctor)
+    from tunecraft.torch import TrainConfig
+
+    n_in, n_out = int(train[0][0].numel()), int(train[1].max()) + 1  # warm up before the clock
+    fit(lambda c: nn.Sequential(nn.Flatten(), nn.Linear(n_in, 8), nn.ReLU(), nn.Linear(8, n_out)),
+        train, val, TrainConfig(), max_epochs=1, device="cpu", doctor=doctor)
     study = tunecraft.create_study(direction="maximize", sampler=sampler, pruner=pruner)
     total, start = 0, time.perf_counter()
 
@@ -129,9 +123,18 @@ def run_method(task: str, method: str, seed: int, n_trials: int) -> Run:
         diverged = "diverged" in frozen.user_attrs
         ok = complete and frozen.last_step == R and not diverged
         run.full.append(frozen.value if ok and frozen.value is not None else None)
-        if doctor and frozen.state is tunecraft.TrialState.PRUNED and isinstance(
-                pruner, DiagnosisPruner) and pruner.reason(frozen) is not None:
+        why = (pruner.reason(frozen, study.history()) if isinstance(pruner, DiagnosisPruner)
+               else None)
+        if frozen.state is tunecraft.TrialState.PRUNED and why is not None:
             run.pruned_by_doctor += 1
+        curve = [round(v, 4) for _, v in sorted(frozen.intermediate_values.items())]
+        run.detail.append({"state": frozen.state.name, "steps": frozen.last_step,
+                           "curve": curve, "doctor": why, "diverged": diverged,
+                           "codes": [f"{p.get('code')}:{p.get('severity')}" for p in
+                                     (frozen.user_attrs.get("diagnosis") or {}).get(
+                                         "problems", ())],
+                           "params": {k: v if isinstance(v, str) else float(f"{v:.4g}")
+                                      for k, v in frozen.params.items()}})
         if total >= budget:
             study.stop()
 
@@ -148,17 +151,19 @@ def summarise(runs: list[Run]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for task in sorted({r.task for r in runs}):
         mine = [r for r in runs if r.task == task]
+        if not any(r.method == "random-full" for r in mine):
+            continue  # no target without the baseline
         target = statistics.median(r.best() for r in mine if r.method == "random-full")
         rows: dict[str, Any] = {}
-        seeds = sorted({r.seed for r in mine})
         top10: dict[tuple[str, int], int] = {}
-        for seed in seeds:
-            pool = sorted(((a, r.method) for r in mine if r.seed == seed for a in r.full
-                           if a is not None), key=lambda p: -p[0])[:10]
-            for r in mine:
-                if r.seed == seed:
-                    top10[(r.method, seed)] = sum(m == r.method for _, m in pool)
-        for method in METHODS:
+        for r in mine:  # pool: the 4 methods of METHODS[:4], a variant in place of the 4th
+            arms = {*METHODS[:3], r.method if r.method not in METHODS[:3] else METHODS[3]}
+            pool = sorted(((a, q.method) for q in mine if q.seed == r.seed
+                           and q.method in arms for a in q.full if a is not None),
+                          key=lambda p: -p[0])[:10]
+            top10[(r.method, r.seed)] = sum(m == r.method for _, m in pool)
+        extra = sorted({r.method for r in mine} - set(METHODS))
+        for method in (*METHODS, *extra):
             ms = [r for r in mine if r.method == method]
             if not ms:
                 continue
@@ -182,13 +187,28 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--trials", type=int, default=40, help="budget = trials x R epochs")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--tasks", default=",".join(TASKS))
+    ap.add_argument("--methods", default=",".join(METHODS))
     ap.add_argument("--out", default=None)
+    ap.add_argument("--log", default=None, help="JSON lines of finished runs: appended to as "
+                    "runs finish; runs already in it are not run again (resume, combine)")
     args = ap.parse_args(argv)
-    jobs = [(task, method, seed, args.trials) for task in args.tasks.split(",")
-            for seed in range(args.seeds) for method in METHODS]
+    tasks = args.tasks.split(",")
+    done: list[Run] = []
+    if args.log and os.path.exists(args.log):
+        with open(args.log) as fh:
+            done = [Run(**json.loads(line)) for line in fh if line.strip()]
+    have = {(r.task, r.method, r.seed) for r in done}
+    jobs = [(task, method, seed, args.trials) for task in tasks
+            for seed in range(args.seeds) for method in args.methods.split(",")
+            if (task, method, seed) not in have]
     started = time.perf_counter()
     with ProcessPoolExecutor(args.workers) as pool:
-        runs = list(pool.map(_run, jobs))
+        for run in pool.map(_run, jobs):
+            done.append(run)
+            if args.log:
+                with open(args.log, "a") as fh:
+                    fh.write(json.dumps(asdict(run)) + "\n")
+    runs = [r for r in done if r.task in tasks and r.seed < args.seeds]
     summary = summarise(runs)
     for task, s in summary.items():
         print(f"\n{task}: target accuracy {s['target']:.4f} (median best of random-full)")

@@ -27,6 +27,7 @@ from typing import Any
 from benchmarks.doctor_zoo_cases import Case, build_zoo, load, make_model
 
 _LAST_OBS: list[Any] = []
+UNTRAINED = "healthy_untrained"  # a healthy recipe that did not train (unseen zoo's rule)
 
 
 def _keep_observations() -> None:
@@ -106,9 +107,10 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
     confusion: dict[str, dict[str, int]] = {}
     for r in rows:
         confusion.setdefault(r["label"], Counter())[r["top"]] += 1
-    sick = [r for r in rows if r["label"] != "healthy"]
+    sick = [r for r in rows if r["label"] not in ("healthy", UNTRAINED)]
     healthy = [r for r in rows if r["label"] == "healthy"]
     right = [r for r in sick if r["label"] in r["codes"]]
+    untrained = [r for r in rows if r["label"] == UNTRAINED]
     top = [r for r in sick if r["top"] == r["label"]]
     curable = [r for r in sick if r.get("curable", True)]
     repaired = [r for r in curable if r.get("healthy_after")]
@@ -128,6 +130,8 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
         "right_code": len(right) / max(len(sick), 1),
         "top_code": len(top) / max(len(sick), 1),
         "healthy_flagged": sum(bool(r["codes"]) for r in healthy),
+        "healthy_untrained": len(untrained),
+        "untrained_flagged": sum(bool(r["codes"]) for r in untrained),
         "repaired": len(repaired) / max(len(curable), 1), "curable": len(curable),
         "repaired_all": sum(bool(r.get("healthy_after")) for r in sick) / max(len(sick), 1),
         "repair_tried": len(tried),
@@ -154,19 +158,27 @@ def print_summary(s: dict[str, Any], rows: list[dict[str, Any]]) -> None:
           f"{100 * s['right_code']:.1f}% (most severe {100 * s['top_code']:.1f}%); healthy "
           f"flagged {s['healthy_flagged']}; repaired after one fix {100 * s['repaired']:.1f}% "
           f"of {s['curable']} curable ({100 * s['repaired_all']:.1f}% of all sick);"
-          f" sick accuracy {s['acc_before']:.3f} -> {s['acc_after']:.3f}")
+          f" sick accuracy {s['acc_before']:.3f} -> {s['acc_after']:.3f}; healthy recipes "
+          f"that did not train (excluded) {s['healthy_untrained']}, "
+          f"{s['untrained_flagged']} of them flagged")
     misses = [r for r in rows if (r["label"] == "healthy" and r["codes"]) or (
-        r["label"] != "healthy" and r["label"] not in r["codes"])]
+        r["label"] not in ("healthy", UNTRAINED) and r["label"] not in r["codes"])]
+    for r in rows:
+        if r["label"] == UNTRAINED:
+            print(f"UNTRAINED (excluded) {r['name']}: accuracy {r['accuracy']:.3f} < "
+                  f"{r['threshold']:.3f}; doctor: {r['codes'] or 'healthy'}")
     for r in misses:
         print(f"MISS {r['name']}: {r['codes']} | {r['evidence'][:2]}")
-    unrepaired = [r for r in rows if r["label"] != "healthy" and not r.get("healthy_after")]
+    unrepaired = [r for r in rows if r["label"] not in ("healthy", UNTRAINED)
+                  and not r.get("healthy_after")]
     for r in unrepaired:
         print(f"NOT REPAIRED {r['name']}: after {r.get('codes_after')} fixed={r.get('fixed')}")
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--zoo", choices=("dev", "holdout", "final", "fresh"), default="dev")
+    ap.add_argument("--zoo", choices=("dev", "holdout", "final", "fresh", "unseen"),
+                    default="dev")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--only", default=None, help="run only cases whose name contains this")
     ap.add_argument("--no-repair", action="store_true")
@@ -176,6 +188,10 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     with ProcessPoolExecutor(args.workers) as pool:
         rows = list(pool.map(_run, cases, [not args.no_repair] * len(cases)))
+    if args.zoo == "unseen":  # the labelling rule for healthy recipes (by accuracy alone)
+        from benchmarks.doctor_zoo_unseen import relabel
+
+        rows = relabel(rows)
     summary = summarise(rows)
     summary["wall_seconds"] = time.perf_counter() - started
     print_summary(summary, rows)

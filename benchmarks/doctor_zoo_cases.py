@@ -69,8 +69,9 @@ def load(name: str, seed: int, n_train: int | None) -> tuple[Arrays, Arrays]:
         y = (s[:, 0] > 0).astype(int) * 2 + (s[:, 1] + 0.5 * s[:, 2] > 0).astype(int)
     else:
         from benchmarks.doctor_zoo_fresh import fresh_data
+        from benchmarks.doctor_zoo_unseen import UNSEEN_DIMS, unseen_data
 
-        x, y = fresh_data(name, rng, seed)
+        x, y = (unseen_data if name in UNSEEN_DIMS else fresh_data)(name, rng, seed)
     order = rng.permutation(len(x))
     x, y = x[order].astype(np.float32), y[order].astype(np.int64)
     cut = int(0.6 * len(x))
@@ -99,9 +100,11 @@ def _bars(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
 
 def dims(data: str) -> tuple[int, int]:
     from benchmarks.doctor_zoo_fresh import FRESH_DIMS
+    from benchmarks.doctor_zoo_unseen import UNSEEN_DIMS
 
     return {"digits": (64, 10), "digits_img": (64, 10), "table": (20, 4), "seq": (3, 3),
-            "wide_table": (30, 5), "bars_img": (144, 4), "seq_sum": (4, 4), **FRESH_DIMS}[data]
+            "wide_table": (30, 5), "bars_img": (144, 4), "seq_sum": (4, 4), **FRESH_DIMS,
+            **UNSEEN_DIMS}[data]
 
 
 def make_model(arch: str, data: str, *, depth: int = 2, width: int = 64, act: str = "relu",
@@ -111,7 +114,8 @@ def make_model(arch: str, data: str, *, depth: int = 2, width: int = 64, act: st
     from torch import nn
 
     n_in, n_out = dims(data)
-    acts = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid}
+    acts = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid, "gelu": nn.GELU,
+            "elu": nn.ELU, "leaky": nn.LeakyReLU}
 
     def mlp() -> nn.Module:
         layers: list[nn.Module] = [nn.Flatten()]
@@ -166,8 +170,14 @@ def make_model(arch: str, data: str, *, depth: int = 2, width: int = 64, act: st
         net: nn.Module = cnn1d(n_in, n_out, depth, width, acts[act])
         return net
 
+    def unseen() -> nn.Module:
+        from benchmarks.doctor_zoo_unseen import unseen_model
+
+        net: nn.Module = unseen_model(arch, n_in, n_out, depth, width, acts[act])
+        return net
+
     build = {"mlp": mlp, "cnn": cnn, "gru": GRUNet, "lstm": GRUNet, "attn": AttnNet,
-             "cnn1d": conv1d}[arch]
+             "cnn1d": conv1d}.get(arch, unseen)
 
     def factory(config: Any) -> nn.Module:
         torch.manual_seed(config.seed)
@@ -217,6 +227,10 @@ def build_zoo(kind: str = "dev") -> list[Case]:
         from benchmarks.doctor_zoo_fresh import fresh_zoo
 
         return fresh_zoo()
+    if kind == "unseen":
+        from benchmarks.doctor_zoo_unseen import unseen_zoo
+
+        return unseen_zoo()
     dev = kind == "dev"
     rng = np.random.default_rng(0 if dev else 12345)
     seeds = (0, 1, 2) if dev else (11, 12, 13)

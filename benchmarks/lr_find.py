@@ -5,7 +5,10 @@ every setting? For each setting of :mod:`benchmarks.lr_find_tasks` (MLPs, CNNs, 
 with and without momentum, Adam, AdamW; digits, MNIST-1D and synthetic data) and each seed:
 
 1. one range test per finder, from the seeded initial model, at the training batch size:
-   tunecraft's ``lr_range_test`` with its defaults and ``result.suggestion()``;
+   tunecraft's ``lr_range_test`` with its defaults and ``result.suggestion()`` (since the
+   second round, the ``confirmed`` rule: the pick of its confirmation probe, 300 steps at each
+   of ``m/3``, ``m/sqrt(3)`` and ``m``; also recorded: the same run's ``minimum/3`` and what
+   a probe of 100 or 200 steps would pick, ``probe-100``/``probe-200``);
    torch-lr-finder's ``range_test`` (its defaults, ``end_lr=10``, ``num_iter=100``, start
    1e-7 as in its README) with the pick of its ``plot(suggest_lr=True)``; Lightning's
    ``Tuner.lr_find`` (its defaults) with ``.suggestion()``;
@@ -26,8 +29,11 @@ majority-class rate. Results replace ``benchmarks/results/issue-14.md`` (``--out
 added to it as a dated section (``--append``); the raw curves and accuracies go to
 ``benchmarks/out/lr_find-<time>.json``. Every training run is cached by (setting, seed, rate)
 in ``benchmarks/out/lr_find-cache.json``, written after each (setting, seed), so that a rerun
-only trains new rates (``--no-cache`` to retrain everything). Why the default misses plain
-SGD on MNIST-1D is measured by :mod:`benchmarks.lr_find_why`.
+only trains new rates (``--no-cache`` to retrain everything; ``--warm`` adds read-only caches
+in the same format, read as each job starts). ``--only PREFIX ...`` trains only the methods
+whose label starts with one of the prefixes (the grid always), and skips the other libraries'
+finders unless named. Why ``minimum/3`` misses plain SGD on MNIST-1D is measured by
+:mod:`benchmarks.lr_find_why`.
 """
 
 from __future__ import annotations
@@ -39,26 +45,21 @@ import io
 import json
 import logging
 import math
-import os
-import platform
 import sys
 import tempfile
 import time
 import warnings
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from benchmarks.lr_find_report import GRID, report
 from benchmarks.lr_find_tasks import SETTINGS, Setting, make_optimizer
 
 HERE = Path(__file__).resolve().parent
-GRID = tuple(float(10.0 ** (k / 2)) for k in range(-10, 3))  # 1e-5 .. 10
-TARGET_GAP = 0.03
-CHANCE_MARGIN = 0.05
 SWEEP = {"start_lr": 1e-7, "end_lr": 10.0, "num_iter": 100}
 
 
@@ -125,20 +126,61 @@ def _quiet() -> Any:
 
 
 # --------------------------------------------------------------------------- range tests
-def sweep(setting: Setting, seed: int) -> tuple[list[float], list[float], float | None]:
-    """tunecraft's full sweep (no divergence stop) and its default suggestion (its own run)."""
+def sweep(setting: Setting, seed: int) -> tuple[list[float], list[float], dict[str, Any]]:
+    """tunecraft's full sweep (no divergence stop, no probe) and its default run: the picks
+    ``tunecraft-default`` (``suggestion()``: the confirmation probe's), ``tunecraft-minimum/3``
+    (the same run's curve-only rule), ``probe-100``/``probe-200`` (the probe's pick from the
+    first 100 or 200 of its 300 steps per rate: exactly what a shorter probe picks, as a probe
+    at a constant rate is the prefix of a longer one), and the earlier pick rules re-scored
+    on the same probe losses: ``probe-nomargin`` (no sentinel check, third round) and
+    ``probe-setback`` (no sentinel check, the second round's blow-up test)."""
     from tunecraft.torch import lr_range_test
+    from tunecraft.torch.lr_rules import confirm_pick
 
     (x, y), _ = setting.data()
     full = lr_range_test(_model(setting, seed), _ce(), _loader(x, y, setting.batch_size, seed),
-                         _factory(setting), diverge_factor=None, **SWEEP)  # type: ignore[arg-type]
+                         _factory(setting), diverge_factor=None, confirm_steps=0,
+                         **SWEEP)  # type: ignore[arg-type]
     default = lr_range_test(_model(setting, seed), _ce(),
                             _loader(x, y, setting.batch_size, seed), _factory(setting))
+    out: dict[str, Any] = {"picks": {}, "confirmation": None}
     try:
-        pick: float | None = default.suggestion()
+        out["picks"]["tunecraft-default"] = default.suggestion()
+        out["picks"]["tunecraft-minimum/3"] = default.suggestion("minimum/3")
     except ValueError:
-        pick = None
-    return list(full.lrs), list(full.losses), pick
+        pass
+    conf = default.confirmation
+    if conf is not None:
+        out["confirmation"] = {"candidates": conf.candidates, "sentinel": conf.sentinel,
+                               "scores": conf.scores, "steps": conf.steps}
+        for steps in (100, 200):
+            k, _ = confirm_pick([run[:steps] for run in conf.losses], steps)
+            out["picks"][f"probe-{steps}"] = conf.candidates[k]
+        picked = [list(run) for run in conf.losses[:len(conf.candidates)]]
+        k, _ = confirm_pick(picked, conf.steps, sentinel=False)
+        out["picks"]["probe-nomargin"] = conf.candidates[k]
+        out["picks"]["probe-setback"] = conf.candidates[_setback_pick(picked, conf.steps)]
+    return list(full.lrs), list(full.losses), out
+
+
+def _setback_pick(losses: Sequence[Sequence[float]], steps: int) -> int:
+    """The second round's pick: a probe blew up when its running median of 5 climbed back
+    from its lowest by more than half the descent so far plus 5% of its first value."""
+    scores = []
+    for run in losses:
+        x = np.asarray(run, dtype=float)
+        if len(x) < steps or not np.isfinite(x).all():
+            scores.append(math.inf)
+            continue
+        med = np.array([np.median(x[i - 4:i + 1]) for i in range(4, len(x))])
+        low = np.minimum.accumulate(med)
+        bad = ((med - low) > 0.5 * (med[0] - low) + 0.05 * med[0]).any()
+        scores.append(math.inf if bad else float(x[-max(1, steps // 4):].mean()))
+    keep = 0
+    for i in range(1, len(scores)):
+        if scores[i] < scores[keep] * 0.98:
+            keep = i
+    return keep
 
 
 def _ce() -> Any:
@@ -232,6 +274,8 @@ def rule_picks(lrs: Sequence[float], losses: Sequence[float], momentum: float | 
     n = len(finite) if fired is None else fired + 1
     curve = lr_rules.trend(finite[:n].tolist(), 0.5).tolist()
     for rule in lr_rules.RULES:
+        if rule == lr_rules.CONFIRMED:  # needs the probe: the tunecraft-default row
+            continue
         try:
             out[f"new-{rule}"] = lr_rules.suggest(rule, x[:n].tolist(), curve,
                                                   skip_start=len(x) // 10, skip_end=2)
@@ -268,23 +312,30 @@ def setting_momentum(setting: Setting) -> float | None:
 
 
 # --------------------------------------------------------------------------- one job
-def run_one(job: tuple[str, int, dict[str, float]]) -> dict[str, Any]:
-    """Range tests, picks and training runs of one setting and seed."""
+def run_one(job: tuple[str, int, dict[str, float], tuple[str, ...], tuple[Path, ...]]
+            ) -> dict[str, Any]:
+    """Range tests, picks and training runs of one setting and seed (only the methods whose
+    label starts with one of ``only``, when given; accuracies also taken from the read-only
+    caches ``warm``, read when the job starts)."""
     import torch
 
     torch.set_num_threads(1)
-    name, seed, cached = job
+    name, seed, cached, only, warm = job
+    for path in warm:
+        if path.exists():
+            cached = {**json.loads(path.read_text()).get(f"{name}/{seed}", {}), **cached}
     setting = SETTINGS[name]
     started = time.perf_counter()
     lrs, losses, default = sweep(setting, seed)
-    picks = rule_picks(lrs, losses, setting_momentum(setting))
-    if default is not None:
-        picks["tunecraft-default"] = default
+    picks = {**rule_picks(lrs, losses, setting_momentum(setting)), **default["picks"]}
     for label, finder in (("torch-lr-finder", torch_lr_finder),
                           ("lightning", lightning_lr_find)):
-        found = finder(setting, seed)
-        if found is not None:
-            picks[label] = found
+        if not only or label.startswith(only):
+            found = finder(setting, seed)
+            if found is not None:
+                picks[label] = found
+    if only:
+        picks = {k: v for k, v in picks.items() if k.startswith(only)}
     acc = dict(cached)
     for lr in sorted({*GRID, *picks.values()}):
         key = repr(float(lr))
@@ -293,162 +344,8 @@ def run_one(job: tuple[str, int, dict[str, float]]) -> dict[str, Any]:
     (_, yt), (_, yv) = setting.data()
     majority = float(np.bincount(yv).max() / len(yv))
     return {"setting": name, "seed": seed, "lrs": lrs, "losses": losses, "picks": picks,
-            "accuracy": acc, "majority": majority, "seconds": time.perf_counter() - started}
-
-
-# --------------------------------------------------------------------------- the report
-def _acc(run: dict[str, Any], lr: float) -> float:
-    return float(run["accuracy"][repr(float(lr))])
-
-
-def summarise(runs: Sequence[dict[str, Any]]) -> dict[str, dict[str, dict[str, Any]]]:
-    """Per method and setting: median pick and accuracy, gaps to the grid's best, chance runs.
-
-    The gap of a seed is the grid's best accuracy for that seed minus the accuracy at the
-    method's pick; ``gap`` is the median over seeds, ``worst`` the largest. A method that gave
-    no pick for a seed counts as a run at chance.
-    """
-    methods = sorted({m for r in runs for m in r["picks"]})
-    out: dict[str, dict[str, dict[str, Any]]] = {}
-    for m in methods:
-        out[m] = {}
-        for name in SETTINGS:
-            rows = [r for r in runs if r["setting"] == name]
-            if not rows:
-                continue
-            gaps, accs, picks, chance = [], [], [], 0
-            for r in rows:
-                best = max(_acc(r, lr) for lr in GRID)
-                if m not in r["picks"]:
-                    chance += 1
-                    gaps.append(best)
-                    continue
-                a = _acc(r, r["picks"][m])
-                accs.append(a)
-                picks.append(r["picks"][m])
-                gaps.append(best - a)
-                chance += a <= r["majority"] + CHANCE_MARGIN
-            out[m][name] = {
-                "gap": float(np.median(gaps)), "worst": float(max(gaps)),
-                "acc": float(np.median(accs)) if accs else math.nan,
-                "best": float(np.median([max(_acc(r, lr) for lr in GRID) for r in rows])),
-                "lr": float(np.exp(np.median(np.log(picks)))) if picks else math.nan,
-                "chance": chance, "seeds": len(rows)}
-    return out
-
-
-def _verdict(stats: dict[str, dict[str, Any]]) -> tuple[int, int, int, float]:
-    """(settings within the target, settings, runs at chance, largest median gap)."""
-    ok = sum(s["gap"] <= TARGET_GAP for s in stats.values())
-    return ok, len(stats), sum(s["chance"] for s in stats.values()), max(
-        s["gap"] for s in stats.values())
-
-
-EXTERNAL = ("tunecraft-default", "new-minimum/3", "old-steepest", "old-valley", "old-minimum",
-            "torch-lr-finder", "lightning")
-
-
-def report(runs: Sequence[dict[str, Any]], command: str, minutes: float) -> tuple[
-        list[str], bool]:
-    """The markdown report and whether tunecraft's default met the target."""
-    table = summarise(runs)
-    seeds = sorted({r["seed"] for r in runs})
-    settings = [n for n in SETTINGS if any(r["setting"] == n for r in runs)]
-    default = table.get("tunecraft-default", {})
-    ok, n, chance, worst = _verdict(default) if default else (0, 0, 0, math.nan)
-    met = bool(default) and ok == n and chance == 0
-    head = [
-        "# LR finders: accuracy at the suggested learning rate (issue #14)", "",
-        f"Written by `{command}` on {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC in "
-        f"{minutes:.1f} min; load average {_load()}.", "",
-        f"- Machine: {_machine()}.",
-        f"- {len(settings)} settings x {len(seeds)} seeds ({', '.join(map(str, seeds))}); "
-        f"grid: {len(GRID)} rates from 1e-5 to 10, half a decade apart. Training: the "
-        "setting's epochs, cosine decay per step, accuracy of the final model on the "
-        "validation split.", "",
-        "## Target", "",
-        f"- tunecraft's default suggestion within {TARGET_GAP} of the grid's best accuracy "
-        "(median over seeds) in every setting, and no run at chance: "
-        f"**{'MET' if met else 'NOT MET'}** ({ok}/{n} settings; {chance} runs at chance; "
-        f"largest median gap {worst:.4f}).", "",
-        "## Summary: median gap to the grid's best, per setting (lower is better)", "",
-        "| method | " + " | ".join(settings) + " | settings within 0.03 | runs at chance |",
-        "|---|" + "---|" * (len(settings) + 2)]
-    order = [m for m in EXTERNAL if m in table] + sorted(m for m in table if m not in EXTERNAL)
-    rows = []
-    for m in order:
-        stats = table[m]
-        cells = [f"{stats[s]['gap']:.3f}" if s in stats else "-" for s in settings]
-        k, total, c, _ = _verdict(stats)
-        rows.append(f"| {m} | " + " | ".join(cells) + f" | {k}/{total} | {c} |")
-    detail = []
-    for s in settings:
-        desc = SETTINGS[s].description
-        best = next(iter(table.values()))[s]["best"]
-        detail += ["", f"### {s}: {desc}", "",
-                   f"Grid's best accuracy (median over seeds): {best:.4f}.", "",
-                   "| method | median pick | median accuracy | median gap | worst seed gap | "
-                   "at chance |", "|---|---|---|---|---|---|"]
-        for m in order:
-            st = table[m].get(s)
-            if st is None:
-                continue
-            detail.append(f"| {m} | {st['lr']:.3g} | {st['acc']:.4f} | {st['gap']:.4f} | "
-                          f"{st['worst']:.4f} | {st['chance']}/{st['seeds']} |")
-        grid = [r for r in runs if r["setting"] == s]
-        accs = [f"{lr:.0e}: " + ", ".join(f"{_acc(r, lr):.3f}" for r in grid) for lr in GRID]
-        detail += ["", "Grid accuracies per seed: " + "; ".join(accs) + "."]
-    notes = [
-        "", "## Methods", "",
-        "- `tunecraft-default`: `lr_range_test(model, loss, loader, optimizer)` with every "
-        "default, then `result.suggestion()` (the rule the API, the command line and "
-        "`lr_bounds_from_range_test` share).",
-        "- `old-<rule>`: the rules of the previous release: fastai's debiased EMA (beta 0.98) "
-        "and its stop (smoothed loss above 4x its best); `old-steepest` was the API's default, "
-        "`old-valley` the command line's.",
-        "- `new-<rule>`: every rule of this release on its zero-lag curve (`lr_rules.trend`: "
-        "raw losses capped at 4x the lowest running median of 3, then a symmetric exponential "
-        "kernel with beta 0.5), cut by its stop on the raw loss (running median of 5 above 4x "
-        "its lowest), skipping the first 10 and last 2 points; `new-minimum/3` is the "
-        "default's rule, computed from the full sweep (the `tunecraft-default` row runs the "
-        "API itself).",
-        "- `minimum/3`: LR of the lowest loss / 3; `steepest`: fastest fall per unit of log "
-        "LR; `valley`: fastai's longest-decreasing run; `minimum`: LR of the lowest loss / 10; "
-        "`slide`: fastai's interval slide.",
-        "- `cand-minimum/1`, `cand-minimum/2`: the lowest loss's LR of the same curve divided "
-        "by 1 or 2; `cand-minimum/momentum`: divided by `3 ** log10(1 / (1 - m))` with `m` "
-        "the optimizer's momentum (SGD's `momentum`, Adam's `beta1`): 1 for plain SGD, 1.37 at "
-        "0.5, 3 at 0.9. Candidates for the default, measured and not adopted.",
-        "- `torch-lr-finder`: `LRFinder.range_test(end_lr=10, num_iter=100)` from 1e-7, and the "
-        "steepest-gradient pick of its `plot(suggest_lr=True)` (skip 10 and 5).",
-        "- `lightning`: `Tuner(trainer).lr_find(module)` with its defaults (1e-8 to 1, 100 "
-        "steps, stop at 4x) and `.suggestion()`.",
-        "- A run is at chance when its accuracy is within 0.05 of the majority class's share; "
-        "a method without a pick for a seed counts as at chance with the full gap.", ""]
-    return head + rows + detail + notes, met
-
-
-def _load() -> str:
-    return ", ".join(f"{x:.2f}" for x in os.getloadavg())
-
-
-def _machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    versions = []
-    for dist in ("torch", "torch-lr-finder", "lightning", "mnist1d", "numpy"):
-        try:
-            versions.append(f"{dist} {metadata.version(dist)}")
-        except metadata.PackageNotFoundError:
-            versions.append(f"{dist} not installed")
-    return (f"{cpu}, {os.cpu_count()} logical cores; {platform.platform()}; Python "
-            f"{platform.python_version()}; " + ", ".join(versions))
+            "confirmation": default["confirmation"], "accuracy": acc, "majority": majority,
+            "seconds": time.perf_counter() - started}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -459,6 +356,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--out", type=Path, default=HERE / "results" / "issue-14.md")
     p.add_argument("--cache", type=Path, default=HERE / "out" / "lr_find-cache.json")
     p.add_argument("--no-cache", action="store_true", help="retrain every rate")
+    p.add_argument("--warm", nargs="+", type=Path, default=(),
+                   help="read-only caches in --cache's format, read when each job starts "
+                        "(e.g. written by another process meanwhile)")
+    p.add_argument("--only", nargs="+", default=(),
+                   help="train only the methods whose label starts with one of these (e.g. "
+                        "tunecraft- probe-); the grid is always trained")
     p.add_argument("--append", action="store_true",
                    help="append the report to --out as a dated section (headings one level "
                         "down) instead of replacing the file")
@@ -467,7 +370,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     cache: dict[str, dict[str, float]] = {}
     if not args.no_cache and args.cache.exists():
         cache = json.loads(args.cache.read_text())
-    jobs = [(s, seed, cache.get(f"{s}/{seed}", {})) for s in args.settings
+    jobs = [(s, seed, cache.get(f"{s}/{seed}", {}), tuple(args.only), tuple(args.warm))
+            for s in args.settings
             for seed in range(args.seeds)]
     args.cache.parent.mkdir(parents=True, exist_ok=True)
     runs = []

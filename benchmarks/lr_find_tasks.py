@@ -101,13 +101,16 @@ def sequences() -> tuple[Split, Split]:
     return (x[:2000], y[:2000].astype(np.int64)), (x[2000:], y[2000:].astype(np.int64))
 
 
-def _mlp(inputs: int, width: int, classes: int, *, norm: bool = False) -> Any:
+def _mlp(inputs: int, width: int, classes: int, *, norm: bool = False, depth: int = 2,
+         act: str = "relu") -> Any:
     from torch import nn
 
     def block(a: int, b: int) -> list[nn.Module]:
-        return [nn.Linear(a, b), *([nn.BatchNorm1d(b)] if norm else []), nn.ReLU()]
+        return [nn.Linear(a, b), *([nn.BatchNorm1d(b)] if norm else []),
+                nn.Tanh() if act == "tanh" else nn.ReLU()]
 
-    return nn.Sequential(*block(inputs, width), *block(width, width), nn.Linear(width, classes))
+    hidden = [m for i in range(depth) for m in block(inputs if i == 0 else width, width)]
+    return nn.Sequential(*hidden, nn.Linear(width, classes))
 
 
 def _cnn2d() -> Any:
@@ -174,13 +177,37 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in (
     Setting("tabular-mlp-sgd5", "make_classification (20 features, 4 classes), MLP "
             "20-128-128-4, SGD (momentum 0.5), batch 128", tabular, lambda: _mlp(20, 128, 4),
             "sgd5", 128, 20),
+    # Added (2026-12-07, second round) before any result of theirs was looked at, to check the
+    # probe of lr_confirm on models, optimizers and batch sizes it was not designed on.
+    Setting("digits-tanhmlp-sgd0", "digits, tanh MLP 64-64-64-64-10 (4 hidden layers), plain "
+            "SGD (no momentum), batch 16", digits,
+            lambda: _mlp(64, 64, 10, depth=4, act="tanh"), "sgd0", 16, 10),
+    Setting("mnist1d-cnn-sgd0", "MNIST-1D, 1-D CNN (3 conv layers of 32), plain SGD (no "
+            "momentum), batch 128", mnist1d, _cnn1d, "sgd0", 128, 15),
+    Setting("teacher-widemlp-rmsprop", "synthetic teacher labels, MLP 20-512-512-5, RMSprop, "
+            "batch 32", teacher, lambda: _mlp(20, 512, 5), "rmsprop", 32, 8),
+    Setting("tabular-deepmlp-sgd0", "make_classification (20 features, 4 classes), MLP "
+            "20-64-64-64-64-4 (4 hidden layers), plain SGD (no momentum), batch 256", tabular,
+            lambda: _mlp(20, 64, 4, depth=4), "sgd0", 256, 30),
+    # Added (2026-12-07, third round) before any result of theirs was looked at: the probe's
+    # blow-up test was changed after the second round's held-out mnist1d-cnn-sgd0, so these
+    # check the changed probe on settings nobody has seen.
+    Setting("tabular-mlp-adagrad", "make_classification (20 features, 4 classes), MLP "
+            "20-128-128-4, Adagrad, batch 64", tabular, lambda: _mlp(20, 128, 4), "adagrad",
+            64, 10),
+    Setting("teacher-mlp-sgd0", "synthetic teacher labels, MLP 20-64-64-5, plain SGD (no "
+            "momentum), batch 8", teacher, lambda: _mlp(20, 64, 5), "sgd0", 8, 3),
+    Setting("digits-widemlp-sgd0", "digits, MLP 64-512-10 (1 hidden layer), plain SGD (no "
+            "momentum), batch 64", digits, lambda: _mlp(64, 512, 10, depth=1), "sgd0", 64, 10),
+    Setting("mnist1d-mlp-sgd5", "MNIST-1D, MLP 40-128-128-10, SGD (momentum 0.5), batch 32",
+            mnist1d, lambda: _mlp(40, 128, 10), "sgd5", 32, 10),
 )}
 
 
 def make_optimizer(name: str, params: Any, lr: float) -> Any:
     """The setting's optimizer at learning rate ``lr``: ``sgd`` (momentum 0.9), ``sgd0`` (no
     momentum), ``sgd5`` (momentum 0.5), ``nesterov`` (Nesterov momentum 0.9), ``adam``,
-    ``adamw`` (weight decay 1e-2)."""
+    ``adamw`` (weight decay 1e-2), ``rmsprop`` and ``adagrad`` (torch's defaults)."""
     import torch
 
     if name == "sgd":
@@ -195,4 +222,8 @@ def make_optimizer(name: str, params: Any, lr: float) -> Any:
         return torch.optim.Adam(params, lr=lr)
     if name == "adamw":
         return torch.optim.AdamW(params, lr=lr, weight_decay=1e-2)
+    if name == "rmsprop":
+        return torch.optim.RMSprop(params, lr=lr)
+    if name == "adagrad":
+        return torch.optim.Adagrad(params, lr=lr)
     raise ValueError(f"unknown optimizer {name!r}")

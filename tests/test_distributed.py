@@ -171,7 +171,7 @@ def test_a_retry_knows_what_it_retries(sqlite_url: str) -> None:
     first = study.ask()
     assert retry_info(first) is None
     x = first.suggest_float("x", 0, 1)
-    first._set_system_attr("checkpoint", {"epoch": 3, "path": "ckpt/3.pt"})
+    first.control.set_system_attr("checkpoint", {"epoch": 3, "path": "ckpt/3.pt"})
     first.flush()
     (reaped,) = study.storage.reap_stale(study.study_name, force=True)
     retry = study.ask()  # the queued retry is claimed before any new trial

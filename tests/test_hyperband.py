@@ -94,10 +94,10 @@ class RecordingSampler(RandomSampler):
         self.multi_fidelity = multi_fidelity
         self.seen: list[tuple[int, set[Any]]] = []
 
-    def sample(self, space: Space, history: History, rng: np.random.Generator,
-               number: int) -> dict[str, Any]:
+    def sample_joint(self, space: Space, history: History, rng: np.random.Generator,
+                     number: int) -> tuple[dict[str, Any], dict[str, Any]]:
         self.seen.append((number, {t.system_attrs.get("bracket") for t in history.trials}))
-        return super().sample(space, history, rng, number)
+        return super().sample_joint(space, history, rng, number)
 
 
 @pytest.mark.parametrize("multi_fidelity", [False, True])

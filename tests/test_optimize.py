@@ -242,10 +242,11 @@ def test_threads_propagate_sampling_errors() -> None:
         def joint_space(self, history: tunecraft.History) -> dict[str, Any]:
             return {"x": tunecraft.Float(0, 1)} if len(history) > 3 else {}
 
-        def sample(self, space: Any, history: Any, rng: Any, number: int) -> dict[str, Any]:
+        def sample_joint(self, space: Any, history: Any, rng: Any, number: int
+                         ) -> tuple[dict[str, Any], dict[str, Any]]:
             if "x" in space and len(space) == 1 and len(history) > 3:
                 raise RuntimeError("sampler crashed")
-            return super().sample(space, history, rng, number)
+            return super().sample_joint(space, history, rng, number)
 
     study = new_study(sampler=BrokenSampler(seed=1))
     with pytest.raises(RuntimeError, match="sampler crashed"):

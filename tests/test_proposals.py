@@ -37,10 +37,6 @@ class Deterministic(BaseSampler):
     def joint_space(self, history: History) -> Space:
         return {"x": Float(0.0, 1.0)}
 
-    def sample(self, space: Space, history: History, rng: np.random.Generator,
-               number: int) -> dict[str, Any]:
-        return self.sample_joint(space, history, rng, number)[0]
-
     def sample_joint(self, space: Space, history: History, rng: np.random.Generator,
                      number: int) -> tuple[dict[str, Any], dict[str, Any]]:
         if self.meanwhile is not None:

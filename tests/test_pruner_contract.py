@@ -89,8 +89,10 @@ class TestSuccessiveHalvingPrunerAuto(PrunerContract):
 class TestHyperbandPruner(PrunerContract):
     stops_diverged = False  # its last bracket runs every trial in full, undecided
 
-    @pytest.fixture(params=["stop", "pause", "auto", "forecast"])
+    @pytest.fixture(params=["stop", "pause", "auto", "forecast", "adaptive"])
     def make_pruner(self, request: pytest.FixtureRequest) -> MakePruner:
+        if request.param == "adaptive":
+            return lambda: HyperbandPruner(1, 8, 2, pause=True, bracket_choice="adaptive")
         if request.param == "auto":
             return lambda: HyperbandPruner(1, "auto", 2)
         if request.param == "forecast":

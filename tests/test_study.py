@@ -256,7 +256,8 @@ def test_failing_sampler_fails_the_trial_and_raises() -> None:
         def joint_space(self, history: tunecraft.History) -> dict[str, Any]:
             return {"x": Float(0, 1)}
 
-        def sample(self, space: Any, history: Any, rng: Any, number: int) -> dict[str, Any]:
+        def sample_joint(self, space: Any, history: Any, rng: Any, number: int
+                         ) -> tuple[dict[str, Any], dict[str, Any]]:
             raise RuntimeError("model diverged")
 
     study = new_study(sampler=BrokenSampler())

@@ -166,8 +166,9 @@ def test_check_values(value: Any, n: int, expected: Any) -> None:
 
 def test_illegal_sampler_proposals_are_never_recorded() -> None:
     class BrokenSampler(RandomSampler):
-        def sample(self, space: Any, history: Any, rng: Any, number: int) -> dict[str, Any]:
-            return {name: float("nan") for name in space}
+        def sample_joint(self, space: Any, history: Any, rng: Any, number: int
+                         ) -> tuple[dict[str, Any], dict[str, Any]]:
+            return {name: float("nan") for name in space}, {}
 
     study = new_study(sampler=BrokenSampler())
     trial = study.ask()

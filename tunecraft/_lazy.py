@@ -5,23 +5,19 @@ once, in one mapping, and derives ``__all__``, ``__getattr__`` and ``__dir__`` f
 
     _EXPORTS = LazyExports(__name__, {"MLflowCallback": "tunecraft.mlflow._callback"})
     __all__ = _EXPORTS.names
+    __getattr__, __dir__ = _EXPORTS.hooks()
 
-
-    def __getattr__(name: str) -> Any:
-        return _EXPORTS.load(name)
-
-
-    def __dir__() -> list[str]:
-        return _EXPORTS.names
-
-(``__getattr__`` stays a ``def`` so that type checkers see the module's dynamic names.)
+(mypy reads a module-level ``__getattr__`` variable as it reads a ``def``: names it does not
+see are ``Any``. For precise types, a package also imports its names under
+``if TYPE_CHECKING:`` as ``import X as X``; ``tests/test_lazy.py`` keeps those imports and
+the mapping equal.)
 """
 
 from __future__ import annotations
 
 import importlib
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 
@@ -47,3 +43,11 @@ class LazyExports:
         value = getattr(importlib.import_module(module), name)
         setattr(sys.modules[self.package], name, value)  # next access skips __getattr__
         return value
+
+    def dir(self) -> list[str]:
+        """The package's ``__dir__``: its exported names."""
+        return list(self.names)
+
+    def hooks(self) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
+        """The package's PEP 562 ``(__getattr__, __dir__)``."""
+        return self.load, self.dir

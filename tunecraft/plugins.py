@@ -58,6 +58,8 @@ class OptunaSampler(BaseSampler):
 
     def sample(self, space: Space, history: History, rng: np.random.Generator,
                number: int) -> dict[str, Any]:
+        """Each dimension from ``sample_independent``: Optuna draws a dimension outside the
+        relative search space with its own call, so this one override stays."""
         return optuna_sample(self.sampler, space, history, number)
 
     def __repr__(self) -> str:

@@ -33,6 +33,7 @@ from tunecraft.system_attrs import (
     Budget,
     ResumeInfo,
 )
+from tunecraft.trial_context import TrialControl
 
 if TYPE_CHECKING:
     from tunecraft.study.study import Study
@@ -334,9 +335,11 @@ class Trial(LegacySuggest):
         return self._ctx.study
 
     @property
-    def _lease_token(self) -> str | None:
-        """The token of the lease this trial's writes present (``Study.tell`` presents it)."""
-        return self._ctx.writer.token
+    def control(self) -> TrialControl:
+        """What the study and the executors do to this trial beyond the objective's API
+        (:class:`~tunecraft.trial_context.TrialControl`); objectives do not need it."""
+        return TrialControl(self._ctx.writer.token, self._suggest, self._set_system_attr,
+                            self._close)
 
     # ------------------------------------------------------------------ plumbing
     def _check_open(self) -> None:
@@ -350,7 +353,7 @@ class Trial(LegacySuggest):
                 events, self._pending = self._pending, []
                 self._ctx.writer.write(events)
 
-    def _take_pending(self) -> list[Event]:
+    def _close(self) -> list[Event]:
         with self._lock:
             events, self._pending = self._pending, []
             self._finished = True

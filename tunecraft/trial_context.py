@@ -6,6 +6,10 @@ asks the sampler about a dimension its joint proposal did not cover, and keeps c
 in the study's artifact store. The Study builds one :class:`TrialContext` per trial when it
 begins it (``tunecraft/study/_begin.py``); the trial never reaches into the study's storage,
 sampler or pruner itself. ``trial.study`` still returns the Study (Optuna's API).
+
+The other way round, :class:`TrialControl` (``trial.control``) is what the study, the
+executors and the integrations may do to a running trial beyond the objective's API; they
+touch no private name of the Trial.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ if TYPE_CHECKING:
     from tunecraft.decision import Decision
     from tunecraft.history import History
     from tunecraft.record import FrozenTrial
-    from tunecraft.space import Space
+    from tunecraft.space import Dim, Space
     from tunecraft.storage.base import Storage
     from tunecraft.storage.events import Event
     from tunecraft.study.study import Study
@@ -62,3 +66,19 @@ class TrialContext:
     """For messages that blame the sampler."""
     artifacts: Callable[[], ArtifactStore]
     """The study's artifact store (opened on first use)."""
+
+
+@dataclass(frozen=True, slots=True)
+class TrialControl:
+    """The study's side of a running trial (``trial.control``), not for objectives."""
+
+    lease_token: str | None
+    """The token of the lease the trial's writes present (``Study.tell`` presents it)."""
+    suggest: Callable[[str, Dim], Any]
+    """Suggest ``name`` with distribution ``dim`` (``Study.ask(fixed_distributions=...)``)."""
+    set_system_attr: Callable[[str, Any], None]
+    """Buffer a system attribute, written with the trial's next write (an executor's
+    traceback, an Optuna artifact's record, a user's own checkpoint reference)."""
+    close: Callable[[], list[Event]]
+    """Close the trial to writes and return its unwritten events, which ``Study.tell``
+    writes together with the final state."""

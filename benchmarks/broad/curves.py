@@ -21,6 +21,14 @@ five above is general (run them with ``--curve-families``):
   decay and much width;
 - ``noisy-early``: ``exp`` plus noise that shrinks with the epoch (sd 0.08 / sqrt(t)).
 
+The last two were added (2026-12-07, second pass) after the bracket choice had been designed
+on the others, and first run in the table that reports it:
+
+- ``warmup``: ``power`` plus a bump in the first epochs that grows with the LR (an unstable
+  start before the LR warm-up ends, peaking at epoch 2);
+- ``step-decay``: a step schedule: until epoch 18 a large LR keeps the error up (``+0.25
+  speed``), after the LR decay 90% of that is gone.
+
 Methods run until the same budget of epochs is spent (``n_random * R``: what random search
 with full training spends on ``n_random`` trials). A configuration's score is its
 noise-free error at epoch R, what full training reaches (not the asymptote ``e``, which
@@ -41,9 +49,9 @@ import numpy as np
 R = 27
 ETA = 3
 FAMILIES = ("power", "exp", "crossing", "noisy", "diverging")
-HOLDOUT = ("sigmoid", "overfit", "noisy-early")
+HOLDOUT = ("sigmoid", "overfit", "noisy-early", "warmup", "step-decay")
 METHODS = ("tc-tpe-hyperband", "tc-tpe-hyperband-pause", "tc-tpe-hyperband-forecast",
-           "optuna-tpe-hyperband", "random-full")
+           "tc-tpe-hyperband-adaptive", "optuna-tpe-hyperband", "random-full")
 DESCRIPTIONS = {
     "tc-tpe-hyperband": "TPESampler(multi_fidelity=True) + HyperbandPruner(1, 27, 3): trials "
                         "stop for good at a rung (Optuna's protocol)",
@@ -51,9 +59,30 @@ DESCRIPTIONS = {
                               "promoted (resumed from its step) once it ranks in the top 1/3",
     "tc-tpe-hyperband-forecast": "the same with rank_by='forecast': rungs rank curves "
                                  "extrapolated to epoch 27",
+    "tc-tpe-hyperband-adaptive": "pause=True with bracket_choice='adaptive': brackets get "
+                                 "epochs by how well their first rung's ranking agrees with "
+                                 "epoch 27's (Kendall tau, measured online)",
     "optuna-tpe-hyperband": "optuna TPESampler(seed) + HyperbandPruner(1, 27, 3)",
+    "dehb": "DEHB(min_fidelity=1, max_fidelity=27, eta=3), its defaults (no resume: an "
+            "evaluation at fidelity b costs b epochs)",
+    "synetune-asha": "syne-tune baselines.ASHA(grace_period=1, reduction_factor=3, max_t=27): "
+                     "random search + ASHA stopping",
+    "synetune-bohb": "syne-tune baselines.BOHB(grace_period=1, reduction_factor=3, max_t=27): "
+                     "KDE + ASHA stopping",
     "random-full": "tunecraft RandomSampler, every trial trained for 27 epochs",
 }
+
+
+def available_methods() -> tuple[str, ...]:
+    """``METHODS`` plus the peers of ``curve_peers.PEERS`` whose package is installed."""
+    from importlib.util import find_spec
+
+    from benchmarks.broad.curve_peers import PEERS
+
+    have = {"dehb": find_spec("dehb") is not None,
+            "synetune-asha": find_spec("syne_tune") is not None}
+    have["synetune-bohb"] = have["synetune-asha"]
+    return METHODS + tuple(p for p in PEERS if have[p])
 
 
 def suggest(trial: Any) -> tuple[float, ...]:
@@ -97,7 +126,11 @@ def error(family: str, x: tuple[float, ...], t: int, task_seed: int, *,
     if family == "sigmoid":
         onset = 2 + 14 * (1 - speed)  # epochs at chance before the drop
         return float(e + (0.9 - e) * math.exp(-((t / onset) ** 2)))
+    if family == "step-decay":
+        return float(e + 0.3 / math.sqrt(t) + 0.25 * speed * (1.0 if t < 18 else 0.1))
     value = e + 0.5 * math.pow(t, -(0.3 + 1.2 * speed))
+    if family == "warmup":
+        return float(value + 0.4 * speed * math.exp(-((t - 2) ** 2) / 4))
     if family == "noisy" and noise:
         value += 0.03 * _noise(x, t, task_seed)
     elif family == "diverging" and x[0] > 0.05:
@@ -193,6 +226,10 @@ def run_mf(family: str, method: str, seed: int, n_random: int) -> MFRun:
 
     if method.startswith("optuna"):
         _optuna(method, curve, ledger, seed)
+    elif method in ("dehb", "synetune-asha", "synetune-bohb"):
+        from benchmarks.broad.curve_peers import run_peer
+
+        run_peer(method, curve, ledger, seed, R, ETA, lambda x: score(family, x, seed))
     else:
         _tunecraft(method, curve, ledger, seed, n_random)
     return run
@@ -228,10 +265,13 @@ def _tunecraft(method: str, curve: Callable[[tuple[float, ...], int], float], le
     pruner: BasePruner
     if method == "random-full":
         sampler, pruner = RandomSampler(seed=seed), NopPruner()
-    elif method in ("tc-tpe-hyperband", "tc-tpe-hyperband-pause", "tc-tpe-hyperband-forecast"):
+    elif method in ("tc-tpe-hyperband", "tc-tpe-hyperband-pause", "tc-tpe-hyperband-forecast",
+                    "tc-tpe-hyperband-adaptive"):
         sampler = TPESampler(seed=seed, multi_fidelity=True)
-        pruner = HyperbandPruner(1, R, ETA, pause=method != "tc-tpe-hyperband",
-                                 rank_by="forecast" if method.endswith("-forecast") else "value")
+        pruner = HyperbandPruner(
+            1, R, ETA, pause=method != "tc-tpe-hyperband",
+            rank_by="forecast" if method.endswith("-forecast") else "value",
+            bracket_choice="adaptive" if method.endswith("-adaptive") else "equal")
     else:
         raise ValueError(f"method={method!r} is unknown; use one of {METHODS}")
     study = tunecraft.create_study(sampler=sampler, pruner=pruner)

@@ -33,6 +33,8 @@ from typing import Any
 import numpy as np
 
 from benchmarks.broad import curves, stats
+from benchmarks.broad.curve_peers import PEERS
+from benchmarks.broad.curve_report import mf_table
 from benchmarks.broad.problems import all_problems
 
 OPTIMIZERS = ("tunecraft-auto", "tunecraft-tpe", "tunecraft-gp", "tunecraft-cmaes",
@@ -84,20 +86,43 @@ def _cacheable(optimizer: str) -> bool:
     return not optimizer.startswith("tunecraft-") or optimizer == "tunecraft-random"
 
 
+def _read_log(log: Path | None) -> dict[str, float]:
+    """The results a ``--log`` file holds: one JSON ``[key, loss]`` per line."""
+    if log is None or not log.exists():
+        return {}
+    rows = (json.loads(line) for line in log.read_text().splitlines() if line.strip())
+    return {k: float(v) for k, v in rows}
+
+
 def single_objective(names: Sequence[str], optimizers: Sequence[str], seeds: int,
-                     n_trials: int, n_jobs: int, cache: Path | None = None
-                     ) -> dict[str, dict[str, list[float]]]:
-    """problem -> optimiser -> best loss per seed (peers' results reused from ``cache``)."""
+                     n_trials: int, n_jobs: int, cache: Path | None = None,
+                     log: Path | None = None) -> dict[str, dict[str, list[float]]]:
+    """problem -> optimiser -> best loss per seed (peers' results reused from ``cache``).
+
+    With ``log``, every result is appended to that file as it finishes and a rerun of the
+    same command resumes from it (every optimiser's results, the code being unchanged); the
+    jobs run seed by seed, so a run cut short leaves whole seeds."""
     known: dict[str, float] = json.loads(cache.read_text()) if cache and cache.exists() else {}
-    jobs = [(o, p, s, n_trials) for p in names for o in optimizers for s in range(seeds)]
+    logged = _read_log(log)
+    jobs = [(o, p, s, n_trials) for s in range(seeds) for p in names for o in optimizers]
     key = {j: "|".join(map(str, j)) for j in jobs}
-    todo = [j for j in jobs if not (_cacheable(j[0]) and key[j] in known)]
-    done = dict(zip(todo, _map(todo, run_one, n_jobs), strict=True))
+    todo = [j for j in jobs
+            if key[j] not in logged and not (_cacheable(j[0]) and key[j] in known)]
+    done: dict[tuple[Any, ...], float] = {}
+    # logged: one job at a time in one process, one seed's jobs per pool otherwise
+    step = (1 if n_jobs <= 1 else len(names) * len(optimizers)) if log else len(todo)
+    for i in range(0, len(todo), max(1, step)):
+        chunk = todo[i:i + max(1, step)]
+        done.update(zip(chunk, _map(chunk, run_one, n_jobs), strict=True))
+        if log:
+            with log.open("a") as f:
+                f.writelines(json.dumps([key[j], done[j]]) + "\n" for j in chunk)
     if cache:
         known.update({key[j]: v for j, v in done.items() if _cacheable(j[0])})
         cache.write_text(json.dumps(known))
-    flat = iter(done[j] if j in done else known[key[j]] for j in jobs)
-    return {p: {o: [next(flat) for _ in range(seeds)] for o in optimizers} for p in names}
+    value = {**known, **logged, **{key[j]: v for j, v in done.items()}}
+    return {p: {o: [value[key[(o, p, s, n_trials)]] for s in range(seeds)] for o in optimizers}
+            for p in names}
 
 
 def _table(results: stats.Results, family: str) -> list[str]:
@@ -132,40 +157,6 @@ def multi_fidelity(families: Sequence[str], seeds: int, n_random: int, n_jobs: i
     return list(_map(jobs, curves.run_mf, n_jobs))
 
 
-def _mf_table(runs: list[curves.MFRun], n_random: int) -> list[str]:
-    """Per family: the median best score at the budget, each tunecraft method against
-    Optuna's (ratio of medians, Wilcoxon p), and the epochs each needs to reach random
-    search's best of the seed, over the epochs random search needs on average to reach it
-    (``curves.random_epochs``)."""
-    budget = n_random * curves.R
-    methods = list(dict.fromkeys(r.method for r in runs))
-    tc = [m for m in methods if m.startswith("tc-")]
-    peer = "optuna-tpe-hyperband"
-    head = [*methods, *(f"{m} / optuna (p)" for m in tc if peer in methods),
-            *(f"{m}: epochs to random's best / random's" for m in tc if "random-full" in methods)]
-    lines = [f"### curves: best score (error at epoch {curves.R}) at {budget} epochs, median "
-             "over seeds", "", "| family | " + " | ".join(head) + " |",
-             "|---|" + "---|" * len(head)]
-    for fam in dict.fromkeys(r.family for r in runs):
-        by = {m: sorted((r for r in runs if r.family == fam and r.method == m),
-                        key=lambda r: r.seed) for m in methods}
-        best = {m: [r.best_at(budget) for r in by[m]] for m in methods}
-        med = {m: float(np.median(best[m])) for m in methods}
-        cells = [f"{med[m]:.4f}" for m in methods]
-        if peer in methods:
-            cells += [f"{med[m] / med[peer]:.2f} ({stats.wilcoxon(best[m], best[peer]):.2g})"
-                      for m in tc]
-        if "random-full" in methods:
-            for m in tc:
-                # per seed: epochs to random search's best of that seed, over the epochs
-                # random search needs on average to reach it
-                ratio = [t.epochs_to(r.best[-1]) / curves.random_epochs(fam, r.seed, r.best[-1])
-                         for t, r in zip(by[m], by["random-full"], strict=True)]
-                cells.append(f"{np.median(ratio):.2f}")
-        lines.append(f"| {fam} | " + " | ".join(cells) + " |")
-    return [*lines, ""]
-
-
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     """The command line."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -179,13 +170,17 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     ap.add_argument("--curve-families", nargs="+", default=None,
                     choices=curves.FAMILIES + curves.HOLDOUT,
                     help="curve families (default: all but the held-out ones)")
-    ap.add_argument("--curve-methods", nargs="+", default=None, choices=curves.METHODS,
-                    help="multi-fidelity methods (default: all)")
+    ap.add_argument("--curve-methods", nargs="+", default=None,
+                    choices=curves.METHODS + PEERS,
+                    help="multi-fidelity methods (default: all, peers where installed)")
     ap.add_argument("--n-random", type=int, default=20,
                     help="epoch budget of the curves, in full-budget trials (20)")
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--out", type=Path, default=None, help="write the markdown report here")
     ap.add_argument("--raw", type=Path, default=None, help="write raw results (JSON) here")
+    ap.add_argument("--log", type=Path, default=None,
+                    help="append every result to this file as it finishes and resume from "
+                         "it (seed by seed)")
     ap.add_argument("--cache", type=Path, default=None,
                     help="JSON file of the peers' and random search's results, read and "
                          "extended (tunecraft's samplers always rerun)")
@@ -212,15 +207,16 @@ def main(argv: Sequence[str] | None = None) -> None:
     for fam in ("bbob", "sklearn", "dl"):
         names = [n for n in chosen if everything[n].kind == fam]
         if fam in families and names:
-            res = single_objective(names, optimizers, seeds, n_trials, args.jobs, args.cache)
+            res = single_objective(names, optimizers, seeds, n_trials, args.jobs, args.cache,
+                                   args.log)
             raw[fam] = res
             lines += _table(res, fam)
     if "curves" in families:
         fams = args.curve_families or list(curves.FAMILIES)
         runs = multi_fidelity(fams, seeds, args.n_random, args.jobs,
-                              args.curve_methods or curves.METHODS)
+                              args.curve_methods or curves.available_methods())
         raw["curves"] = [vars(r) for r in runs]
-        lines += _mf_table(runs, args.n_random)
+        lines += mf_table(runs, args.n_random)
     lines.append(f"Wall time: {time.perf_counter() - started:.0f} s.")
     report = "\n".join(lines)
     if args.out:

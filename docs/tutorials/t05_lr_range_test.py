@@ -50,13 +50,17 @@ print(f"{len(result.lrs)} iterations in {time.perf_counter() - started:.1f} s, "
 for rule, lr in result.suggestions().items():
     print(f"  {rule:<10} suggests lr = {lr:.3g}")
 
-ax = result.plot(rules=("minimum/3", "valley", "steepest"))
+ax = result.plot(rules=("confirmed", "minimum/3", "valley", "steepest"))
 
 # %%
 # Reading the curve: flat at first (the rate is too small to move the weights), then falling,
-# then rising sharply. The rules pick different points on the falling stretch; the default,
-# ``minimum/3``, takes the rate of the lowest smoothed loss divided by three, a safe margin
-# below divergence.
+# then rising sharply. The rules pick different points on the falling stretch; ``minimum/3``
+# takes the rate of the lowest smoothed loss divided by three, a safe margin below divergence.
+# The default, ``confirmed``, then checks it: it trains 300 steps at each of ``minimum/3``,
+# ``√3`` times it and the lowest loss's rate (from the same start, restored afterwards) and
+# keeps the rate with the lowest loss at the end whose run did not blow up, and whose next
+# step up (probed too) still trains, so a model that still gains from larger rates gets one
+# (``confirm_steps=0`` skips this check).
 #
 # Do the suggestions train well?
 # ------------------------------

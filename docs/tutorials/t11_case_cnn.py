@@ -69,7 +69,7 @@ sweep = lr_range_test(model, nn.CrossEntropyLoss(), loader,
 low, high = lr_bounds_from_range_test(sweep)
 print(f"range test: {len(sweep.lrs)} steps ({sweep.stop_reason}); suggestion "
       f"{sweep.suggestion():.3g}; search the learning rate in [{low:.3g}, {high:.3g}]")
-ax = sweep.plot(rules=("minimum/3",))
+ax = sweep.plot(rules=("confirmed", "minimum/3"))
 
 # %%
 # Step 2: the search

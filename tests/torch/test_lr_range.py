@@ -95,7 +95,9 @@ def test_the_default_optimizer_is_sgd_and_a_factory_is_called_with_the_parameter
 
     plain = lr_range_test(mlp(), nn.CrossEntropyLoss(), loader(digits), num_iter=20)
     made = lr_range_test(mlp(), nn.CrossEntropyLoss(), loader(digits), factory, num_iter=20)
-    assert len(seen) == 1
+    # once for the sweep, once per probe of the confirmation (a fresh state each)
+    assert made.confirmation is not None
+    assert len(seen) == 1 + len(made.confirmation.losses)
     assert plain.losses == made.losses  # the sweep sets the rate, not the factory's 0.5
     with pytest.raises(TypeError, match="optimizer"):
         lr_range_test(mlp(), nn.CrossEntropyLoss(), loader(digits), "sgd")  # type: ignore
@@ -154,8 +156,9 @@ def test_plot_writes_a_png(digits: TensorDataset, tmp_path: Path) -> None:
     ax = result.plot(path)
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert ax.get_xscale() == "log"
-    # the default markers are the default rule (minimum/3 since issue #14) and valley
-    assert any("minimum/3" in t.get_text() for t in ax.get_legend().get_texts())
+    # the default markers are the default rule (confirmed, the probe's pick, since the
+    # second round of issue #14) and valley
+    assert any("confirmed" in t.get_text() for t in ax.get_legend().get_texts())
 
 
 def _torch_lr_finder(model: nn.Module, data: DataLoader, **kwargs: Any) -> dict[str, list[float]]:
@@ -192,5 +195,10 @@ def test_the_default_stops_before_and_suggests_below_torch_lr_finder(
     assert len(ours.lrs) <= len(theirs["lr"]) + 3
     lrs, losses = np.asarray(theirs["lr"][10:-5]), np.asarray(theirs["loss"][10:-5])
     their_steepest = lrs[int(np.argmin(np.gradient(losses)))]  # torch-lr-finder's plot()
-    assert ours.suggestion() < their_steepest
-    assert ours.suggestion() == ours.suggestion("minimum/3")
+    assert ours.suggestion("minimum/3") < their_steepest
+    # the default (the confirmation probe's pick) is one of its candidates, from minimum/3
+    # up to the lowest loss's LR and never past it
+    conf = ours.confirmation
+    assert conf is not None and ours.suggestion() in conf.candidates
+    assert conf.candidates[0] == ours.suggestion("minimum/3")
+    assert ours.suggestion() <= 3 * ours.suggestion("minimum/3") * (1 + 1e-12)

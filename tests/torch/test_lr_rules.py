@@ -213,7 +213,8 @@ def test_suggestions_leave_out_rules_that_lack_points() -> None:
     # skip_end is 2 since issue #14 (the stop reads the raw loss, 2 steps into a blow-up;
     # fastai skipped 5 of its lagging curve): 16 points remain, just enough for slide
     found = res.suggestions()
-    assert set(found) == {"minimum/3", "steepest", "valley", "minimum", "slide"}
+    assert set(found) == {"confirmed", "minimum/3", "steepest", "valley", "minimum", "slide"}
+    assert found["confirmed"] == found["minimum/3"]  # no probe ran: the curve's default
     assert found["minimum"] == pytest.approx(lrs[17] / 10)  # last point before skip_end=2
     assert found["minimum/3"] == pytest.approx(lrs[17] / 3)
     assert "slide" not in res.suggestions(skip_end=5)  # 13 points: too few for slide
@@ -225,7 +226,8 @@ def test_one_default_rule_is_shared_by_the_api_the_bounds_and_the_command_line()
 
     from tunecraft.cli.commands import lr_find as cli
 
-    assert DEFAULT_RULE == "minimum/3"  # the measured default (benchmarks/results/issue-14.md)
+    # the measured default (benchmarks/results/issue-14.md): minimum/3 confirmed by a probe
+    assert DEFAULT_RULE == "confirmed"
     assert inspect.signature(LRRangeResult.suggestion).parameters["rule"].default == DEFAULT_RULE
     assert inspect.signature(lr_bounds_from_range_test).parameters["rule"].default == \
         DEFAULT_RULE

@@ -19,6 +19,7 @@ from typing import Any, BinaryIO, Protocol
 
 from tunecraft.artifacts._store import ArtifactStore
 from tunecraft.record import FrozenTrial, thaw
+from tunecraft.trial_context import TrialControl
 
 ARTIFACTS_ATTR_PREFIX = "artifacts:"
 """Prefix of the attributes that hold artifact metadata (Optuna's spelling)."""
@@ -64,8 +65,7 @@ def _kind(study_or_trial: Any) -> str:
     """'trial' (a live trial), 'frozen' or 'study'; TypeError for anything else."""
     if isinstance(study_or_trial, FrozenTrial):
         return "frozen"
-    if callable(getattr(study_or_trial, "_set_system_attr", None)) and hasattr(
-            study_or_trial, "study"):
+    if isinstance(getattr(study_or_trial, "control", None), TrialControl):
         return "trial"
     if isinstance(getattr(study_or_trial, "study_name", None), str) and hasattr(
             study_or_trial, "storage"):
@@ -113,7 +113,7 @@ def upload_artifact(
         artifact_store.write(meta.artifact_id, f)
     key = ARTIFACTS_ATTR_PREFIX + meta.artifact_id
     if kind == "trial":
-        study_or_trial._set_system_attr(key, asdict(meta))
+        study_or_trial.control.set_system_attr(key, asdict(meta))
     else:
         study_or_trial.storage.set_study_attr(study_or_trial.study_name, key, asdict(meta))
     return meta.artifact_id

@@ -13,7 +13,7 @@ the study (which renews leases with :mod:`tunecraft.execution.leases`) imports n
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from tunecraft._lazy import LazyExports
 
@@ -36,11 +36,4 @@ _EXPORTS = LazyExports(__name__, {
     "stop_trial": "tunecraft.execution.driver",
 })
 __all__ = _EXPORTS.names
-
-
-def __getattr__(name: str) -> Any:
-    return _EXPORTS.load(name)
-
-
-def __dir__() -> list[str]:
-    return list(_EXPORTS.names)
+__getattr__, __dir__ = _EXPORTS.hooks()

@@ -26,7 +26,7 @@ def retry_info(trial: Trial) -> RetryInfo | None:
     """None for a first attempt; for a retry, where to resume from.
 
     A retry runs with the stale trial's parameters fixed. An objective (or, from issue #4 on,
-    the checkpoint store) that records ``trial._set_system_attr("checkpoint", ref)`` as it
+    the checkpoint store) that records ``trial.control.set_system_attr("checkpoint", ref)`` as it
     trains gets that ``ref`` back here in its retry::
 
         info = retry_info(trial)

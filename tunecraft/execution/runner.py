@@ -65,7 +65,7 @@ def run_trial(study: Study, objective: Objective, trial: Trial,
     except BaseException as exc:
         reason = f"{type(exc).__name__}: {exc}"
         try:
-            trial._set_system_attr(TRACEBACK_KEY, traceback.format_exc(limit=20))
+            trial.control.set_system_attr(TRACEBACK_KEY, traceback.format_exc(limit=20))
         except Exception:  # an unserialisable traceback must not hide the real error
             pass
         frozen, recorded = _tell(study, trial, state=TrialState.FAIL, reason=reason)

@@ -7,8 +7,6 @@ unset, the backend is set to ``torch`` first (the backend the ``keras`` extra in
 
 from __future__ import annotations
 
-from typing import Any
-
 from tunecraft._lazy import LazyExports
 
 _EXPORTS = LazyExports(__name__, {
@@ -16,11 +14,4 @@ _EXPORTS = LazyExports(__name__, {
     "keras_lr_range_test": "tunecraft.keras._lr_range",
 })
 __all__ = _EXPORTS.names
-
-
-def __getattr__(name: str) -> Any:
-    return _EXPORTS.load(name)
-
-
-def __dir__() -> list[str]:
-    return list(_EXPORTS.names)
+__getattr__, __dir__ = _EXPORTS.hooks()

@@ -7,8 +7,6 @@ Install with ``pip install 'tunecraft[lightning]'``. Importing a name from here 
 
 from __future__ import annotations
 
-from typing import Any
-
 from tunecraft._lazy import LazyExports
 
 _EXPORTS = LazyExports(__name__, {
@@ -17,11 +15,4 @@ _EXPORTS = LazyExports(__name__, {
     "lightning_lr_range_test": "tunecraft.lightning._tuning",
 })
 __all__ = _EXPORTS.names
-
-
-def __getattr__(name: str) -> Any:
-    return _EXPORTS.load(name)
-
-
-def __dir__() -> list[str]:
-    return list(_EXPORTS.names)
+__getattr__, __dir__ = _EXPORTS.hooks()

@@ -130,8 +130,8 @@ def lightning_lr_range_test(
         optimizer: An optimizer over ``module.parameters()`` (its state is restored) or a
             factory of one; default: a fresh one from ``configure_optimizers()``.
         **options: ``start_lr``, ``end_lr``, ``num_iter``, ``mode``, ``smooth_beta``,
-            ``diverge_factor``, ``accumulation_steps``: as in
-            :func:`tunecraft.torch.lr_range_test`.
+            ``diverge_factor``, ``accumulation_steps``, ``confirm_steps`` (the confirmation
+            probe; 0 skips it): as in :func:`tunecraft.torch.lr_range_test`.
 
     Returns:
         The frozen :class:`~tunecraft.torch.LRRangeResult`.

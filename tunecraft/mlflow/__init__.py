@@ -8,19 +8,10 @@ Importing a name from here imports MLflow; ``import tunecraft`` does not.
 
 from __future__ import annotations
 
-from typing import Any
-
 from tunecraft._lazy import LazyExports
 
 _EXPORTS = LazyExports(__name__, {
     "MLflowCallback": "tunecraft.mlflow._callback",
 })
 __all__ = _EXPORTS.names
-
-
-def __getattr__(name: str) -> Any:
-    return _EXPORTS.load(name)
-
-
-def __dir__() -> list[str]:
-    return list(_EXPORTS.names)
+__getattr__, __dir__ = _EXPORTS.hooks()

@@ -8,6 +8,8 @@ attribute ``"diagnosis"``) every epoch before the pruner is asked.
 
 from __future__ import annotations
 
+import math
+import statistics
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -42,13 +44,21 @@ class DiagnosisPruner(WrappingPruner):
             (default :data:`UNRECOVERABLE`), or an iterable of codes (at ``error``).
         min_epochs: Epochs with a diagnosis before the first diagnosis-based decision.
         attr: The trial user attribute holding ``Diagnosis.to_dict()``.
+        confirm: Prune on a diagnosis only once the reported metric stops contradicting
+            it: at least two reports, the last no better than the best before it, and the
+            best no better than the median of the other trials' reports at this step. A
+            metric that still improves, or that beats most trials, is a run that recovered,
+            so its problem was not unrecoverable (a GRU's first epoch moves the weights fast
+            and barely lowers the loss, then learns; a CNN's loss spikes at step 1, then it
+            reaches 96%); a diverged, dead or vanishing run stays flat and low and is pruned
+            one epoch later. False prunes on the diagnosis alone.
     """
 
     name = "diagnosis"
 
     def __init__(self, wrapped: BasePruner | None = None, *,
                  codes: Mapping[str, str] | Iterable[str] | None = None, min_epochs: int = 1,
-                 attr: str = "diagnosis") -> None:
+                 attr: str = "diagnosis", confirm: bool = True) -> None:
         if wrapped is not None and not isinstance(wrapped, BasePruner):
             raise TypeError(f"wrapped={wrapped!r} must be a tunecraft pruner or None")
         if codes is None:
@@ -67,9 +77,16 @@ class DiagnosisPruner(WrappingPruner):
         self.codes = table
         self.min_epochs = min_epochs
         self.attr = attr
+        self.confirm = bool(confirm)
 
-    def reason(self, trial: FrozenTrial) -> str | None:
-        """Why the diagnosis prunes ``trial`` ("code: evidence"), or None."""
+    def reason(self, trial: FrozenTrial, history: History | None = None) -> str | None:
+        """Why the diagnosis prunes ``trial`` ("code: evidence"), or None.
+
+        With ``confirm``, ``history`` (``study.history()``: for its direction) is needed to
+        read the reports; without it only the diagnosis is judged.
+        """
+        if self.confirm and history is not None and not _confirmed(trial, history):
+            return None
         data: Any = trial.user_attrs.get(self.attr)
         if not isinstance(data, Mapping) or int(data.get("epochs", 0) or 0) < self.min_epochs:
             return None
@@ -83,10 +100,35 @@ class DiagnosisPruner(WrappingPruner):
         return None
 
     def decide(self, trial: FrozenTrial, history: History) -> Decision:
-        if self.reason(trial) is not None:
+        if self.reason(trial, history) is not None:
             return Decision.PRUNE
         return (self.wrapped or NopPruner()).decide(trial, history)
 
     def __repr__(self) -> str:
         return (f"{type(self).__name__}(wrapped={self.wrapped!r}, codes={self.codes!r}, "
-                f"min_epochs={self.min_epochs})")
+                f"min_epochs={self.min_epochs}, confirm={self.confirm})")
+
+
+def _confirmed(trial: FrozenTrial, history: History) -> bool:
+    """Whether ``trial``'s reports agree that it is sick: two or more, the last no better
+    than the best before it, and the best no better than the median of the other trials'
+    reports at the same step (the study's direction decides "better"). Multi-objective
+    studies have no single metric to read: True."""
+    directions = history.directions
+    if len(directions) != 1:
+        return True
+    step = trial.last_step
+    reports = [v for _, v in sorted(trial.intermediate_values.items())]
+    if len(reports) < 2 or step is None:
+        return False
+    sign = directions[0].sign
+    earlier = [sign * v for v in reports[:-1] if math.isfinite(v)]
+    last = sign * reports[-1]
+    if not earlier:  # a first finite report after NaNs is an improvement
+        return not math.isfinite(last)
+    if last < min(earlier):  # still improving (a NaN last is not an improvement)
+        return False
+    others = [sign * v for t in history.trials if t.number != trial.number
+              for v in (t.intermediate_values.get(step),) if v is not None and math.isfinite(v)]
+    # a run better than most at this step has recovered from whatever the doctor saw
+    return len(others) < 2 or not min(earlier) < statistics.median(others)

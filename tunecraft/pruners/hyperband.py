@@ -9,7 +9,7 @@ from typing import Literal
 
 from tunecraft._validation import Interval, Options, Spec, validate
 from tunecraft.history import History
-from tunecraft.pruners import _rungs
+from tunecraft.pruners import _bracket_choice, _rungs
 from tunecraft.pruners.base import BasePruner, Budget, Decision, Resume
 from tunecraft.record import FrozenTrial
 from tunecraft.system_attrs import RESUME_KEY
@@ -72,6 +72,7 @@ _CONSTRAINTS: Spec = {
     "bootstrap_count": Interval(int, 0),
     "pause": Options(True, False),
     "rank_by": Options("value", "forecast"),
+    "bracket_choice": Options("equal", "adaptive"),
 }
 
 
@@ -109,6 +110,15 @@ class HyperbandPruner(BasePruner):
             curve has 4 reports up to the rung, which averages out the noise of single
             reports and does not favour configurations that learn fast but level off high.
             It needs a report at most steps (e.g. every epoch).
+        bracket_choice: How new configurations are split between brackets: ``"equal"``
+            (Li et al.: every bracket gets the same epochs, the round robin above) or
+            ``"adaptive"``: a bracket's share of the epochs follows how well the ranking at
+            its first rung agrees with the ranking at ``max_resource`` (Kendall's tau over
+            the configurations trained in full, measured online, as Hyper-Tune's bracket
+            selection, Li et al. VLDB 2022), so that when early values mislead (curves that
+            cross, a plateau before a late drop) the budget moves to brackets that prune
+            later; see ``tunecraft.pruners._bracket_choice``. With agreeing rankings it is
+            the equal split.
     """
 
     name = "hyperband"
@@ -123,9 +133,11 @@ class HyperbandPruner(BasePruner):
         pause: bool = False,
         promote_in_place: bool = True,
         rank_by: Literal["value", "forecast"] = "value",
+        bracket_choice: Literal["equal", "adaptive"] = "equal",
     ) -> None:
         validate(_CONSTRAINTS, min_resource=min_resource, reduction_factor=reduction_factor,
-                 bootstrap_count=bootstrap_count, pause=pause, rank_by=rank_by)
+                 bootstrap_count=bootstrap_count, pause=pause, rank_by=rank_by,
+                 bracket_choice=bracket_choice)
         if max_resource != "auto":
             _rungs.check_int("max_resource", max_resource, min_resource)
         self.min_resource = min_resource
@@ -135,6 +147,7 @@ class HyperbandPruner(BasePruner):
         self.pause = pause
         self.promote_in_place = bool(promote_in_place)
         self.rank_by = rank_by
+        self.bracket_choice = bracket_choice
 
     def _horizon(self, r_max: int) -> int | None:
         return r_max if self.rank_by == "forecast" else None
@@ -165,6 +178,31 @@ class HyperbandPruner(BasePruner):
         order = _round_robin(tuple(b.n for b in brackets))
         return order[index % len(order)]
 
+    def bracket_shares(self, history: History) -> tuple[float, ...]:
+        """Each bracket's share of the epochs relative to the equal split (all 1 with
+        ``bracket_choice="equal"``; empty while ``"auto"`` is unresolved)."""
+        r_max = self._max_resource(history)
+        if r_max is None:
+            return ()
+        brackets = self.brackets(history)
+        if self.bracket_choice == "equal":
+            return tuple(1.0 for _ in brackets)
+        firsts = [self.rungs(b.index, r_max)[0] for b in brackets[:-1]]
+        return _bracket_choice.epoch_shares(history, firsts, r_max)
+
+    def _adaptive_bracket(self, number: int, history: History) -> int | None:
+        brackets = self.brackets(history)
+        if not brackets:
+            return None
+        counts = [0] * len(brackets)
+        for t in history.trials:
+            if t.number < number and RESUME_KEY not in t.system_attrs:
+                b = _rungs.bracket_of(t)
+                if b is not None and 0 <= b < len(counts):
+                    counts[b] += 1
+        return _bracket_choice.pick(self.bracket_shares(history), [b.n for b in brackets],
+                                    counts)
+
     def decide(self, trial: FrozenTrial, history: History) -> Decision:
         _rungs.single_objective(history, type(self).__name__)
         bracket = _rungs.bracket_of(trial)
@@ -177,9 +215,12 @@ class HyperbandPruner(BasePruner):
 
     def allocate(self, number: int, history: History) -> Budget | None:
         r_max = self._max_resource(history)
-        index = sum(1 for t in history.trials
-                    if t.number < number and RESUME_KEY not in t.system_attrs)
-        bracket = self.bracket_for(index, history)
+        if self.bracket_choice == "adaptive":
+            bracket = self._adaptive_bracket(number, history)
+        else:
+            index = sum(1 for t in history.trials
+                        if t.number < number and RESUME_KEY not in t.system_attrs)
+            bracket = self.bracket_for(index, history)
         if bracket is None or r_max is None:
             return None
         rungs = self.rungs(bracket, r_max)
@@ -212,4 +253,4 @@ class HyperbandPruner(BasePruner):
                 f"max_resource={self.max_resource!r}, "
                 f"reduction_factor={self.reduction_factor}, "
                 f"bootstrap_count={self.bootstrap_count}, pause={self.pause}, "
-                f"rank_by={self.rank_by!r})")
+                f"rank_by={self.rank_by!r}, bracket_choice={self.bracket_choice!r})")

@@ -8,9 +8,9 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Literal
 
-from tunecraft._validation import Interval, Options, Spec, validate
+from tunecraft._validation import InstanceOf, Interval, Options, Spec, validate
 from tunecraft.history import History
-from tunecraft.pruners.base import BasePruner, Budget, Decision, Resume
+from tunecraft.pruners.base import BasePruner, Decision, Resume, WrappingPruner
 from tunecraft.record import FrozenTrial
 
 
@@ -36,10 +36,11 @@ def smooth_curve(values: Mapping[int, float], window: int,
     return out
 
 
-_CONSTRAINTS: Spec = {"window": Interval(int, 1), "kind": Options("mean", "ema")}
+_CONSTRAINTS: Spec = {"wrapped": InstanceOf(BasePruner, "a tunecraft pruner"),
+                      "window": Interval(int, 1), "kind": Options("mean", "ema")}
 
 
-class SmoothedPruner(BasePruner):
+class SmoothedPruner(WrappingPruner):
     """Run ``wrapped`` on smoothed curves: every trial's reports (the decided trial's and
     the history's) are replaced by a causal moving average before ``wrapped`` decides.
 
@@ -57,12 +58,11 @@ class SmoothedPruner(BasePruner):
     """
 
     name = "smoothed"
+    wrapped: BasePruner
 
     def __init__(self, wrapped: BasePruner, window: int = 3,
                  kind: Literal["mean", "ema"] = "mean") -> None:
-        if not isinstance(wrapped, BasePruner):
-            raise TypeError(f"wrapped={wrapped!r} must be a tunecraft pruner")
-        validate(_CONSTRAINTS, window=window, kind=kind)
+        validate(_CONSTRAINTS, wrapped=wrapped, window=window, kind=kind)
         self.wrapped = wrapped
         self.window = window
         self.kind: Literal["mean", "ema"] = kind
@@ -84,15 +84,11 @@ class SmoothedPruner(BasePruner):
         smoothed = History([self.smooth(t) for t in history.trials], history.directions)
         return self.wrapped.decide(self.smooth(trial), smoothed)
 
-    def allocate(self, number: int, history: History) -> Budget | None:
-        return self.wrapped.allocate(number, history)
-
     def promote(self, history: History) -> Resume | None:
+        """The wrapped scheduler's promotion, decided on the smoothed curves too (its budgets
+        and checkpoints pass through unchanged: :class:`WrappingPruner`)."""
         smoothed = History([self.smooth(t) for t in history.trials], history.directions)
         return self.wrapped.promote(smoothed)
-
-    def keep_checkpoints(self, history: History) -> set[int]:
-        return self.wrapped.keep_checkpoints(history)
 
     def __repr__(self) -> str:
         return (f"{type(self).__name__}(wrapped={self.wrapped!r}, window={self.window}, "

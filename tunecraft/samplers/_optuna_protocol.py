@@ -7,10 +7,11 @@
    RandomSampler(); self._random.sample_independent(...)``, common in OptunaHub samplers)
    works. Each call reads the study's history and samples as the study would.
 2. A subclass of ``tunecraft.samplers.BaseSampler`` written the Optuna way (it defines
-   ``sample_independent`` and no ``sample``, as code written for ``import tunecraft as
-   optuna`` does) gets tunecraft's ``joint_space``/``sample_joint``/``sample`` from those
-   methods, as ``tunecraft.plugins.OptunaSampler`` gives an Optuna sampler, except that it
-   sees tunecraft's own records and distributions (the names it imported).
+   ``sample_independent`` and neither ``sample_joint`` nor ``sample``, as code written for
+   ``import tunecraft as optuna`` does) gets tunecraft's ``joint_space``/``sample_joint``/
+   ``sample`` from those methods, as ``tunecraft.plugins.OptunaSampler`` gives an Optuna
+   sampler, except that it sees tunecraft's own records and distributions (the names it
+   imported).
 """
 
 from __future__ import annotations
@@ -39,7 +40,8 @@ class OptunaProtocol:
         own = [k for k in cls.__mro__ if k is not OptunaProtocol and k.__module__ !=
                "tunecraft.samplers.base"]
         optuna_style = any("sample_independent" in k.__dict__ for k in own)
-        if optuna_style and getattr(getattr(cls, "sample", None), "__isabstractmethod__", False):
+        if optuna_style and not any(m in k.__dict__ for k in own
+                                    for m in ("sample", "sample_joint")):
             # Set before ABCMeta counts abstract methods, so the class can be instantiated.
             cls.joint_space = _native_joint_space  # type: ignore[attr-defined]
             cls.sample_joint = _native_sample_joint  # type: ignore[attr-defined]

@@ -25,12 +25,12 @@ thresholds: see docs/samplers.md.
 from __future__ import annotations
 
 import logging
-import numbers
 from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
+from tunecraft._validation import Interval, validate
 from tunecraft.history import History
 from tunecraft.samplers.base import BaseSampler
 from tunecraft.samplers.priors import Prior
@@ -65,11 +65,11 @@ class AutoSampler(BaseSampler):
         priors: Mapping[str, Prior] | None = None,
     ) -> None:
         super().__init__(seed)
-        for name, value in (("n_startup_trials", n_startup_trials),
-                            ("gp_max_trials", gp_max_trials), ("max_gp_params", max_gp_params),
-                            ("mo_switch", mo_switch)):
-            if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
-                raise ValueError(f"{name}={value!r} must be an integer >= 0")
+        count = Interval(int, 0)
+        validate(dict.fromkeys(("n_startup_trials", "gp_max_trials", "max_gp_params",
+                                "mo_switch"), count),
+                 n_startup_trials=n_startup_trials, gp_max_trials=gp_max_trials,
+                 max_gp_params=max_gp_params, mo_switch=mo_switch)
         self.n_startup_trials = int(n_startup_trials)
         self.gp_max_trials = int(gp_max_trials)
         self.max_gp_params = int(max_gp_params)
@@ -137,11 +137,6 @@ class AutoSampler(BaseSampler):
     # ------------------------------------------------------------------ sampler API
     def joint_space(self, history: History) -> Space:
         return self._get(self.choose(history)).joint_space(history)
-
-    def sample(
-        self, space: Space, history: History, rng: np.random.Generator, number: int
-    ) -> dict[str, Any]:
-        return self._get(self.choose(history)).sample(space, history, rng, number)
 
     def sample_joint(
         self, space: Space, history: History, rng: np.random.Generator, number: int

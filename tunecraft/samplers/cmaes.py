@@ -29,7 +29,6 @@ trials (about 1300 with the defaults; tests/test_cmaes.py).
 from __future__ import annotations
 
 import math
-import numbers
 import threading
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
@@ -38,6 +37,7 @@ import numpy as np
 
 from tunecraft._imports import require
 from tunecraft._rng import trial_rng
+from tunecraft._validation import InstanceOf, Interval, Options, Spec, validate
 from tunecraft.history import History
 from tunecraft.record import FrozenTrial, TrialState
 from tunecraft.samplers import _cma_state
@@ -48,6 +48,20 @@ from tunecraft.space import Categorical, Dim, Float, Int, Space, is_single
 GENERATION_KEY = "cmaes:generation"
 X_KEY = "cmaes:x"
 STATE_KEY = "cmaes:state"
+
+
+_CONSTRAINTS: Spec = {
+    "n_startup_trials": Interval(int, 0),
+    "sigma0": [Interval(float, 0, 1, closed="right",
+                        label="a number in (0, 1] (a fraction of the unit cube)"),
+               Options(None, note="1/6")],
+    "popsize": [Interval(int, 2), Options(None)],
+    "restart_strategy": Options("ipop", "bipop", None),
+    "inc_popsize": Interval(int, 1),
+    "with_margin": Options(True, False),
+    "lr_adapt": Options(True, False),
+    "independent_sampler": [InstanceOf(BaseSampler, "a tunecraft sampler"), Options(None)],
+}
 
 
 class CmaEsSampler(BaseSampler):
@@ -91,32 +105,18 @@ class CmaEsSampler(BaseSampler):
         # Optuna's arguments: startup trials sampled independently, the diagonal (separable)
         # CMA-ES of Ros & Hansen (PPSN 2008); warnings about independent sampling are not
         # emitted by tunecraft, so that flag changes nothing
-        from tunecraft.samplers._optuna_args import check_count, reject_true
+        from tunecraft.samplers._optuna_args import reject_true
 
-        self.n_startup_trials: int = check_count("n_startup_trials", n_startup_trials)
+        validate(_CONSTRAINTS, n_startup_trials=n_startup_trials, sigma0=sigma0,
+                 popsize=popsize, restart_strategy=restart_strategy, inc_popsize=inc_popsize,
+                 with_margin=with_margin, lr_adapt=lr_adapt,
+                 independent_sampler=independent_sampler)
+        self.n_startup_trials: int = int(n_startup_trials)
         self.use_separable_cma: bool = bool(use_separable_cma)
         reject_true("CmaEsSampler", "consider_pruned_trials", consider_pruned_trials,
                     "pruned trials are not observations of CMA-ES; report the final value "
                     "of a trial you want it to learn from")
         del warn_independent_sampling
-        if sigma0 is not None and (isinstance(sigma0, bool) or not isinstance(
-                sigma0, numbers.Real) or not 0 < sigma0 <= 1):
-            raise ValueError(f"sigma0={sigma0!r} must be in (0, 1] (a fraction of the unit "
-                             "cube; 1/6 is the default)")
-        if popsize is not None and (isinstance(popsize, bool) or not isinstance(
-                popsize, numbers.Integral) or popsize < 2):
-            raise ValueError(f"popsize={popsize!r} must be an integer >= 2 or None")
-        if restart_strategy not in (None, "ipop", "bipop"):
-            raise ValueError(f"restart_strategy={restart_strategy!r} must be 'ipop', 'bipop' "
-                             "or None")
-        if isinstance(inc_popsize, bool) or not isinstance(inc_popsize, numbers.Integral) \
-                or inc_popsize < 1:
-            raise ValueError(f"inc_popsize={inc_popsize!r} must be an integer >= 1")
-        for name, flag in (("with_margin", with_margin), ("lr_adapt", lr_adapt)):
-            if not isinstance(flag, bool):
-                raise ValueError(f"{name}={flag!r} must be True or False")
-        if independent_sampler is not None and not isinstance(independent_sampler, BaseSampler):
-            raise ValueError(f"independent_sampler={independent_sampler!r} must be a sampler")
         self.x0: dict[str, Any] | None = dict(x0) if x0 else None
         self.sigma0: float = 1.0 / 6.0 if sigma0 is None else float(sigma0)
         self.popsize: int | None = None if popsize is None else int(popsize)
@@ -169,11 +169,6 @@ class CmaEsSampler(BaseSampler):
         # Separable CMA-ES needs two dimensions or more (cmaes.SepCMA refuses one); a
         # one-dimensional space is then sampled independently, as Optuna does.
         return {} if self.use_separable_cma and len(numerical) < 2 else numerical
-
-    def sample(
-        self, space: Space, history: History, rng: np.random.Generator, number: int
-    ) -> dict[str, Any]:
-        return self.sample_joint(space, history, rng, number)[0]
 
     def sample_joint(
         self, space: Space, history: History, rng: np.random.Generator, number: int

@@ -80,9 +80,9 @@ class GridSampler(BaseSampler):
         """Identifies this grid within a study, so that it is enqueued only once."""
         return dumps({k: list(v) for k, v in self.search_space.items()})
 
-    def sample(
+    def sample_joint(
         self, space: Space, history: History, rng: np.random.Generator, number: int
-    ) -> dict[str, Any]:
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
         missing = sorted(k for k in space if k not in self.search_space)
         if missing:
             raise ValueError(
@@ -98,4 +98,4 @@ class GridSampler(BaseSampler):
                 raise ValueError(f"no value of the grid for {name!r} "
                                  f"{list(self.search_space[name])} is in {dim}")
             out[name] = legal[int(rng.integers(len(legal)))]
-        return out
+        return out, {}

@@ -15,12 +15,12 @@ start a generation, the parents recorded by the lowest-numbered trial of it coun
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 import numpy as np
 
+from tunecraft._validation import Interval, Options, Spec, validate
 from tunecraft.history import History
 from tunecraft.record import FrozenTrial
 from tunecraft.samplers._dominance import constrained_ranks, crowding_distance, total_violation
@@ -30,6 +30,16 @@ from tunecraft.space import Categorical, Dim, Space, is_single
 
 GENERATION_KEY = "nsga:generation"
 PARENTS_KEY = "nsga:parents"
+
+
+_PROBABILITY = Interval(float, 0, 1, label="a probability in [0, 1]")
+_CONSTRAINTS: Spec = {
+    "population_size": Interval(int, 2),
+    "mutation_prob": [_PROBABILITY, Options(None, note="1 / the number of parameters")],
+    "crossover_prob": _PROBABILITY,
+    "swapping_prob": _PROBABILITY,
+    "crossover": Options("uniform", "sbx"),
+}
 
 
 class NSGAIISampler(BaseSampler):
@@ -69,17 +79,9 @@ class NSGAIISampler(BaseSampler):
         # Optuna's argument: constraints go to the study (constrained domination, Deb 2002,
         # is applied to the constraints the study records; see create_study)
         self.constraints_func = check_constraints_func(constraints_func)
-        if isinstance(population_size, bool) or not isinstance(population_size, numbers.Integral) \
-                or population_size < 2:
-            raise ValueError(f"population_size={population_size!r} must be an integer >= 2")
-        for name, p in (("mutation_prob", mutation_prob), ("crossover_prob", crossover_prob),
-                        ("swapping_prob", swapping_prob)):
-            if p is None and name == "mutation_prob":
-                continue
-            if isinstance(p, bool) or not isinstance(p, numbers.Real) or not 0 <= p <= 1:
-                raise ValueError(f"{name}={p!r} must be a probability in [0, 1]")
-        if crossover not in ("uniform", "sbx"):
-            raise ValueError(f"crossover={crossover!r} must be 'uniform' or 'sbx'")
+        validate(_CONSTRAINTS, population_size=population_size, mutation_prob=mutation_prob,
+                 crossover_prob=crossover_prob, swapping_prob=swapping_prob,
+                 crossover=crossover)
         self.population_size: int = int(population_size)
         self.mutation_prob: float | None = None if mutation_prob is None else float(mutation_prob)
         self.crossover: str = crossover
@@ -90,11 +92,6 @@ class NSGAIISampler(BaseSampler):
     def joint_space(self, history: History) -> Space:
         """Parameters every COMPLETE trial has with the same distribution, minus constants."""
         return {k: d for k, d in history.intersection_space().items() if not is_single(d)}
-
-    def sample(
-        self, space: Space, history: History, rng: np.random.Generator, number: int
-    ) -> dict[str, Any]:
-        return self.sample_joint(space, history, rng, number)[0]
 
     def sample_joint(
         self, space: Space, history: History, rng: np.random.Generator, number: int

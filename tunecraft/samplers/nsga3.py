@@ -11,12 +11,12 @@ at a time from the least crowded reference directions.
 from __future__ import annotations
 
 import itertools
-import numbers
 from typing import Any
 
 import numpy as np
 
 from tunecraft._rng import trial_rng
+from tunecraft._validation import Interval, check
 from tunecraft.samplers.nsga2 import NSGAIISampler
 
 
@@ -42,10 +42,7 @@ class NSGAIIISampler(NSGAIISampler):
     def __init__(self, *, dividing_parameter: int = 3,
                  reference_points: np.ndarray | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        if isinstance(dividing_parameter, bool) or not isinstance(
-                dividing_parameter, numbers.Integral) or dividing_parameter < 1:
-            raise ValueError(f"dividing_parameter={dividing_parameter!r} must be an integer "
-                             ">= 1")
+        check("dividing_parameter", dividing_parameter, Interval(int, 1))
         self.dividing_parameter: int = int(dividing_parameter)
         self.reference_points: np.ndarray | None = None if reference_points is None \
             else np.asarray(reference_points, dtype=float)

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from tunecraft._validation import InstanceOf, check
 from tunecraft.history import History
 from tunecraft.samplers.base import BaseSampler
 from tunecraft.space import Space
@@ -27,10 +28,8 @@ class PartialFixedSampler(BaseSampler):
     """
 
     def __init__(self, fixed_params: Mapping[str, Any], base_sampler: BaseSampler) -> None:
-        if not isinstance(fixed_params, Mapping):
-            raise TypeError(f"fixed_params={fixed_params!r} must be a mapping of name -> value")
-        if not isinstance(base_sampler, BaseSampler):
-            raise TypeError(f"base_sampler={base_sampler!r} must be a tunecraft sampler")
+        check("fixed_params", fixed_params, InstanceOf(Mapping, "a mapping of name -> value"))
+        check("base_sampler", base_sampler, InstanceOf(BaseSampler, "a tunecraft sampler"))
         super().__init__(base_sampler.seed)
         self.fixed_params = dict(fixed_params)
         self.base_sampler = base_sampler
@@ -45,18 +44,27 @@ class PartialFixedSampler(BaseSampler):
 
     def sample_joint(self, space: Space, history: History, rng: np.random.Generator,
                      number: int) -> tuple[dict[str, Any], dict[str, Any]]:
-        return self.base_sampler.sample_joint(space, history, rng, number)
+        free = {k: d for k, d in space.items() if k not in self.fixed_params}
+        out, attrs = self.base_sampler.sample_joint(free, history, rng, number) if free else (
+            {}, {})
+        return self._with_fixed(space, out), attrs
 
     def sample(self, space: Space, history: History, rng: np.random.Generator, number: int
                ) -> dict[str, Any]:
+        """The base sampler's ``sample`` for the free names (an Optuna adapter draws a single
+        dimension differently from a joint one), the fixed values for the others."""
         free = {k: d for k, d in space.items() if k not in self.fixed_params}
         out = self.base_sampler.sample(free, history, rng, number) if free else {}
+        return self._with_fixed(space, out)
+
+    def _with_fixed(self, space: Space, out: dict[str, Any]) -> dict[str, Any]:
+        out = dict(out)
         for name, dim in space.items():
             if name in self.fixed_params:
                 value = self.fixed_params[name]
                 if not dim.contains(value):
                     warnings.warn(f"Fixed parameter {name!r} with value {value!r} is out of "
-                                  f"range for distribution {dim}.", UserWarning, stacklevel=2)
+                                  f"range for distribution {dim}.", UserWarning, stacklevel=3)
                 out[name] = value
         return out
 

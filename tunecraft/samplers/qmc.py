@@ -8,6 +8,7 @@ from typing import Any, Literal
 import numpy as np
 
 from tunecraft._imports import require
+from tunecraft._validation import Options, check
 from tunecraft.history import History
 from tunecraft.samplers.base import BaseSampler
 from tunecraft.samplers.random import RandomSampler
@@ -53,8 +54,7 @@ class QMCSampler(BaseSampler):
         seed: int | None = None,
     ) -> None:
         super().__init__(seed)
-        if qmc_type not in ("sobol", "halton"):
-            raise ValueError(f"qmc_type={qmc_type!r} is not valid; use 'sobol' or 'halton'")
+        check("qmc_type", qmc_type, Options("sobol", "halton"))
         require("scipy.stats.qmc", "qmc")
         self.search_space = dict(sorted(search_space.items())) if search_space else None
         self.qmc_type = qmc_type
@@ -69,11 +69,11 @@ class QMCSampler(BaseSampler):
                 return dict(sorted(t.distributions.items()))
         return {}
 
-    def sample(
+    def sample_joint(
         self, space: Space, history: History, rng: np.random.Generator, number: int
-    ) -> dict[str, Any]:
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
         if not space or space != self.joint_space(history):
-            return self._fallback.sample(space, history, rng, number)
+            return self._fallback.sample_joint(space, history, rng, number)
         log2n = max(number, 1).bit_length()
         point = _points(self.qmc_type, len(space), self.scramble, self.seed % 2**32, log2n)
-        return decode(space, point[number])
+        return decode(space, point[number]), {}

@@ -20,7 +20,7 @@ class RandomSampler(BaseSampler):
 
     name = "random"
 
-    def sample(
+    def sample_joint(
         self, space: Space, history: History, rng: np.random.Generator, number: int
-    ) -> dict[str, Any]:
-        return {name: dim.from_unit(rng.random()) for name, dim in space.items()}
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        return {name: dim.from_unit(rng.random()) for name, dim in space.items()}, {}

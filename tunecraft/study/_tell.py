@@ -67,7 +67,8 @@ def tell(study: Study, trial: Trial | int, values: float | Sequence[float] | Non
     elif not state.is_finished() or state is TrialState.STALE:
         raise ValueError(f"tell() needs a final state (COMPLETE, PRUNED, FAIL), got "
                          f"{state.name}")
-    events: list[Event] = trial._take_pending() if isinstance(trial, Trial) else []
+    control = trial.control if isinstance(trial, Trial) else None
+    events: list[Event] = control.close() if control is not None else []
     if state is TrialState.PRUNED and len(study.directions) == 1:
         final = _last_report(study, number, events)  # Optuna keeps it as the value
     if final is not None and study.constraints_func is not None:
@@ -91,7 +92,7 @@ def tell(study: Study, trial: Trial | int, values: float | Sequence[float] | Non
         except Exception as exc:
             hook_error, state, final = exc, TrialState.FAIL, None
             reason = f"sampler.after_trial failed: {type(exc).__name__}: {exc}"
-    token = trial._lease_token if isinstance(trial, Trial) else None
+    token = control.lease_token if control is not None else None
     ok = study._storage.finish(study.study_name, number, state, final, reason, events,
                               token=token)
     keeper.untrack(study._storage, study.study_name, number)

@@ -253,7 +253,7 @@ class Study(OptunaStudyMixin):
         try:
             trial = _begin.begin(self, number, token)
             for name, dim in (fixed_distributions or {}).items():
-                trial._suggest(name, dim)
+                trial.control.suggest(name, dim)
         except BaseException as exc:
             self._storage.finish(self.study_name, number, TrialState.FAIL,
                                  reason=f"sampling failed: {type(exc).__name__}: {exc}",

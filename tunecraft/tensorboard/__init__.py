@@ -7,19 +7,10 @@ needed). Importing a name from here imports TensorBoard; ``import tunecraft`` do
 
 from __future__ import annotations
 
-from typing import Any
-
 from tunecraft._lazy import LazyExports
 
 _EXPORTS = LazyExports(__name__, {
     "TensorBoardCallback": "tunecraft.tensorboard._callback",
 })
 __all__ = _EXPORTS.names
-
-
-def __getattr__(name: str) -> Any:
-    return _EXPORTS.load(name)
-
-
-def __dir__() -> list[str]:
-    return list(_EXPORTS.names)
+__getattr__, __dir__ = _EXPORTS.hooks()

@@ -9,7 +9,7 @@ Subclass it and provide a ``make_sampler`` fixture: a function ``(space, seed) -
             return lambda space, seed: MySampler(seed=seed)
 
 Class attributes describe what the sampler promises: ``finite`` (it proposes only the points
-it enqueues, like the grid, and ``sample`` is never called by a study) and
+it enqueues, like the grid, and ``sample_joint`` is never called by a study) and
 ``same_params_in_parallel`` (trial ``k`` gets the same parameters however many workers run:
 true when a trial's parameters depend only on the seed and its number).
 """
@@ -113,18 +113,26 @@ class SamplerContract:
         if self.finite:  # it samples only its own parameters (one an enqueued trial left open)
             outside = {**space, "not_in_the_grid": Float(0.0, 1.0)}
             with pytest.raises(ValueError, match="not in the"):
-                sampler.sample(outside, history, sampler.rng(number), number)
+                sampler.sample_joint(outside, history, sampler.rng(number), number)
         for sub in (dict(space), dict([next(iter(space.items()))])):
-            first = sampler.sample(sub, history, sampler.rng(number), number)
-            again = sampler.sample(sub, history, sampler.rng(number), number)
+            first, attrs = sampler.sample_joint(sub, history, sampler.rng(number), number)
+            again, attrs_again = sampler.sample_joint(sub, history, sampler.rng(number), number)
             assert exact(first) == exact(again)  # a function of its inputs only
+            # (keys only: CMA-ES's state blob carries cmaes's uninitialised history buffer)
+            assert isinstance(attrs, dict) and set(attrs) == set(attrs_again)
+            assert all(isinstance(k, str) for k in attrs)
             assert set(first) == set(sub)
             for name, dim in sub.items():
                 assert on_grid(dim, first[name]), (name, dim, first[name])
+            # the single-dimension call a suggest_* outside the joint proposal makes
+            alone = sampler.sample(sub, history, sampler.rng(number), number)
+            assert exact(alone) == exact(first) or type(sampler).sample is not \
+                BaseSampler.sample
 
     def test_empty_space_samples_nothing(self, make_sampler: MakeSampler) -> None:
         sampler = make_sampler(MIXED, 0)
         history = History((), MIN)
+        assert sampler.sample_joint({}, history, sampler.rng(0), 0)[0] == {}
         assert sampler.sample({}, history, sampler.rng(0), 0) == {}
 
     def test_categorical_samples_are_the_choices_themselves(

@@ -7,106 +7,95 @@ stopping rules, init gains) never need it.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from tunecraft.torch._seed import seed_everything
-    from tunecraft.torch.batch_size import find_max_batch_size, scale_lr
-    from tunecraft.torch.callbacks import Callback, TrainState
-    from tunecraft.torch.diagnostics import InitReport, LayerStats, init_report
-    from tunecraft.torch.doctor import Diagnosis, Doctor, Problem, heal
-    from tunecraft.torch.init import LSUVLayer, gain, initialize, lsuv
-    from tunecraft.torch.lr_range import LRRangeResult, lr_bounds_from_range_test, lr_range_test
-    from tunecraft.torch.metrics import Metric
-    from tunecraft.torch.optimizers import (
-        OptimizerConfig,
-        make_optimizer,
-        param_groups,
-        suggest_optimizer,
-    )
-    from tunecraft.torch.plateau import PlateauState, ReduceOnPlateau
-    from tunecraft.torch.regularization import (
-        EarlyStopping,
-        ModelSpaceMismatch,
-        RegularizationConfig,
-        StopRule,
-        StopState,
-        clip_gradients,
-        make_loss,
-        set_dropout,
-        suggest_regularization,
-    )
-    from tunecraft.torch.schedules import (
-        Schedule,
-        constant,
-        cosine,
-        cosine_restarts,
-        cycled_momentum,
-        exponential,
-        linear_decay,
-        multi_step,
-        one_cycle,
-        polynomial,
-        schedule_from_config,
-        step_decay,
-        suggest_schedule,
-        to_torch,
-        warmup,
-    )
-    from tunecraft.torch.search_space import suggest_training_config
-    from tunecraft.torch.trainer import Evaluation, FitResult, TrainConfig, evaluate, fit
+from tunecraft._lazy import LazyExports
 
-_LAZY: dict[str, str] = {
+if TYPE_CHECKING:  # the same names, for type checkers (tests/test_lazy.py keeps them equal)
+    from tunecraft.torch._seed import seed_everything as seed_everything
+    from tunecraft.torch.batch_size import find_max_batch_size as find_max_batch_size
+    from tunecraft.torch.batch_size import scale_lr as scale_lr
+    from tunecraft.torch.callbacks import Callback as Callback
+    from tunecraft.torch.callbacks import TrainState as TrainState
+    from tunecraft.torch.diagnostics import InitReport as InitReport
+    from tunecraft.torch.diagnostics import LayerStats as LayerStats
+    from tunecraft.torch.diagnostics import init_report as init_report
+    from tunecraft.torch.doctor import Diagnosis as Diagnosis
+    from tunecraft.torch.doctor import Doctor as Doctor
+    from tunecraft.torch.doctor import Problem as Problem
+    from tunecraft.torch.doctor import heal as heal
+    from tunecraft.torch.init import LSUVLayer as LSUVLayer
+    from tunecraft.torch.init import gain as gain
+    from tunecraft.torch.init import initialize as initialize
+    from tunecraft.torch.init import lsuv as lsuv
+    from tunecraft.torch.lr_range import LRConfirmation as LRConfirmation
+    from tunecraft.torch.lr_range import LRRangeResult as LRRangeResult
+    from tunecraft.torch.lr_range import confirm_lr as confirm_lr
+    from tunecraft.torch.lr_range import lr_bounds_from_range_test as lr_bounds_from_range_test
+    from tunecraft.torch.lr_range import lr_range_test as lr_range_test
+    from tunecraft.torch.metrics import Metric as Metric
+    from tunecraft.torch.optimizers import OptimizerConfig as OptimizerConfig
+    from tunecraft.torch.optimizers import make_optimizer as make_optimizer
+    from tunecraft.torch.optimizers import param_groups as param_groups
+    from tunecraft.torch.optimizers import suggest_optimizer as suggest_optimizer
+    from tunecraft.torch.plateau import PlateauState as PlateauState
+    from tunecraft.torch.plateau import ReduceOnPlateau as ReduceOnPlateau
+    from tunecraft.torch.regularization import EarlyStopping as EarlyStopping
+    from tunecraft.torch.regularization import ModelSpaceMismatch as ModelSpaceMismatch
+    from tunecraft.torch.regularization import RegularizationConfig as RegularizationConfig
+    from tunecraft.torch.regularization import StopRule as StopRule
+    from tunecraft.torch.regularization import StopState as StopState
+    from tunecraft.torch.regularization import clip_gradients as clip_gradients
+    from tunecraft.torch.regularization import make_loss as make_loss
+    from tunecraft.torch.regularization import set_dropout as set_dropout
+    from tunecraft.torch.regularization import suggest_regularization as suggest_regularization
+    from tunecraft.torch.schedules import Schedule as Schedule
+    from tunecraft.torch.schedules import constant as constant
+    from tunecraft.torch.schedules import cosine as cosine
+    from tunecraft.torch.schedules import cosine_restarts as cosine_restarts
+    from tunecraft.torch.schedules import cycled_momentum as cycled_momentum
+    from tunecraft.torch.schedules import exponential as exponential
+    from tunecraft.torch.schedules import linear_decay as linear_decay
+    from tunecraft.torch.schedules import multi_step as multi_step
+    from tunecraft.torch.schedules import one_cycle as one_cycle
+    from tunecraft.torch.schedules import polynomial as polynomial
+    from tunecraft.torch.schedules import schedule_from_config as schedule_from_config
+    from tunecraft.torch.schedules import step_decay as step_decay
+    from tunecraft.torch.schedules import suggest_schedule as suggest_schedule
+    from tunecraft.torch.schedules import to_torch as to_torch
+    from tunecraft.torch.schedules import warmup as warmup
+    from tunecraft.torch.search_space import suggest_training_config as suggest_training_config
+    from tunecraft.torch.trainer import Evaluation as Evaluation
+    from tunecraft.torch.trainer import FitResult as FitResult
+    from tunecraft.torch.trainer import TrainConfig as TrainConfig
+    from tunecraft.torch.trainer import evaluate as evaluate
+    from tunecraft.torch.trainer import fit as fit
+
+_BY_MODULE: dict[str, tuple[str, ...]] = {
     # schedules (pure; to_torch imports torch when called)
-    **dict.fromkeys((
+    "schedules": (
         "Schedule", "constant", "cosine", "cosine_restarts", "cycled_momentum", "exponential",
         "linear_decay", "multi_step", "one_cycle", "polynomial", "schedule_from_config",
-        "step_decay", "suggest_schedule", "to_torch", "warmup"), "schedules"),
-    **dict.fromkeys(("PlateauState", "ReduceOnPlateau"), "plateau"),
-    **dict.fromkeys(("OptimizerConfig", "make_optimizer", "param_groups", "suggest_optimizer"),
-                    "optimizers"),
-    **dict.fromkeys(("LSUVLayer", "gain", "initialize", "lsuv"), "init"),
-    **dict.fromkeys(("InitReport", "LayerStats", "init_report"), "diagnostics"),
-    **dict.fromkeys(("Diagnosis", "Doctor", "Problem", "heal"), "doctor"),
-    **dict.fromkeys((
+        "step_decay", "suggest_schedule", "to_torch", "warmup",),
+    "plateau": ("PlateauState", "ReduceOnPlateau"),
+    "optimizers": ("OptimizerConfig", "make_optimizer", "param_groups", "suggest_optimizer"),
+    "init": ("LSUVLayer", "gain", "initialize", "lsuv"),
+    "diagnostics": ("InitReport", "LayerStats", "init_report"),
+    "doctor": ("Diagnosis", "Doctor", "Problem", "heal"),
+    "regularization": (
         "EarlyStopping", "ModelSpaceMismatch", "RegularizationConfig", "StopRule", "StopState",
-        "clip_gradients", "make_loss", "set_dropout", "suggest_regularization"),
-        "regularization"),
-    **dict.fromkeys(("Callback", "TrainState"), "callbacks"),
-    "Metric": "metrics",
-    "seed_everything": "_seed",
+        "clip_gradients", "make_loss", "set_dropout", "suggest_regularization",),
+    "callbacks": ("Callback", "TrainState"),
+    "metrics": ("Metric",),
+    "_seed": ("seed_everything",),
     # LR range test, batch size, trainer, ready search space
-    **dict.fromkeys(("LRRangeResult", "lr_bounds_from_range_test", "lr_range_test"),
-                    "lr_range"),
-    **dict.fromkeys(("find_max_batch_size", "scale_lr"), "batch_size"),
-    **dict.fromkeys(("Evaluation", "FitResult", "TrainConfig", "evaluate", "fit"), "trainer"),
-    "suggest_training_config": "search_space",
+    "lr_range": ("LRConfirmation", "LRRangeResult", "confirm_lr", "lr_bounds_from_range_test",
+                 "lr_range_test"),
+    "batch_size": ("find_max_batch_size", "scale_lr"),
+    "trainer": ("Evaluation", "FitResult", "TrainConfig", "evaluate", "fit"),
+    "search_space": ("suggest_training_config",),
 }
-
-__all__ = [
-    "Callback", "Diagnosis", "Doctor", "EarlyStopping", "Evaluation", "FitResult",
-    "InitReport", "LRRangeResult",
-    "LSUVLayer", "LayerStats", "Metric", "ModelSpaceMismatch", "OptimizerConfig", "PlateauState",
-    "Problem", "ReduceOnPlateau", "RegularizationConfig", "Schedule", "StopRule", "StopState",
-    "TrainConfig", "TrainState", "clip_gradients", "constant", "cosine", "cosine_restarts",
-    "cycled_momentum", "evaluate", "exponential", "find_max_batch_size", "fit", "gain", "heal",
-    "init_report", "initialize", "linear_decay", "lr_bounds_from_range_test", "lr_range_test",
-    "lsuv", "make_loss", "make_optimizer", "multi_step", "one_cycle", "param_groups", "polynomial",
-    "scale_lr", "schedule_from_config", "seed_everything", "set_dropout", "step_decay",
-    "suggest_optimizer", "suggest_regularization", "suggest_schedule", "suggest_training_config",
-    "to_torch", "warmup",
-]
-
-
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'tunecraft.torch' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"tunecraft.torch.{module}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+_EXPORTS = LazyExports(__name__, {name: f"{__name__}.{module}"
+                                  for module, names in _BY_MODULE.items() for name in names})
+__all__ = _EXPORTS.names
+__getattr__, __dir__ = _EXPORTS.hooks()

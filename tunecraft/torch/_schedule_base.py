@@ -2,7 +2,8 @@
 
 The lowest piece of the schedule modules (:mod:`~tunecraft.torch.decays`,
 :mod:`~tunecraft.torch.one_cycle_schedule`, :mod:`~tunecraft.torch.named_schedules`); imports
-nothing of tunecraft.
+only the root validation helper (:mod:`tunecraft._validation`, whose message format the
+checks share).
 """
 
 from __future__ import annotations
@@ -11,7 +12,10 @@ import math
 import operator
 from collections.abc import Callable
 
-__all__ = ["Schedule", "anneal_cos", "check_step", "in_range", "positive", "positive_int"]
+from tunecraft._validation import Interval, check
+
+__all__ = ["Schedule", "anneal_cos", "check_span", "check_step", "in_range", "positive",
+           "positive_int", "progress"]
 
 Schedule = Callable[[int], float]
 """step -> multiplier of the base learning rate; pure and closed form."""
@@ -30,23 +34,28 @@ def check_step(step: int) -> int:
 
 def positive_int(name: str, value: int) -> None:
     """Raise unless ``value`` is an int >= 1."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{name}={value!r} must be an int >= 1")
+    check(name, value, Interval(int, 1))
 
 
 def in_range(name: str, value: float, low: float, high: float, *, closed: bool) -> None:
     """Raise unless ``value`` is a number in ``[low, high]`` (``closed``) or ``(low, high)``."""
-    ok = low <= value <= high if closed else low < value < high
-    if not (isinstance(value, (int, float)) and not isinstance(value, bool) and ok):
-        bounds = f"[{low}, {high}]" if closed else f"({low}, {high})"
-        raise ValueError(f"{name}={value!r} must be a number in {bounds}")
+    check(name, value, Interval(float, low, high, closed="both" if closed else "neither"))
 
 
 def positive(name: str, value: float) -> None:
     """Raise unless ``value`` is a finite number > 0."""
-    if not (isinstance(value, (int, float)) and not isinstance(value, bool)
-            and math.isfinite(value) and value > 0):
-        raise ValueError(f"{name}={value!r} must be a finite number > 0")
+    check(name, value, Interval(float, 0, closed="neither"))
+
+
+def check_span(total_steps: int, final: float) -> None:
+    """Raise unless a decay from 1 to ``final`` over ``total_steps`` steps is well defined."""
+    positive_int("total_steps", total_steps)
+    in_range("final", final, 0.0, 1.0, closed=True)
+
+
+def progress(step: int, total_steps: int) -> float:
+    """How far ``step`` is along ``total_steps`` steps: 0 at the start, 1 at the end and after."""
+    return min(check_step(step), total_steps) / total_steps
 
 
 def anneal_cos(start: float, end: float, pos: float) -> float:

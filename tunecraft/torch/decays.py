@@ -15,10 +15,12 @@ from dataclasses import dataclass, field
 from tunecraft.torch._schedule_base import (
     Schedule,
     anneal_cos,
+    check_span,
     check_step,
     in_range,
     positive,
     positive_int,
+    progress,
 )
 
 __all__ = ["Constant", "Cosine", "CosineRestarts", "Exponential", "LinearDecay", "MultiStep",
@@ -94,12 +96,10 @@ class Cosine:
     final: float = 0.0
 
     def __post_init__(self) -> None:
-        positive_int("total_steps", self.total_steps)
-        in_range("final", self.final, 0.0, 1.0, closed=True)
+        check_span(self.total_steps, self.final)
 
     def __call__(self, step: int) -> float:
-        pos = min(check_step(step), self.total_steps) / self.total_steps
-        return anneal_cos(1.0, self.final, pos)
+        return anneal_cos(1.0, self.final, progress(step, self.total_steps))
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,12 +144,10 @@ class LinearDecay:
     final: float = 0.0
 
     def __post_init__(self) -> None:
-        positive_int("total_steps", self.total_steps)
-        in_range("final", self.final, 0.0, 1.0, closed=True)
+        check_span(self.total_steps, self.final)
 
     def __call__(self, step: int) -> float:
-        pos = min(check_step(step), self.total_steps) / self.total_steps
-        return 1.0 - (1.0 - self.final) * pos
+        return 1.0 - (1.0 - self.final) * progress(step, self.total_steps)
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,12 +159,11 @@ class Polynomial:
     final: float = 0.0
 
     def __post_init__(self) -> None:
-        positive_int("total_steps", self.total_steps)
+        check_span(self.total_steps, self.final)
         positive("power", self.power)
-        in_range("final", self.final, 0.0, 1.0, closed=True)
 
     def __call__(self, step: int) -> float:
-        pos = min(check_step(step), self.total_steps) / self.total_steps
+        pos = progress(step, self.total_steps)
         return self.final + (1.0 - self.final) * float((1.0 - pos) ** self.power)
 
 

@@ -2,24 +2,41 @@
 
 Train for ``num_iter`` mini-batches while the learning rate grows from ``start_lr`` to ``end_lr``,
 record the loss, then put the model, the optimizer and every random generator back exactly as
-they were. The suggestion rules and smoothing live in the torch-free
-:mod:`tunecraft.torch.lr_rules`; the loop and the result in :mod:`tunecraft.torch.lr_result`.
+they were. Then confirm the suggestion (:func:`confirm_lr`): train a few hundred steps from the
+same start at a few constant rates from ``minimum/3`` up to the lowest loss's LR and keep the
+best one that stays stable with a step of margin. The suggestion rules, smoothing and the
+probe's decision live in the torch-free :mod:`tunecraft.torch.lr_rules`; the loop and the
+result in :mod:`tunecraft.torch.lr_result`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+import math
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 from tunecraft._imports import require
 from tunecraft.torch import _restore
-from tunecraft.torch.lr_result import LRRangeResult, lr_bounds_from_range_test, run_range_test
-from tunecraft.torch.lr_rules import Mode
+from tunecraft.torch.lr_result import (
+    LRConfirmation,
+    LRRangeResult,
+    lr_bounds_from_range_test,
+    run_range_test,
+)
+from tunecraft.torch.lr_rules import (
+    CONFIRM_FACTORS,
+    CONFIRM_STEPS,
+    CURVE_DEFAULT,
+    Mode,
+    confirm_candidates,
+    confirm_pick,
+)
 
 if TYPE_CHECKING:
     import torch
 
-__all__ = ["LRRangeResult", "lr_bounds_from_range_test", "lr_range_test"]
+__all__ = ["LRConfirmation", "LRRangeResult", "confirm_lr", "lr_bounds_from_range_test",
+           "lr_range_test"]
 
 OptimizerArg: TypeAlias = "torch.optim.Optimizer | Callable[[Any], torch.optim.Optimizer] | None"
 
@@ -110,8 +127,9 @@ def lr_range_test(
     diverge_factor: float | None = 4.0,
     val_loader: Iterable[Any] | None = None,
     accumulation_steps: int = 1,
+    confirm_steps: int = CONFIRM_STEPS,
 ) -> LRRangeResult:
-    """Run the LR range test on ``model`` and restore everything afterwards.
+    """Run the LR range test on ``model``, confirm its pick, and restore everything afterwards.
 
     Each iteration sets the learning rate of every parameter group to the sweep's value,
     runs ``accumulation_steps`` mini-batches (loss divided by ``accumulation_steps``), steps the
@@ -136,17 +154,22 @@ def lr_range_test(
             torch-lr-finder 5x). ``None`` runs all iterations.
         val_loader: Optional loader whose mean loss replaces the training loss.
         accumulation_steps: Mini-batches per optimizer step (gradient accumulation).
+        confirm_steps: Mini-batches per probe of the confirmation (:func:`confirm_lr`: 3
+            rates from ``minimum/3`` to the lowest loss's LR and a sentinel above); 0 skips
+            it. The probe is skipped too when the sweep leaves too few points for a
+            suggestion.
 
     Returns:
-        A frozen :class:`LRRangeResult`; ``result.suggestion()`` picks a rate with the
-        default rule ``minimum/3`` (see :mod:`tunecraft.torch.lr_rules`).
+        A frozen :class:`LRRangeResult`; ``result.suggestion()`` gives the default rule
+        ``confirmed``: the probe's pick, or ``minimum/3`` without a probe (see
+        :mod:`tunecraft.torch.lr_rules`).
     """
     require("torch")
     import torch
 
-    if isinstance(accumulation_steps, bool) or not isinstance(accumulation_steps, int) or (
-            accumulation_steps < 1):
-        raise ValueError(f"accumulation_steps={accumulation_steps!r} must be an integer >= 1")
+    _check_int("accumulation_steps", accumulation_steps, 1)
+    if confirm_steps != 0:
+        _check_int("confirm_steps", confirm_steps, 20, "or 0 (no confirmation probe)")
     device = model_device(model)
     opt, owned = _make_optimizer(model, optimizer, start_lr)
     snap = _restore.take(model, opt if owned else None)
@@ -170,11 +193,126 @@ def lr_range_test(
         return _mean_loss(model, loss_fn, val_loader, device)
 
     try:
-        return run_range_test(step, start_lr=start_lr, end_lr=end_lr, num_iter=num_iter,
-                              mode=mode, smooth_beta=smooth_beta,
-                              diverge_factor=diverge_factor)
+        result = run_range_test(step, start_lr=start_lr, end_lr=end_lr, num_iter=num_iter,
+                                mode=mode, smooth_beta=smooth_beta,
+                                diverge_factor=diverge_factor)
     finally:
         _restore.restore(snap, model, opt if owned else None)
+    if confirm_steps == 0:
+        return result
+    try:
+        result.suggestion(CURVE_DEFAULT)
+    except ValueError:  # too few points: no candidates to probe
+        return result
+    return result.with_confirmation(confirm_lr(
+        model, loss_fn, train_loader, result, opt if owned else optimizer,
+        steps=confirm_steps, accumulation_steps=accumulation_steps))
+
+
+def _check_int(name: str, value: object, low: int, extra: str = "") -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+        raise ValueError(f"{name}={value!r} must be an integer >= {low}"
+                         + (f" {extra}" if extra else ""))
+
+
+def probe_losses(model: torch.nn.Module, loss_fn: Callable[[Any, Any], torch.Tensor],
+                 train_loader: Iterable[Any], optimizer: OptimizerArg, rates: Sequence[float],
+                 steps: int, accumulation_steps: int = 1) -> list[list[float]]:
+    """Train ``steps`` mini-batches at each constant rate, each from the same start; restore.
+
+    Every probe starts from the model, the optimizer state and the random generators as they
+    were on entry (a factory or ``None`` gives a fresh optimizer per probe), so a loader that
+    shuffles with the global generator yields the same batches to each; a probe stops at its
+    first NaN/inf loss. Returns the raw losses per rate.
+    """
+    require("torch")
+    import torch
+
+    device = model_device(model)
+    mine = optimizer if isinstance(optimizer, torch.optim.Optimizer) else None
+    snap = _restore.take(model, mine)
+    out: list[list[float]] = []
+    try:
+        for rate in rates:
+            _restore.restore(snap, model, mine)
+            # the caller's optimizer (its state restored), or a fresh one for each probe
+            opt, _ = _make_optimizer(model, optimizer, rate)
+            for group in opt.param_groups:
+                group["lr"] = rate
+            batches = _Cycle(train_loader)
+            model.train()
+            losses: list[float] = []
+            for _ in range(steps):
+                opt.zero_grad(set_to_none=True)
+                total = 0.0
+                for _ in range(accumulation_steps):
+                    inputs, targets = split_batch(next(batches))
+                    inputs, targets = move_to(inputs, device), move_to(targets, device)
+                    loss = loss_fn(model(inputs), targets) / accumulation_steps
+                    torch.autograd.backward(loss)
+                    total += float(loss.item())
+                losses.append(total)
+                if not math.isfinite(total):
+                    break
+                opt.step()
+            out.append(losses)
+    finally:
+        _restore.restore(snap, model, mine)
+    return out
+
+
+def confirm_lr(
+    model: torch.nn.Module,
+    loss_fn: Callable[[Any, Any], torch.Tensor],
+    train_loader: Iterable[Any],
+    result: LRRangeResult,
+    optimizer: OptimizerArg = None,
+    *,
+    steps: int = CONFIRM_STEPS,
+    factors: Sequence[float] = CONFIRM_FACTORS,
+    accumulation_steps: int = 1,
+) -> LRConfirmation:
+    """Probe rates from the range test's ``minimum/3`` up to its lowest loss; keep the best.
+
+    A range test finds the LR of the lowest loss ``m``, just below the edge of stability, but
+    cannot tell a run that converges below the edge (best rate near ``m/3``) from one that
+    stays rate-limited up to it (best rate near ``m``: plain SGD on an under-trained model).
+    So ask the model: from its current state, train ``steps`` mini-batches at each constant
+    rate ``m/3 * f`` for ``f`` in ``factors`` (default ``1, sqrt(3), 3``; capped at ``m``, so
+    none lies past the lowest loss toward divergence) and keep the pick of
+    :func:`~tunecraft.torch.lr_rules.confirm_pick`: the lowest loss at the end of the probe
+    among probes that never blew up, a higher rate only when clearly better and only when the
+    probe one step (``sqrt(3)``) above it still trains: near the edge a run blows up by
+    chance, so the pick keeps a step of margin. The step above ``m`` is a sentinel probe,
+    capped at the sweep's last LR and never picked. A constant rate for a few hundred steps
+    is the first, hardest stretch of a decaying schedule at that peak rate. Costs ``steps``
+    training steps per probe (4 by default); everything is restored afterwards.
+
+    Args:
+        model, loss_fn, train_loader, optimizer, accumulation_steps: As for
+            :func:`lr_range_test` (pass the same).
+        result: The range test's result on this model, loader and optimizer.
+        steps: Mini-batches per probe (at least 20).
+        factors: Multiples of ``minimum/3`` to probe: start at 1 and rise.
+
+    Raises:
+        ValueError: ``steps`` below 20, bad ``factors``, or a result with too few points for
+            a suggestion.
+    """
+    _check_int("steps", steps, 20, "(the score averages the last quarter of the probe)")
+    _check_int("accumulation_steps", accumulation_steps, 1)
+    skip_start, skip_end = result.num_iter // 10, 2  # the skips of result.suggestion()
+    rates, sentinel = confirm_candidates(
+        result.lrs, result.smoothed, result.suggestion(CURVE_DEFAULT), factors,
+        skip_start=skip_start, skip_end=skip_end)
+    probed = [*rates, *([] if sentinel is None else [sentinel])]
+    losses = probe_losses(model, loss_fn, train_loader, optimizer, probed, steps,
+                          accumulation_steps)
+    # without room for a sentinel, the highest rate serves as one (probed, never picked)
+    index, scores = confirm_pick(losses, steps)
+    return LRConfirmation(lr=rates[index], candidates=tuple(rates), sentinel=sentinel,
+                          losses=tuple(tuple(v) for v in losses), scores=tuple(scores),
+                          steps=steps)
 
 
 def _mean_loss(model: torch.nn.Module, loss_fn: Callable[[Any, Any], torch.Tensor],

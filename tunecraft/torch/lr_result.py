@@ -10,19 +10,55 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from os import PathLike
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
 from tunecraft._imports import require
-from tunecraft.torch.lr_rules import DEFAULT_RULE, RULES, Mode, RawStop, lr_sweep, suggest, trend
+from tunecraft.torch.lr_rules import (
+    CONFIRMED,
+    CURVE_DEFAULT,
+    DEFAULT_RULE,
+    RULES,
+    Mode,
+    RawStop,
+    lr_sweep,
+    suggest,
+    trend,
+)
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
 StopReason = Literal["completed", "diverged", "nan"]
+
+
+@dataclass(frozen=True, slots=True)
+class LRConfirmation:
+    """What the confirmation probe of the range test measured and picked.
+
+    Attributes:
+        lr: The confirmed learning rate (one of ``candidates``).
+        candidates: The rates that may be picked, lowest first: the ``minimum/3`` suggestion,
+            then larger multiples of it, capped at the LR of the lowest smoothed loss.
+        sentinel: The rate one step above the last candidate, probed to check that the
+            candidates keep a margin from the edge, never picked (None when the sweep ended
+            below it; the last candidate then serves as the sentinel).
+        losses: Per probe (the candidates, then the sentinel), the raw training loss of each
+            step (shorter when the loss turned NaN/inf).
+        scores: Per probe, the mean loss of the last quarter, ``inf`` for a probe that blew
+            up (:func:`~tunecraft.torch.lr_rules.confirm_pick`).
+        steps: Mini-batches per probe.
+    """
+
+    lr: float
+    candidates: tuple[float, ...]
+    sentinel: float | None
+    losses: tuple[tuple[float, ...], ...]
+    scores: tuple[float, ...]
+    steps: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +76,8 @@ class LRRangeResult:
             median of 5 raw losses above ``diverge_factor`` times its lowest) or ``"nan"``
             (a non-finite loss).
         start_lr, end_lr, num_iter, mode, smooth_beta, diverge_factor: The settings used.
+        confirmation: The confirmation probe's record (``lr_range_test(confirm_steps=...)``),
+            or None when no probe ran.
     """
 
     lrs: tuple[float, ...]
@@ -52,22 +90,34 @@ class LRRangeResult:
     mode: Mode = "exp"
     smooth_beta: float = 0.5
     diverge_factor: float | None = 4.0
+    confirmation: LRConfirmation | None = None
+
+    def with_confirmation(self, confirmation: LRConfirmation) -> LRRangeResult:
+        """A copy of this result that carries ``confirmation``."""
+        return replace(self, confirmation=confirmation)
 
     def _skips(self, skip_start: int | None, skip_end: int) -> tuple[int, int]:
         return (self.num_iter // 10 if skip_start is None else skip_start), skip_end
 
     def suggestion(self, rule: str = DEFAULT_RULE, *, skip_start: int | None = None,
                    skip_end: int = 2) -> float:
-        """A learning rate picked from the smoothed curve by ``rule``.
+        """A learning rate picked by ``rule``.
 
-        Rules: ``minimum/3`` (the default: the LR of the lowest loss / 3), ``steepest``
+        Rules: ``confirmed`` (the default: the rate the confirmation probe kept, see
+        :func:`~tunecraft.torch.lr_range.lr_range_test`; ``minimum/3`` when no probe ran),
+        ``minimum/3`` (the LR of the lowest smoothed loss / 3), ``steepest``
         (fastest fall of the loss per unit of log LR), ``valley`` (fastai's: inside the
         longest decreasing stretch), ``minimum`` (fastai's: LR of the lowest loss / 10) and
         ``slide`` (fastai's interval slide). The first ``num_iter // 10`` points are ignored
         (fastai's ``skip_start``), and the last 2 (``skip_end``: the stop fires one or two
         points into a blow-up; fastai skips 5 of its lagging curve). The curve is cut at its
-        first NaN. Raises ValueError when too few points remain.
+        first NaN. Raises ValueError when too few points remain. The skips do not apply to
+        ``confirmed`` when a probe ran (its candidates were read with the default skips).
         """
+        if rule == CONFIRMED:
+            if self.confirmation is not None:
+                return self.confirmation.lr
+            rule = CURVE_DEFAULT
         start, end = self._skips(skip_start, skip_end)
         return suggest(rule, self.lrs, self.smoothed, skip_start=start, skip_end=end)
 
@@ -100,7 +150,7 @@ class LRRangeResult:
         ax.plot(lrs, self.losses, color="tab:blue", alpha=0.25, lw=1, label="loss")
         ax.plot(lrs, self.smoothed, color="tab:blue", lw=2, label="smoothed loss")
         found = self.suggestions()
-        markers: dict[str, str] = dict(zip(RULES, ("*", "o", "s", "^", "D"), strict=True))
+        markers: dict[str, str] = dict(zip(RULES, ("*", "P", "o", "s", "^", "D"), strict=True))
         for rule in rules:
             if rule in found:
                 lr = found[rule]
@@ -178,9 +228,10 @@ def lr_bounds_from_range_test(result: LRRangeResult, *, rule: str = DEFAULT_RULE
     ``low = s / widen`` and ``high = min(s * widen, m)`` around ``s = result.suggestion(rule)``,
     where ``m`` is the LR of the lowest smoothed loss: past it the loss climbs toward
     divergence, so the range never reaches into the divergent zone. With the default rule
-    ``s = m / 3``, the default range is ``m / 30 .. m``. Both ends stay inside the LRs the test
-    covered. Use it as ``trial.suggest_float("lr", low, high, log=True)`` instead of a blind
-    ``1e-6..1``.
+    ``confirmed``, ``s`` is ``m / 3``, ``m / sqrt(3)`` or ``m`` (the probe's pick; ``m / 3``
+    without a probe), so the default range is ``s / 10 .. m``. Both ends stay inside the LRs
+    the test covered. Use it as ``trial.suggest_float("lr", low, high, log=True)`` instead of
+    a blind ``1e-6..1``.
     """
     if isinstance(widen, bool) or not isinstance(widen, (int, float)) or not widen > 1.0:
         raise ValueError(f"widen={widen!r} must be a number > 1 (e.g. 10: a decade each side)")

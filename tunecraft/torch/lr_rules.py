@@ -3,11 +3,14 @@ and suggestion rules.
 
 numpy only, so that the rules can be tested on hand-made curves and shared by the torch and
 Keras adapters. ``steepest``, ``valley``, ``minimum`` and ``slide`` follow fastai's
-``callback/schedule.py`` and torch-lr-finder's ``plot``; ``minimum/3``, the default
-(:data:`DEFAULT_RULE`), was chosen by the benchmark of issue #14 (``benchmarks/lr_find.py``):
-over MLPs, CNNs and a GRU trained with SGD, Adam and AdamW on digits, MNIST-1D and synthetic
-data, it was the rule whose suggestion trained closest to a grid's best accuracy, with no run
-at chance (``steepest``, the previous default, ended at chance in 5 of 24 runs).
+``callback/schedule.py`` and torch-lr-finder's ``plot``; ``minimum/3`` was chosen by the
+benchmark of issue #14 (``benchmarks/lr_find.py``): over MLPs, CNNs and a GRU trained with SGD,
+Adam and AdamW on digits, MNIST-1D and synthetic data, it was the curve rule whose suggestion
+trained closest to a grid's best accuracy, with no run at chance (``steepest``, the previous
+default, ended at chance in 5 of 24 runs). The default, ``confirmed`` (:data:`DEFAULT_RULE`),
+checks it with a short training probe at ``m/3``, ``m/sqrt(3)`` and ``m``
+(:func:`confirm_candidates`, :func:`confirm_pick`), which fixes the one setting where
+``minimum/3`` was too low (plain SGD on an under-trained MLP; ``benchmarks/results/issue-14.md``).
 
 Smoothing does not lag. fastai's debiased EMA (beta 0.98) trails the raw loss by about 49
 iterations, four decades of a 100-point sweep, so its curve keeps falling after the raw loss
@@ -24,9 +27,13 @@ from typing import Literal, TypeAlias
 import numpy as np
 import numpy.typing as npt
 
-Rule: TypeAlias = Literal["minimum/3", "steepest", "valley", "minimum", "slide"]
-RULES: tuple[Rule, ...] = ("minimum/3", "steepest", "valley", "minimum", "slide")
-DEFAULT_RULE: Rule = "minimum/3"
+Rule: TypeAlias = Literal["confirmed", "minimum/3", "steepest", "valley", "minimum", "slide"]
+RULES: tuple[Rule, ...] = ("confirmed", "minimum/3", "steepest", "valley", "minimum", "slide")
+CONFIRMED: Rule = "confirmed"
+"""The rule that returns the confirmation probe's pick (``minimum/3`` when no probe ran)."""
+CURVE_DEFAULT: Rule = "minimum/3"
+"""The best rule read from the curve alone (the probe's first candidate)."""
+DEFAULT_RULE: Rule = "confirmed"
 """The rule of ``LRRangeResult.suggestion()``, ``lr_bounds_from_range_test`` and
 ``tunecraft lr-find`` (chosen by measurement: see the module docstring)."""
 Mode: TypeAlias = Literal["exp", "linear"]
@@ -249,7 +256,8 @@ def minimum(lrs: Sequence[float], losses: Sequence[float], *, skip_start: int = 
 
 def minimum_third(lrs: Sequence[float], losses: Sequence[float], *, skip_start: int = 10,
                   skip_end: int = 5) -> float:
-    """``minimum/3``, the default: the LR of the lowest (zero-lag smoothed) loss, divided by 3.
+    """``minimum/3``, the curve's default and the probe's first candidate: the LR of the lowest
+    (zero-lag smoothed) loss, divided by 3.
 
     The lowest loss of a short sweep sits just below the edge of stability (on a quadratic,
     ``2 / lambda_max``), and a third of it leaves the margin that a long run at a fixed peak
@@ -262,7 +270,8 @@ def minimum_third(lrs: Sequence[float], losses: Sequence[float], *, skip_start: 
     third to a half of the lowest loss's LR for plain SGD as for momentum 0.9) from a short,
     under-trained one (the best rate at the edge). Dividing plain SGD's by 1 fixed the
     under-trained MNIST-1D MLP but ended converging plain-SGD runs at chance (digits MLP and
-    CNN); dividing by 2 did not fix it (``benchmarks/results/issue-14.md``, 2026-12-07).
+    CNN); dividing by 2 did not fix it (``benchmarks/results/issue-14.md``, 2026-12-07). The
+    confirmation probe (rule ``confirmed``) asks the model instead.
     """
     return minimum(lrs, losses, skip_start=skip_start, skip_end=skip_end, divide=3.0)
 
@@ -287,9 +296,101 @@ def slide(lrs: Sequence[float], losses: Sequence[float], *, skip_start: int = 10
 
 def suggest(rule: str, lrs: Sequence[float], losses: Sequence[float], *,
             skip_start: int = 10, skip_end: int = 5) -> float:
-    """Apply one of :data:`RULES` by name to a (smoothed) loss curve."""
-    funcs = {"minimum/3": minimum_third, "steepest": steepest, "valley": valley,
-             "minimum": minimum, "slide": slide}
+    """Apply one of :data:`RULES` by name to a (smoothed) loss curve (``confirmed``, which
+    needs a probe, reads as ``minimum/3`` on a curve alone)."""
+    funcs = {"confirmed": minimum_third, "minimum/3": minimum_third, "steepest": steepest,
+             "valley": valley, "minimum": minimum, "slide": slide}
     if rule not in funcs:
         raise ValueError(f"rule={rule!r} is not one of {RULES}")
     return funcs[rule](lrs, losses, skip_start=skip_start, skip_end=skip_end)
+
+
+CONFIRM_FACTORS: tuple[float, ...] = (1.0, math.sqrt(3.0), 3.0)
+"""Multiples of the ``minimum/3`` suggestion that the confirmation probe may pick: ``m/3``,
+``m/sqrt(3)`` and ``m``, with ``m`` the LR of the lowest smoothed loss."""
+CONFIRM_STEPS = 300
+"""Mini-batches per rate of the confirmation probe (``lr_range_test(confirm_steps=...)``)."""
+
+
+def confirm_candidates(lrs: Sequence[float], smoothed: Sequence[float], suggestion: float,
+                       factors: Sequence[float] = CONFIRM_FACTORS, *, skip_start: int = 10,
+                       skip_end: int = 2) -> tuple[list[float], float | None]:
+    """The rates to probe and the sentinel rate above them.
+
+    Rates: ``suggestion * f`` for each factor, capped at the LR of the lowest smoothed loss
+    (read with the rules' skips), without duplicates. Sentinel: the next step up (the last
+    rate times the last factor ratio, ``sqrt(3)`` by default), capped at the sweep's last LR
+    (where the divergence stop fired) and None when that is not above the last rate; it is
+    probed but never picked (see :func:`confirm_pick`).
+    """
+    fs = [float(f) for f in factors]
+    if not fs or fs[0] != 1.0 or any(not (math.isfinite(f) and f >= 1.0) for f in fs) or any(
+            b <= a for a, b in zip(fs, fs[1:], strict=False)):
+        raise ValueError(f"factors={tuple(factors)!r} must start at 1 and rise (the "
+                         "suggestion, then larger multiples of it)")
+    cap = max(minimum(lrs, smoothed, skip_start=skip_start, skip_end=skip_end, divide=1.0),
+              suggestion)
+    out: list[float] = []
+    for f in fs:
+        rate = min(suggestion * f, cap)
+        if not out or rate > out[-1] * (1.0 + 1e-9):
+            out.append(float(rate))
+    step = fs[-1] / fs[-2] if len(fs) > 1 else math.sqrt(3.0)
+    sentinel = min(out[-1] * step, float(lrs[-1]))
+    return out, (float(sentinel) if sentinel > out[-1] * (1.0 + 1e-9) else None)
+
+
+def probe_blew_up(losses: Sequence[float] | FloatArray) -> bool:
+    """Whether a probe at a constant rate blew up: a NaN/inf loss, or its running median of 5
+    losses climbed back above its first value after it had fallen below half of it (all the
+    progress undone). Oscillations on the way down, and an early rise before any progress
+    (the catapult of a large rate, Lewkowycz et al. 2020), are not blow-ups: the probe's
+    score, its final loss, judges them.
+    """
+    x = np.asarray(losses, dtype=np.float64)
+    if not np.isfinite(x).all():
+        return True
+    if len(x) < 5:
+        return False
+    med = np.array([np.median(x[i - 4:i + 1]) for i in range(4, len(x))])
+    low = np.minimum.accumulate(med)
+    return bool(((low < 0.5 * med[0]) & (med > med[0])).any())
+
+
+def probe_trains(losses: Sequence[float] | FloatArray, steps: int) -> bool:
+    """Whether a probe ran all ``steps`` without blowing up (:func:`probe_blew_up`) and ended
+    below where it started (the mean loss of its last quarter under its first running median
+    of 5): a rate that still trains."""
+    x = np.asarray(losses, dtype=np.float64)
+    if len(x) < max(steps, 5) or probe_blew_up(x):
+        return False
+    return bool(x[-max(1, steps // 4):].mean() < np.median(x[:5]))
+
+
+def confirm_pick(losses: Sequence[Sequence[float]], steps: int, *, margin: float = 0.02,
+                 sentinel: bool = True) -> tuple[int, list[float]]:
+    """Which probe to keep (the index into the candidates, lowest rate first) and the scores.
+
+    A probe's score is its mean loss over the last quarter of ``steps``, or ``inf`` when it
+    stopped early or blew up (:func:`probe_blew_up`). Near the edge of stability a run blows
+    up by chance (one batch order trains, another does not), so a rate above the first is
+    eligible only when the probe one step higher still trains (:func:`probe_trains`): a
+    margin of one step (``sqrt(3)``) from the edge. With ``sentinel`` the last entry of
+    ``losses`` is that step above the highest candidate, probed but never picked; without
+    it no margin is asked. Going up from the first candidate, an eligible rate replaces the
+    kept one only when its score is lower by more than ``margin`` (relative), so a near tie
+    keeps the lower, safer rate. The first candidate is kept when no other qualifies.
+    """
+    tail = max(1, steps // 4)
+    scores: list[float] = []
+    for run in losses:
+        x = np.asarray(run, dtype=np.float64)
+        bad = len(x) < steps or probe_blew_up(x)
+        scores.append(math.inf if bad else float(x[-tail:].mean()))
+    picks = len(losses) - 1 if sentinel else len(losses)
+    keep = 0
+    for i in range(1, picks):
+        safe = not sentinel or probe_trains(losses[i + 1], steps)
+        if safe and scores[i] < scores[keep] * (1.0 - margin):
+            keep = i
+    return keep, scores

@@ -12,18 +12,8 @@ import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from tunecraft.torch import decays
 from tunecraft.torch._schedule_base import Schedule
-from tunecraft.torch.decays import (
-    Constant,
-    Cosine,
-    CosineRestarts,
-    Exponential,
-    LinearDecay,
-    MultiStep,
-    Polynomial,
-    StepDecay,
-    Warmup,
-)
 from tunecraft.torch.one_cycle_schedule import OneCycle
 
 __all__ = ["SCHEDULE_NAMES", "schedule_from_config"]
@@ -36,23 +26,23 @@ def _step(t: int, p: dict[str, Any]) -> Schedule:
     if drops < 1:
         raise ValueError(f"num_drops={drops!r} must be >= 1")
     size = p.pop("step_size", max(1, math.ceil(t / (drops + 1))))
-    return StepDecay(size, p.pop("gamma", 0.1))
+    return decays.StepDecay(size, p.pop("gamma", 0.1))
 
 
 def _multistep(t: int, p: dict[str, Any]) -> Schedule:
     default = sorted({max(1, int(t * 0.5)), max(1, int(t * 0.75))})
-    return MultiStep(tuple(p.pop("milestones", default)), p.pop("gamma", 0.1))
+    return decays.MultiStep(tuple(p.pop("milestones", default)), p.pop("gamma", 0.1))
 
 
 def _exponential(t: int, p: dict[str, Any]) -> Schedule:
     if "gamma" in p and "final" in p:
         raise ValueError("give gamma or final for 'exponential', not both")
     if "gamma" in p:
-        return Exponential(p.pop("gamma"))
+        return decays.Exponential(p.pop("gamma"))
     final = float(p.pop("final", 0.01))
     if not 0.0 < final < 1.0:
         raise ValueError(f"final={final!r} must be in (0, 1) for 'exponential'")
-    return Exponential(final ** (1.0 / t))
+    return decays.Exponential(final ** (1.0 / t))
 
 
 def _restarts(t: int, p: dict[str, Any]) -> Schedule:
@@ -62,7 +52,7 @@ def _restarts(t: int, p: dict[str, Any]) -> Schedule:
         raise ValueError(f"cycles={cycles!r} must be >= 1")
     total_units = cycles if mult == 1 else (mult**cycles - 1) // (mult - 1)
     first = p.pop("first_period", max(1, round(t / total_units)))
-    return CosineRestarts(first, mult, p.pop("final", 0.0), p.pop("decay", 1.0))
+    return decays.CosineRestarts(first, mult, p.pop("final", 0.0), p.pop("decay", 1.0))
 
 
 def _one_cycle(t: int, p: dict[str, Any]) -> Schedule:
@@ -71,15 +61,15 @@ def _one_cycle(t: int, p: dict[str, Any]) -> Schedule:
 
 
 _BUILDERS: Mapping[str, tuple[Callable[[int, dict[str, Any]], Schedule], tuple[str, ...]]] = {
-    "constant": (lambda t, p: Constant(p.pop("value", 1.0)), ("value",)),
+    "constant": (lambda t, p: decays.Constant(p.pop("value", 1.0)), ("value",)),
     "step": (_step, ("step_size", "num_drops", "gamma")),
     "multistep": (_multistep, ("milestones", "gamma")),
     "exponential": (_exponential, ("gamma", "final")),
-    "cosine": (lambda t, p: Cosine(t, p.pop("final", 0.0)), ("final",)),
+    "cosine": (lambda t, p: decays.Cosine(t, p.pop("final", 0.0)), ("final",)),
     "cosine_restarts": (_restarts, ("first_period", "period_mult", "cycles", "final", "decay")),
     "one_cycle": (_one_cycle, ("div", "div_final", "pct_start", "moms")),
-    "linear": (lambda t, p: LinearDecay(t, p.pop("final", 0.0)), ("final",)),
-    "polynomial": (lambda t, p: Polynomial(t, p.pop("power", 1.0), p.pop("final", 0.0)),
+    "linear": (lambda t, p: decays.LinearDecay(t, p.pop("final", 0.0)), ("final",)),
+    "polynomial": (lambda t, p: decays.Polynomial(t, p.pop("power", 1.0), p.pop("final", 0.0)),
                    ("power", "final")),
 }
 SCHEDULE_NAMES: tuple[str, ...] = tuple(_BUILDERS)
@@ -113,4 +103,4 @@ def schedule_from_config(name: str, total_steps: int, **params: Any) -> Schedule
         raise TypeError(f"schedule {name!r} does not take {unknown}; it takes "
                         f"{list(allowed) + ['warmup_steps']}")
     inner = build(total_steps - warm, p)
-    return Warmup(warm, inner) if warm else inner
+    return decays.Warmup(warm, inner) if warm else inner

@@ -8,8 +8,6 @@ Install with ``pip install 'tunecraft[transformers]'``. Importing a name from he
 
 from __future__ import annotations
 
-from typing import Any
-
 from tunecraft._lazy import LazyExports
 
 _EXPORTS = LazyExports(__name__, {
@@ -18,11 +16,4 @@ _EXPORTS = LazyExports(__name__, {
     "hyperparameter_search": "tunecraft.transformers._search",
 })
 __all__ = _EXPORTS.names
-
-
-def __getattr__(name: str) -> Any:
-    return _EXPORTS.load(name)
-
-
-def __dir__() -> list[str]:
-    return list(_EXPORTS.names)
+__getattr__, __dir__ = _EXPORTS.hooks()

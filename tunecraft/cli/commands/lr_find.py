@@ -9,7 +9,7 @@ test settings::
     batch_size: 64                      # batches (X, y) arrays; a DataLoader keeps its own
     loss: cross_entropy                 # or mse, bce_with_logits, or module:function -> loss
     optimizer: {name: sgd, momentum: 0.9, weight_decay: 0.0}   # make_optimizer's keywords
-    range_test: {start_lr: 1.0e-7, end_lr: 10, num_iter: 100, mode: exp}
+    range_test: {start_lr: 1.0e-7, end_lr: 10, num_iter: 100, mode: exp, confirm_steps: 300}
     seed: 0
     plot: lr_find.png                   # default: <config name>_lr_find.png next to it
 
@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 
 KEYS = ("model", "data", "batch_size", "loss", "optimizer", "range_test", "seed", "plot")
 RANGE_KEYS = ("start_lr", "end_lr", "num_iter", "mode", "smooth_beta", "diverge_factor",
-              "accumulation_steps")
+              "accumulation_steps", "confirm_steps")
 LOSSES = ("cross_entropy", "mse", "bce_with_logits")
 
 
@@ -56,10 +56,11 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         description="Run the learning-rate range test described by CONFIG.yaml (model, data, "
                     "optimizer), print the suggested learning rates and save the loss plot.")
     p.add_argument("config", metavar="CONFIG.yaml", help="the lr-find config (see docs)")
-    p.add_argument("--rule", default="minimum/3",  # tunecraft.torch.lr_rules.DEFAULT_RULE
-                   choices=("minimum/3", "steepest", "valley", "minimum", "slide"),
-                   help="rule for the search-range hint (default: minimum/3, the API's "
-                        "default, chosen by benchmarks/lr_find.py)")
+    p.add_argument("--rule", default="confirmed",  # tunecraft.torch.lr_rules.DEFAULT_RULE
+                   choices=("confirmed", "minimum/3", "steepest", "valley", "minimum", "slide"),
+                   help="rule for the search-range hint (default: confirmed, the API's "
+                        "default: minimum/3 checked by a short training probe, chosen by "
+                        "benchmarks/lr_find.py)")
     p.add_argument("--plot", metavar="PATH", help="where to save the plot (PNG)")
     p.add_argument("--no-plot", action="store_true", help="do not draw the plot")
     p.set_defaults(handler=handle)
@@ -102,7 +103,7 @@ def _loader(data: Any, batch_size: int, seed: int) -> Any:
     return data
 
 
-def lr_find(path: str, *, rule: str = "minimum/3", plot: str | None = None,
+def lr_find(path: str, *, rule: str = "confirmed", plot: str | None = None,
             draw: bool = True) -> LRFindReport:
     """Run the range test a config file describes; save the plot unless ``draw`` is False."""
     from tunecraft.config import checks

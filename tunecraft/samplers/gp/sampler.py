@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import math
-import numbers
 from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
 from tunecraft._imports import require
+from tunecraft._validation import Interval, Options, Spec, validate
 from tunecraft.history import History
 from tunecraft.samplers._optuna_args import ConstraintsFunc, check_constraints_func
 from tunecraft.samplers.base import BaseSampler
@@ -23,6 +22,16 @@ from tunecraft.samplers.gp.transform import power_transform, standardize
 from tunecraft.samplers.priors import Prior, check_priors
 from tunecraft.samplers.random import RandomSampler
 from tunecraft.space import Dim, Space, is_single, split_constants
+
+_CONSTRAINTS: Spec = {
+    "n_startup_trials": Interval(int, 0),
+    "n_candidates": Interval(int, 1),
+    "n_local_search": Interval(int, 1),
+    "deterministic_objective": Options(True, False),
+    "warp_outputs": Options(True, False),
+    "consider_running_trials": Options(True, False),
+    "prior_beta": Interval(float, 0),
+}
 
 
 class GPSampler(BaseSampler):
@@ -92,19 +101,10 @@ class GPSampler(BaseSampler):
             raise ValueError("GPSampler(independent_sampler=...) is not supported: tunecraft's "
                              "GP models categorical and conditional parameters itself")
         del warn_independent_sampling
-        for name, value, low in (("n_startup_trials", n_startup_trials, 0),
-                                 ("n_candidates", n_candidates, 1),
-                                 ("n_local_search", n_local_search, 1)):
-            if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
-                raise ValueError(f"{name}={value!r} must be an integer >= {low}")
-        for name, flag in (("deterministic_objective", deterministic_objective),
-                           ("warp_outputs", warp_outputs),
-                           ("consider_running_trials", consider_running_trials)):
-            if not isinstance(flag, bool):
-                raise ValueError(f"{name}={flag!r} must be True or False")
-        if isinstance(prior_beta, bool) or not isinstance(prior_beta, numbers.Real) \
-                or not 0 <= prior_beta < math.inf:
-            raise ValueError(f"prior_beta={prior_beta!r} must be a finite number >= 0")
+        validate(_CONSTRAINTS, n_startup_trials=n_startup_trials, n_candidates=n_candidates,
+                 n_local_search=n_local_search, deterministic_objective=deterministic_objective,
+                 warp_outputs=warp_outputs, consider_running_trials=consider_running_trials,
+                 prior_beta=prior_beta)
         require("scipy.optimize", "gp")
         self.n_startup_trials: int = int(n_startup_trials)
         self.deterministic_objective: bool = deterministic_objective
@@ -121,9 +121,9 @@ class GPSampler(BaseSampler):
         """The parameters every COMPLETE trial has (same distributions), minus constants."""
         return {k: d for k, d in history.intersection_space().items() if not is_single(d)}
 
-    def sample(
+    def sample_joint(
         self, space: Space, history: History, rng: np.random.Generator, number: int
-    ) -> dict[str, Any]:
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
         out, todo = split_constants(space)
         for name, dim in todo.items():
             if name in self.priors:
@@ -131,7 +131,7 @@ class GPSampler(BaseSampler):
         if todo:
             with single_thread():
                 out.update(self._sample(todo, history, rng, number))
-        return {name: out[name] for name in space}
+        return {name: out[name] for name in space}, {}
 
     # ------------------------------------------------------------------ internals
     def _independent(self, space: Space, history: History, rng: np.random.Generator,

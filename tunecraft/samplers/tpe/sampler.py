@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from tunecraft._validation import Constraint, InstanceOf, Interval, Options, Spec, validate
 from tunecraft.history import History
 from tunecraft.samplers._optuna_args import (
     ConstraintsFunc,
@@ -30,6 +31,25 @@ from tunecraft.samplers.tpe._startup import startup_sample
 from tunecraft.samplers.tpe._untried import untried
 from tunecraft.samplers.tpe.parzen import ParzenEstimator
 from tunecraft.space import Categorical, Dim, Space, split_constants
+
+_FLAG = Options(True, False)
+_FUNCTION: list[Constraint] = [InstanceOf(Callable, "a function of the number of trials"),
+             Options(None, note="the default")]
+_CONSTRAINTS: Spec = {
+    "n_startup_trials": Interval(int, 0),
+    "n_ei_candidates": Interval(int, 1),
+    "multivariate": Options(True, False, None),
+    "group": Options(True, False, None),
+    "constant_liar": _FLAG,
+    "consider_magic_clip": _FLAG,
+    "consider_endpoints": _FLAG,
+    "multi_fidelity": _FLAG,
+    "gamma": _FUNCTION,
+    "weights": _FUNCTION,
+    "prior_weight": Interval(float, 0, label="a finite number >= 0 (1.0 is the usual choice)"),
+    "min_budget_observations": [Interval(int, 1), Options(None)],
+    "max_observations": [Interval(int, 2), Options(None, note="unbounded")],
+}
 
 
 class TPESampler(BaseSampler):
@@ -143,28 +163,16 @@ class TPESampler(BaseSampler):
         self.constraints_func = check_constraints_func(constraints_func)
         reject_false("consider_prior", consider_prior)
         del warn_independent_sampling
-        _check_int("n_startup_trials", n_startup_trials, 0)
-        _check_int("n_ei_candidates", n_ei_candidates, 1)
-        if multivariate is not None and not isinstance(multivariate, bool):
-            raise ValueError(f"multivariate={multivariate!r} must be True, False or None")
-        for name, flag in (("constant_liar", constant_liar),
-                           ("consider_magic_clip", consider_magic_clip),
-                           ("consider_endpoints", consider_endpoints)):
-            if not isinstance(flag, bool):
-                raise ValueError(f"{name}={flag!r} must be True or False")
-        if group is not None and not isinstance(group, bool):
-            raise ValueError(f"group={group!r} must be True, False or None")
+        validate(_CONSTRAINTS, n_startup_trials=n_startup_trials,
+                 n_ei_candidates=n_ei_candidates, multivariate=multivariate,
+                 constant_liar=constant_liar, consider_magic_clip=consider_magic_clip,
+                 consider_endpoints=consider_endpoints, group=group, gamma=gamma,
+                 weights=weights, prior_weight=prior_weight, multi_fidelity=multi_fidelity,
+                 min_budget_observations=min_budget_observations,
+                 max_observations=max_observations)
         if group and multivariate is False:
             raise ValueError("group=True needs multivariate=True; set multivariate=True or "
                              "leave group unset")
-        for name, fn in (("gamma", gamma), ("weights", weights)):
-            if fn is not None and not callable(fn):
-                raise ValueError(f"{name}={fn!r} must be a function of the number of trials "
-                                 "or None for the default")
-        if (isinstance(prior_weight, bool) or not isinstance(prior_weight, numbers.Real)
-                or not math.isfinite(prior_weight) or prior_weight < 0):
-            raise ValueError(f"prior_weight={prior_weight!r} must be a finite number >= 0 "
-                             "(1.0 is the usual choice)")
         self.n_startup_trials: int = int(n_startup_trials)
         self.n_ei_candidates: int = int(n_ei_candidates)
         self.multivariate: bool | None = multivariate
@@ -175,14 +183,8 @@ class TPESampler(BaseSampler):
         self.prior_weight: float = float(prior_weight)
         self.consider_magic_clip: bool = consider_magic_clip
         self.consider_endpoints: bool = consider_endpoints
-        if not isinstance(multi_fidelity, bool):
-            raise ValueError(f"multi_fidelity={multi_fidelity!r} must be True or False")
-        if min_budget_observations is not None:
-            _check_int("min_budget_observations", min_budget_observations, 1)
         self.multi_fidelity = multi_fidelity
         self.min_budget_observations: int | None = min_budget_observations
-        if max_observations is not None:
-            _check_int("max_observations", max_observations, 2)
         self.max_observations: int | None = max_observations
         self._view: tuple[History, History] | None = None
         self._table: TrialTable | None = None
@@ -228,9 +230,9 @@ class TPESampler(BaseSampler):
             return {k: d for g in table.groups() for k, d in g.items()}
         return table.intersection()
 
-    def sample(
+    def sample_joint(
         self, space: Space, history: History, rng: np.random.Generator, number: int
-    ) -> dict[str, Any]:
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
         out, todo = split_constants(space)
         if todo:
             table = self._table_of(history)
@@ -242,7 +244,7 @@ class TPESampler(BaseSampler):
                 for part in parts:
                     out.update(self._sample_part(part, table, usable, rng,
                                                  whole=len(parts) == 1))
-        return {name: out[name] for name in space}
+        return {name: out[name] for name in space}, {}
 
     # ------------------------------------------------------------------ internals
     def _kernel(self, history: History) -> tuple[bool, bool]:
@@ -342,8 +344,3 @@ def _call_gamma(gamma: Callable[[int], int], n: int) -> int:
         raise ValueError(f"gamma({n}) returned {k!r}; it must return an integer >= 0, the "
                          "number of good trials")
     return min(int(k), n)
-
-
-def _check_int(name: str, value: Any, minimum: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise ValueError(f"{name}={value!r} must be an integer >= {minimum}")

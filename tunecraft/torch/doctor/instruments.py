@@ -5,10 +5,9 @@ The loop calls :meth:`Doctor.after_backward` (loss and gradients), :meth:`Doctor
 applies :mod:`~tunecraft.torch.doctor.rules`. The per-step cost is one detached loss tensor;
 the expensive statistics (per-layer gradient and weight norms, weight snapshots for update
 ratios, activation dead/saturated fractions, as Cockpit's instruments, Schneider et al. 2021)
-are sampled on the first 3 steps and then every ``every`` steps while they have taken at
-most ``budget`` (3%) of the run's wall time, so the overhead stays under 5% on any model.
-Every hook is removed by :meth:`Doctor.close` (or leaving the ``with`` block, also when
-training raises).
+are sampled on the first 3 steps, the first step of every epoch, and every ``every`` steps
+while they have taken at most ``budget`` (3%) of the run's wall time (overhead under 5%).
+Every hook is removed by :meth:`Doctor.close` (or the ``with`` block, also on errors).
 """
 
 from __future__ import annotations
@@ -66,8 +65,9 @@ class Doctor:
         optimizer: The torch optimizer, optional: its learning rate, momentum and weight
             decay tell the doctor how much of the weights decay removes per step.
         budget: The largest share of the run's wall time the sampled statistics may take:
-            a due sample is skipped while they took more (the first 3 steps are always
-            sampled). None samples every ``every`` steps whatever it costs (repeatable).
+            a due sample is skipped while they took more (the first 3 steps, and one step
+            an epoch, are always sampled: late signals such as a collapsed step size stay
+            measured). None samples every ``every`` steps whatever it costs (repeatable).
     """
 
     def __init__(self, model: nn.Module, *, every: int = 10, metric_mode: str = "max",
@@ -107,13 +107,11 @@ class Doctor:
         self._bad_grads: list[int] = []
         self._before: list[Any] | None = None
         self._pending: StepSample | None = None
-        self._sampling = True
+        self._sampling, self._closed, self._epoch_start = True, False, 0
         self._handles: list[Any] = []
         self._kinds: list[str] = []
         self._has_dropout = any(isinstance(m, torch.nn.modules.dropout._DropoutNd)
                                 for m in model.modules())
-        self._closed = False
-        self._epoch_start = 0
         for name, module in model.named_modules():
             kind = _RELU.get(type(module).__name__) or _SAT.get(type(module).__name__)
             if kind is None:
@@ -212,6 +210,8 @@ class Doctor:
             train_loss = sum(losses) / len(losses) if losses else None
         self._epoch_start = len(self._losses)
         self._epochs.append(EpochRecord(_num(train_loss), _num(val_loss), _num(val_metric)))
+        last = self._samples[-1].step if self._samples else -self.every
+        self._sampling |= self.step - last >= self.every  # >= 1 sample an epoch, >= every apart
 
     # ------------------------------------------------------------------ results
     def observations(self) -> Observations:

@@ -59,6 +59,8 @@ def target_update_max(config: TrainConfig) -> float | None:
 def _lr_factor(p: Problem, c: TrainConfig, low: float, high: float, default: float) -> float:
     """The learning-rate factor that brings the measured first step to the target (SGD: the
     fastest layer's step, when measured; otherwise the median layer's)."""
+    if c.warmup_pct > 0:  # the first step ran at a fraction of the peak rate
+        return float(p.data.get("lr_factor", default))
     fastest, target_max = p.data.get("update0_max"), target_update_max(c)
     if target_max is not None and fastest is not None and fastest > 0:
         return float(min(high, max(low, target_max / float(fastest))))
@@ -95,7 +97,7 @@ def _dead(p: Problem, c: TrainConfig, ctx: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _saturated(p: Problem, c: TrainConfig, ctx: Mapping[str, Any]) -> dict[str, Any]:
-    return {"init": "xavier_normal"} if c.init != "xavier_normal" else {"init": "lsuv"}
+    return {"init": "lsuv"} if c.init != "lsuv" else {"init": "xavier_normal"}
 
 
 def _overfitting(p: Problem, c: TrainConfig, ctx: Mapping[str, Any]) -> dict[str, Any]:
@@ -115,15 +117,20 @@ def _underfitting(p: Problem, c: TrainConfig, ctx: Mapping[str, Any]) -> dict[st
         out["dropout"] = 0.1
     if c.label_smoothing > 0.1:
         out["label_smoothing"] = 0.0
-    if not out:
-        out["lr"] = c.lr * 3
+    if not out:  # nothing holds the model back: bring its steps to the healthy size
+        out["lr"] = c.lr * _lr_factor(p, c, 2.0, 10.0, 3.0)
     return out
 
 
 def _plateau(p: Problem, c: TrainConfig, ctx: Mapping[str, Any]) -> dict[str, Any]:
-    if p.data.get("collapsed") and c.schedule != "cosine":
-        return {"schedule": "cosine", "schedule_params": {}}
-    return {"lr": c.lr * 3, "schedule": "cosine", "schedule_params": {}}
+    """A cosine schedule keeps the rate useful until late; if even the first steps (at the
+    peak rate) were below the optimizer's healthy size, the peak rises to it (at most 10x)."""
+    low = 1.0 if p.data.get("collapsed") and c.schedule != "cosine" else 3.0
+    out: dict[str, Any] = {"schedule": "cosine", "schedule_params": {}}
+    factor = _lr_factor(p, c, low, 10.0, low)
+    if factor > 1.0:
+        out["lr"] = c.lr * factor
+    return out
 
 
 REMEDIES: Mapping[str, Remedy] = {

@@ -23,34 +23,15 @@ from __future__ import annotations
 import math
 import statistics
 from collections.abc import Mapping
-from types import MappingProxyType
+from itertools import pairwise
 
 import numpy as np
 
 from tunecraft.torch.doctor.diagnosis import Diagnosis, Problem
 from tunecraft.torch.doctor.observations import Observations
+from tunecraft.torch.doctor.thresholds import THRESHOLDS
 
 __all__ = ["THRESHOLDS", "diagnose"]
-
-THRESHOLDS: Mapping[str, float] = MappingProxyType({
-    "update_high": 0.05,      # per-step ||dW||/||W|| above this: steps rewrite the weights
-    "update_low": 1e-3,       # ... below this (largest step): the weights barely move
-    "spike": 3.0,             # a step loss this many times the untrained loss: a blow-up
-    "stuck_progress": 0.15,   # (initial - final) / initial loss below this: nothing learned
-    "vanishing": 1e-3,        # first/last relative gradient below this
-    "exploding_gain": 1.15,   # activation RMS growth per layer at init (1 = preserving)
-    "exploding_signal": 2.5,  # ... and over the whole depth (at least 3 activations)
-    "dead": 0.5,              # share of ReLU units dead for the whole batch
-    "saturated": 0.5,         # share of tanh/sigmoid outputs in the flat tails
-    "slope": 0.35,            # ... or a layer's mean slope under this share of its peak
-    "overfit_rise": 0.2,      # validation loss this far (relative) above its minimum
-    "memorised": 0.05,        # train loss below this x the validation loss ...
-    "memorised_gap": 0.2,     # ... and a gap above this x the untrained loss: memorised
-    "plateau_gain": 0.02,     # relative train-loss gain over the last epochs below this
-    "collapse": 0.02,         # late/early update ratio below this: the step size collapsed
-    "decay_step": 0.05,       # weight decay removing this share of the weights per step
-    "heavy_dropout": 0.5,     # dropout probability from which dropout alone can underfit
-})
 
 
 def diagnose(obs: Observations, thresholds: Mapping[str, float] | None = None) -> Diagnosis:
@@ -145,6 +126,11 @@ class _Signals:
         later = max(statistics.fmean([x for _, x in v[len(v) // 2:]]) for v in series.values())
         return first, later
 
+    def first_steps(self) -> dict[str, float]:
+        """The first step's update ratios (median and fastest layer) that size a remedy."""
+        return {k: v for k, v in (("update0", self.upd0), ("update0_max", self.upd0_max))
+                if v}
+
     def _metric_kept(self, best: int) -> tuple[float, float] | None:
         """``(metric at the validation-loss minimum, last metric)`` when the last is at
         least as good (``metric_mode``), else None (also without a metric every epoch)."""
@@ -200,7 +186,6 @@ class _Signals:
         if (self.heavy_decay or self.heavy_dropout) and self.nan_at is None:
             return None  # weight decay, or dropout noise amplified 1 / (1 - p) times, rocks
             # the weights: the regularisation is the cause (see rule_underfitting)
-            return None
         if not spiked and not killed and self.depth is not None and (
                 self.depth < th["vanishing"]):
             return None  # adaptive optimizers take big steps on vanishing gradients' noise
@@ -233,8 +218,16 @@ class _Signals:
                        data)
 
     def rule_dead(self, found: list[Problem]) -> Problem | None:
-        if self.dead0 is None or self.dead0 <= self.th["dead"] or _has(found, "lr_too_high"):
+        th = self.th
+        if self.dead0 is None or self.dead0 <= th["dead"] or _has(found, "lr_too_high"):
             return None
+        if self.dead is None or self.dead <= th["dead"]:
+            return None  # the units revived (e.g. an LSTM's small outputs leave half of a
+            # ReLU head below zero at the start): dead at init is not dead for good
+        if (self.dead0 < th["dead_layer"] and self.upd is not None
+                and 0 < self.upd < th["update_low"]):
+            return None  # part of a layer is dead and the weights barely move: the step size
+            # keeps them dead (see rule_lr_too_low); a dead layer passes no gradient at all
         return Problem(
             "dead_units", "error" if self.progress < 0.5 else "warning",
             f"{100 * self.dead0:.0f}% of a layer's ReLU units output 0 for the whole batch "
@@ -291,8 +284,7 @@ class _Signals:
             f"(healthy: about 1e-3..3e-2); loss {self.tail:.3g} vs {self.l0:.3g} untrained "
             f"({100 * self.progress:.0f}% progress)",
             f"multiply the learning rate by about {factor:.3g}",
-            {"lr_factor": factor, **({"update0": self.upd0} if self.upd0 else {}),
-             **({"update0_max": self.upd0_max} if self.upd0_max else {})})
+            {"lr_factor": factor, **self.first_steps()})
 
     def rule_plateau(self, found: list[Problem]) -> Problem | None:
         if not (self.stalled and self.collapsed) or any(p.rank >= 1 for p in found):
@@ -307,7 +299,9 @@ class _Signals:
             f"{_g(self.upd_late)} of the weights from up to {_g(self.upd)}: the learning rate "
             "decayed before the model converged",
             "use a schedule that decays late (schedule='cosine') so the learning rate stays "
-            "useful", {"gain": self.gain or 0.0, "collapsed": 1.0})
+            "useful, and raise the peak rate if even the first steps were below the "
+            "optimizer's healthy size (fix() computes it from the measured first step)",
+            {"gain": self.gain or 0.0, "collapsed": 1.0, **self.first_steps()})
 
     def rule_overfitting(self, found: list[Problem]) -> Problem | None:
         val, train = self.val, self.train
@@ -339,6 +333,14 @@ class _Signals:
             # metric the run is judged by has not fallen since the loss minimum
             tail += (f"; the validation metric has not fallen since that epoch ({kept[0]:.4g} "
                      f"then, {kept[1]:.4g} now): over-confidence, not yet lost accuracy")
+        since = train[best:] if len(train) == len(val) else []
+        jump = max(((b - a, (b - a) / max(a, 1e-12)) for a, b in pairwise(since)),
+                   key=lambda j: j[1], default=(0.0, 0.0))
+        if jump[1] > self.th["overfit_rise"] / 2 and jump[0] > 0.02 * abs(self.l0):
+            sev = "info"  # memorising drives the training loss down every epoch; here it
+            # rose too: both losses swing with the step size (instability, not overfitting)
+            tail += (f"; but the training loss also rose {100 * jump[1]:.0f}% within one "
+                     "epoch since then: the losses oscillate, which memorising does not do")
         return Problem(
             "overfitting", sev,
             f"the validation loss rose {100 * rise:.0f}% above its minimum {val[best]:.3g} "
@@ -387,9 +389,10 @@ class _Signals:
             f"the training loss stopped at {train[-1]:.3g}, only {100 * self.progress:.0f}% "
             f"below the untrained {self.l0:.3g}, and the validation loss {val[-1]:.3g} is no "
             f"higher: the model does not fit even its training data; {why}",
-            "weaken regularisation (weight_decay / 100, dropout <= 0.1), or give the model "
-            "more capacity", {"progress": self.progress, "decay_driven": float(
-                self.decay_driven)})
+            "weaken regularisation (weight_decay / 100, dropout <= 0.1); without any, raise "
+            "the learning rate to the optimizer's healthy step size or give the model more "
+            "capacity", {"progress": self.progress, "decay_driven": float(self.decay_driven),
+                         **self.first_steps()})
 
 
 def _has(found: list[Problem], *codes: str) -> bool:

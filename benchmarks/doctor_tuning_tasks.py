@@ -1,0 +1,115 @@
+"""The tasks of the diagnosis-aware tuning benchmark (benchmarks/doctor_tuning.py).
+
+Each task is a dataset made in code or bundled with scikit-learn (no downloads, see
+benchmarks/doctor_zoo_cases.py) and a model family, searched over a wide, realistic space
+that shares these knobs: learning rate log-uniform over 6.5 decades (1e-6..3),
+SGD(momentum 0.9)/Adam, weight decay 1e-6..1e-1 (log), initialisation
+torch_default/kaiming_normal/xavier_normal (of the Linear/Conv layers), activation
+relu/tanh/sigmoid. The architecture and its depth differ per task:
+
+- ``digits``: an MLP on digits as a 64-feature table (10 classes), depth 1..8, width 16..128;
+- ``seq_gru``: a GRU (1..2 recurrent layers, 8..64 units) and an MLP head of depth 1..4 on
+  16-step, 4-feature sequences whose class is the sign pattern of their running sums
+  (4 classes: the network must integrate over time);
+- ``bars_cnn``: a 2-D CNN (depth 1..6 conv layers of 4..24 channels, one 2x2 pooling after
+  the first) on 12x12 images of a noisy bar in one of 4 orientations.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from benchmarks.doctor_zoo_cases import dims
+
+TASK_DATA = {"digits": "digits", "seq_gru": "seq_sum", "bars_cnn": "bars_img"}
+"""Task name -> dataset name of ``benchmarks.doctor_zoo_cases.load``."""
+
+_ACTS = ("relu", "tanh", "sigmoid")
+
+
+def _shared(trial: Any) -> Any:
+    """The TrainConfig knobs every task shares."""
+    from tunecraft.torch import TrainConfig
+
+    opt = trial.suggest_categorical("optimizer", ["sgd", "adam"])
+    return TrainConfig(
+        lr=trial.suggest_float("lr", 1e-6, 3.0, log=True), optimizer=opt,
+        momentum=0.9 if opt == "sgd" else None, batch_size=64,
+        weight_decay=trial.suggest_float("weight_decay", 1e-6, 1e-1, log=True),
+        init=trial.suggest_categorical("init", ["torch_default", "kaiming_normal",
+                                                "xavier_normal"]), seed=trial.number)
+
+
+def _act(name: str) -> Any:
+    from torch import nn
+
+    return {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid}[name]
+
+
+def _digits(trial: Any, n_in: int, n_out: int) -> Callable[..., Any]:
+    from tunecraft.torch.mlp import MLPSpec
+
+    return MLPSpec(n_in, n_out, depth=trial.suggest_int("depth", 1, 8),
+                   width=trial.suggest_int("width", 16, 128, log=True),
+                   activation=trial.suggest_categorical("activation", list(_ACTS)))
+
+
+def _seq_gru(trial: Any, n_in: int, n_out: int) -> Callable[..., Any]:
+    import torch
+    from torch import nn
+
+    layers = trial.suggest_int("rnn_layers", 1, 2)
+    hidden = trial.suggest_int("width", 8, 64, log=True)
+    depth = trial.suggest_int("depth", 1, 4)
+    act = _act(trial.suggest_categorical("activation", list(_ACTS)))
+
+    class GRUNet(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.rnn = nn.GRU(n_in, hidden, num_layers=layers, batch_first=True)
+            head: list[nn.Module] = []
+            for _ in range(depth):
+                head += [nn.Linear(hidden, hidden), act()]
+            self.head = nn.Sequential(*head, nn.Linear(hidden, n_out))
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            out, _ = self.rnn(x)
+            y: torch.Tensor = self.head(out[:, -1])
+            return y
+
+    def factory(config: Any) -> nn.Module:
+        torch.manual_seed(config.seed)
+        return GRUNet()
+
+    return factory
+
+
+def _bars_cnn(trial: Any, n_in: int, n_out: int) -> Callable[..., Any]:
+    import torch
+    from torch import nn
+
+    depth = trial.suggest_int("depth", 1, 6)
+    c = trial.suggest_int("width", 4, 24, log=True)
+    act = _act(trial.suggest_categorical("activation", list(_ACTS)))
+    side = int(round(n_in ** 0.5)) // 2
+
+    def factory(config: Any) -> nn.Module:
+        torch.manual_seed(config.seed)
+        layers: list[nn.Module] = [nn.Conv2d(1, c, 3, padding=1), act(), nn.MaxPool2d(2)]
+        for _ in range(depth - 1):
+            layers += [nn.Conv2d(c, c, 3, padding=1), act()]
+        layers += [nn.Flatten(), nn.Linear(c * side * side, n_out)]
+        return nn.Sequential(*layers)
+
+    return factory
+
+
+_MODELS = {"digits": _digits, "seq_gru": _seq_gru, "bars_cnn": _bars_cnn}
+
+
+def suggest(trial: Any, task: str) -> tuple[Any, Callable[..., Any]]:
+    """A TrainConfig and a model factory ``config -> nn.Module`` for ``task``."""
+    config = _shared(trial)
+    n_in, n_out = dims(TASK_DATA[task])
+    return config, _MODELS[task](trial, n_in, n_out)

@@ -1,0 +1,34 @@
+"""The doctor's thresholds, one per signal (see :mod:`tunecraft.torch.doctor.rules`).
+
+Scale-free ratios, set from the mechanism each rule reads (healthy runs of the dev zoo,
+benchmarks/doctor_zoo.py, sit well inside them); ``diagnose(obs, thresholds=...)`` overrides.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+
+__all__ = ["THRESHOLDS"]
+
+THRESHOLDS: Mapping[str, float] = MappingProxyType({
+    "update_high": 0.05,      # per-step ||dW||/||W|| above this: steps rewrite the weights
+    "update_low": 1e-3,       # ... below this (largest step): the weights barely move
+    "spike": 3.0,             # a step loss this many times the untrained loss: a blow-up
+    "stuck_progress": 0.15,   # (initial - final) / initial loss below this: nothing learned
+    "vanishing": 1e-3,        # first/last relative gradient below this
+    "exploding_gain": 1.15,   # activation RMS growth per layer at init (1 = preserving)
+    "exploding_signal": 2.5,  # ... and over the whole depth (at least 3 activations)
+    "dead": 0.5,              # share of ReLU units dead for the whole batch, at the start
+                              # and still over the second half of the run
+    "dead_layer": 0.9,        # ... this share: the layer is dead (no gradient reaches it)
+    "saturated": 0.5,         # share of tanh/sigmoid outputs in the flat tails
+    "slope": 0.35,            # ... or a layer's mean slope under this share of its peak
+    "overfit_rise": 0.2,      # validation loss this far (relative) above its minimum
+    "memorised": 0.05,        # train loss below this x the validation loss ...
+    "memorised_gap": 0.2,     # ... and a gap above this x the untrained loss: memorised
+    "plateau_gain": 0.02,     # relative train-loss gain over the last epochs below this
+    "collapse": 0.02,         # late/early update ratio below this: the step size collapsed
+    "decay_step": 0.05,       # weight decay removing this share of the weights per step
+    "heavy_dropout": 0.5,     # dropout probability from which dropout alone can underfit
+})
