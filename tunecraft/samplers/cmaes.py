@@ -23,7 +23,7 @@ GP for budgets of several hundred trials and more.
   study writes these with the trial (``sample_joint``), so any process continues the run.
 
 Documented budget: on the 10-D sphere over [-3, 7]^10 CMA-ES reaches f < 1e-8 within 2000
-trials (about 1300 with the defaults; tests/test_cmaes.py).
+trials (about 1300 with the defaults; tests/samplers/test_cmaes.py).
 """
 
 from __future__ import annotations

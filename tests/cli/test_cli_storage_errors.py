@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 import tunecraft
-from tests.test_cli import COMMAND, tc
+from tests.cli.test_cli import COMMAND, tc
 from tunecraft.exceptions import StorageError
 from tunecraft.samplers import RandomSampler
 from tunecraft.storage import Storage, get_storage

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 import tunecraft
-from tests.test_cli import COMMAND, tc
+from tests.cli.test_cli import COMMAND, tc
 from tunecraft._names import visible
 from tunecraft.samplers import RandomSampler
 

@@ -17,7 +17,7 @@ import pytest
 
 import tunecraft
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 _SCRIPT = Path(sys.executable).parent / "tunecraft"
 COMMAND = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "tunecraft"]
 

@@ -27,7 +27,7 @@ from tunecraft import TrialState
 from tunecraft.storage.sql import SQLStorage
 
 pytestmark = [pytest.mark.slow]
-WORKER = str(Path(__file__).with_name("_outage_worker.py"))
+WORKER = str(Path(__file__).resolve().parents[1] / "_outage_worker.py")
 
 
 @pytest.fixture(scope="module")

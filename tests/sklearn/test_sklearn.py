@@ -337,7 +337,7 @@ def test_example_and_benchmark_run(capsys: pytest.CaptureFixture[str], tmp_path:
 
     from benchmarks import sklearn_search
 
-    path = Path(__file__).resolve().parents[1] / "examples" / "svc_search.py"
+    path = Path(__file__).resolve().parents[2] / "examples" / "svc_search.py"
     spec = importlib.util.spec_from_file_location("svc_search", path)
     assert spec is not None and spec.loader is not None
     example = importlib.util.module_from_spec(spec)

@@ -19,7 +19,7 @@ from tunecraft.samplers import RandomSampler
 from tunecraft.storage.sql import SQLStorage
 from tunecraft.testing import exact, unique_name
 
-WORKER = Path(__file__).with_name("_worker.py")
+WORKER = Path(__file__).resolve().parents[1] / "_worker.py"
 pytestmark = pytest.mark.slow
 
 

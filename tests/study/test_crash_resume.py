@@ -20,7 +20,7 @@ from tunecraft import TrialState
 from tunecraft.storage.sql import SQLStorage
 from tunecraft.testing import trial_image, unique_name
 
-WORKER = Path(__file__).with_name("_worker.py")
+WORKER = Path(__file__).resolve().parents[1] / "_worker.py"
 TOTAL = 8
 pytestmark = pytest.mark.slow
 

@@ -21,7 +21,7 @@ from tunecraft import TrialState, load_study
 from tunecraft.pruners.lineage import superseded
 from tunecraft.testing import exact
 
-WORKER = Path(__file__).with_name("_sched_worker.py")
+WORKER = Path(__file__).resolve().parents[1] / "_sched_worker.py"
 pytestmark = pytest.mark.slow
 
 
