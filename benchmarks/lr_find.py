@@ -7,8 +7,9 @@ with and without momentum, Adam, AdamW; digits, MNIST-1D and synthetic data) and
 1. one range test per finder, from the seeded initial model, at the training batch size:
    tunecraft's ``lr_range_test`` with its defaults and ``result.suggestion()`` (since the
    second round, the ``confirmed`` rule: the pick of its confirmation probe, 300 steps at each
-   of ``m/3``, ``m/sqrt(3)`` and ``m``; also recorded: the same run's ``minimum/3`` and what
-   a probe of 100 or 200 steps would pick, ``probe-100``/``probe-200``);
+   of ``m/3``, ``m/sqrt(3)`` and ``m``; also recorded: the same run's ``minimum/3``, what
+   a probe of 100 or 200 steps would pick, and ``probe-decay100``, a probe with a decayed
+   tail, ``confirm_lr(decay_steps=100)``);
    torch-lr-finder's ``range_test`` (its defaults, ``end_lr=10``, ``num_iter=100``, start
    1e-7 as in its README) with the pick of its ``plot(suggest_lr=True)``; Lightning's
    ``Tuner.lr_find`` (its defaults) with ``.suggestion()``;
@@ -61,6 +62,7 @@ from benchmarks.lr_find_tasks import SETTINGS, Setting, make_optimizer
 
 HERE = Path(__file__).resolve().parent
 SWEEP = {"start_lr": 1e-7, "end_lr": 10.0, "num_iter": 100}
+DECAY_STEPS = 100  # probe-decay100: steps of cosine decay after each candidate's 300
 
 
 # --------------------------------------------------------------------------- training
@@ -127,14 +129,11 @@ def _quiet() -> Any:
 
 # --------------------------------------------------------------------------- range tests
 def sweep(setting: Setting, seed: int) -> tuple[list[float], list[float], dict[str, Any]]:
-    """tunecraft's full sweep (no divergence stop, no probe) and its default run: the picks
-    ``tunecraft-default`` (``suggestion()``: the confirmation probe's), ``tunecraft-minimum/3``
-    (the same run's curve-only rule), ``probe-100``/``probe-200`` (the probe's pick from the
-    first 100 or 200 of its 300 steps per rate: exactly what a shorter probe picks, as a probe
-    at a constant rate is the prefix of a longer one), and the earlier pick rules re-scored
-    on the same probe losses: ``probe-nomargin`` (no sentinel check, third round) and
-    ``probe-setback`` (no sentinel check, the second round's blow-up test)."""
-    from tunecraft.torch import lr_range_test
+    """tunecraft's full sweep (no stop, no probe), its default run and the picks (see the
+    report's Methods): ``tunecraft-default`` (``suggestion()``), ``tunecraft-minimum/3``,
+    ``probe-decay100`` (:data:`DECAY_STEPS`), ``probe-100``/``probe-200`` (the first 100 or
+    200 constant-rate steps), ``probe-nomargin``, ``probe-setback`` (earlier rules)."""
+    from tunecraft.torch import confirm_lr, lr_range_test
     from tunecraft.torch.lr_rules import confirm_pick
 
     (x, y), _ = setting.data()
@@ -144,22 +143,28 @@ def sweep(setting: Setting, seed: int) -> tuple[list[float], list[float], dict[s
     default = lr_range_test(_model(setting, seed), _ce(),
                             _loader(x, y, setting.batch_size, seed), _factory(setting))
     out: dict[str, Any] = {"picks": {}, "confirmation": None}
-    try:
-        out["picks"]["tunecraft-default"] = default.suggestion()
-        out["picks"]["tunecraft-minimum/3"] = default.suggestion("minimum/3")
-    except ValueError:
-        pass
     conf = default.confirmation
-    if conf is not None:
-        out["confirmation"] = {"candidates": conf.candidates, "sentinel": conf.sentinel,
-                               "scores": conf.scores, "steps": conf.steps}
-        for steps in (100, 200):
-            k, _ = confirm_pick([run[:steps] for run in conf.losses], steps)
-            out["picks"][f"probe-{steps}"] = conf.candidates[k]
-        picked = [list(run) for run in conf.losses[:len(conf.candidates)]]
-        k, _ = confirm_pick(picked, conf.steps, sentinel=False)
-        out["picks"]["probe-nomargin"] = conf.candidates[k]
-        out["picks"]["probe-setback"] = conf.candidates[_setback_pick(picked, conf.steps)]
+    if conf is None:
+        return list(full.lrs), list(full.losses), out
+    out["picks"].update({"tunecraft-default": default.suggestion(),
+                         "tunecraft-minimum/3": default.suggestion("minimum/3")})
+    # the decayed variant: lr_range_test(confirm_steps=0), then confirm_lr(decay_steps=...)
+    model, loader = _model(setting, seed), _loader(x, y, setting.batch_size, seed)
+    base = lr_range_test(model, _ce(), loader, _factory(setting), confirm_steps=0)
+    decayed = confirm_lr(model, _ce(), loader, base, _factory(setting),
+                         decay_steps=DECAY_STEPS)
+    out["picks"][f"probe-decay{DECAY_STEPS}"] = decayed.lr
+    steps, const = conf.steps, [list(run) for run in conf.losses]
+    out["confirmation"] = {"candidates": conf.candidates, "sentinel": conf.sentinel,
+                           "scores": conf.scores, "steps": steps, "decayed": {
+                               "scores": decayed.scores, "losses": decayed.losses}}
+    for n in (100, 200):
+        k, _ = confirm_pick([run[:n] for run in const], n)
+        out["picks"][f"probe-{n}"] = conf.candidates[k]
+    picked = const[:len(conf.candidates)]
+    k, _ = confirm_pick(picked, steps, sentinel=False)
+    out["picks"]["probe-nomargin"] = conf.candidates[k]
+    out["picks"]["probe-setback"] = conf.candidates[_setback_pick(picked, steps)]
     return list(full.lrs), list(full.losses), out
 
 

@@ -69,8 +69,8 @@ def _verdict(stats: dict[str, dict[str, Any]]) -> tuple[int, int, int, float]:
         s["gap"] for s in stats.values())
 
 
-EXTERNAL = ("tunecraft-default", "probe-100", "probe-200", "probe-nomargin", "probe-setback",
-            "tunecraft-minimum/3",
+EXTERNAL = ("tunecraft-default", "probe-decay100", "probe-100", "probe-200", "probe-nomargin",
+            "probe-setback", "tunecraft-minimum/3",
             "new-minimum/3", "old-steepest", "old-valley", "old-minimum",
             "torch-lr-finder", "lightning")
 
@@ -142,6 +142,10 @@ def report(runs: Sequence[dict[str, Any]], command: str, minutes: float) -> tupl
         "round's rule); `probe-setback`: without the sentinel check and with the second "
         "round's blow-up test (running median back up by more than half the descent plus 5% "
         "of its first value).",
+        "- `probe-decay100`: the same probes with 100 more steps appended to each candidate's, "
+        "the rate annealed to 0 by a cosine, and the candidates compared on the last quarter "
+        "of that tail (blow-up and sentinel checks on the 300 constant-rate steps); "
+        "`confirm_lr(decay_steps=100)`.",
         "- `old-<rule>`: the rules of the previous release: fastai's debiased EMA (beta 0.98) "
         "and its stop (smoothed loss above 4x its best); `old-steepest` was the API's default, "
         "`old-valley` the command line's.",

@@ -21,7 +21,7 @@ from tunecraft.storage import events, sql
 from tunecraft.storage.sql import SQLStorage
 from tunecraft.testing import exact
 
-ASSET = Path(__file__).parent / "assets" / "v1.db"
+ASSET = Path(__file__).resolve().parents[1] / "assets" / "v1.db"
 T0 = 1_700_000_000.0  # the fixed clock of tests/assets/make_v1_db.py, in 0.5 s ticks
 
 

@@ -111,6 +111,28 @@ def test_pick_skips_probes_that_blew_up_or_stopped_and_falls_back_to_the_first()
     assert k == 0 and all(math.isinf(s) for s in scores)
 
 
+def test_with_a_decayed_tail_the_pick_reads_its_end_and_the_checks_the_constant_part() -> None:
+    steps, decay = 40, 20
+
+    def run(end: float, tail_end: float) -> list[float]:
+        return [*np.linspace(2.3, end, steps), *np.linspace(end, tail_end, decay)]
+
+    low, high = run(1.0, 0.9), run(1.1, 0.5)  # the higher rate pulls ahead once decayed
+    sentinel = np.linspace(2.3, 1.2, steps).tolist()  # constant steps only
+    assert confirm_pick([low, high, sentinel], steps)[0] == 0  # constant-rate scores
+    k, scores = confirm_pick([low, high, sentinel], steps, decay_steps=decay)
+    assert k == 1 and scores[1] == pytest.approx(np.mean(high[-decay // 4:]))
+    assert scores[2] == pytest.approx(np.mean(sentinel[-steps // 4:]))
+    # the margin check still reads the sentinel's constant steps: a dead one vetoes
+    assert confirm_pick([low, high, [2.3] * steps], steps, decay_steps=decay)[0] == 0
+    # a tail cut short or non-finite disqualifies the candidate
+    k, scores = confirm_pick([low, high[:-1], sentinel], steps, decay_steps=decay)
+    assert k == 0 and math.isinf(scores[1])
+    k, scores = confirm_pick([low, [*high[:-1], math.inf], sentinel], steps,
+                             decay_steps=decay)
+    assert k == 0 and math.isinf(scores[1])
+
+
 # ----------------------------------------------------------------------------- torch probe
 
 torch = pytest.importorskip("torch")
@@ -208,6 +230,45 @@ def test_a_rate_limited_model_is_confirmed_above_minimum_over_three(
     assert conf is not None and len(conf.candidates) == 3
     assert all(math.isfinite(s) for s in conf.scores[:3])
     assert conf.lr > conf.candidates[0]
+
+
+def test_a_decayed_tail_anneals_each_candidate_after_its_constant_steps(
+        digits: TensorDataset) -> None:
+    seen: list[float] = []
+
+    class Recording(torch.optim.SGD):
+        def step(self, closure=None):  # type: ignore[no-untyped-def,override]
+            seen.append(self.param_groups[0]["lr"])
+            return super().step(closure)
+
+    def factory(params):  # type: ignore[no-untyped-def]
+        return Recording(params, lr=1e-3)
+
+    res = lr_range_test(mlp(), nn.functional.cross_entropy, loader(digits), factory,
+                        num_iter=60, confirm_steps=0)
+    plain = confirm_lr(mlp(), nn.functional.cross_entropy, loader(digits), res, factory,
+                       steps=30)
+    seen.clear()
+    conf = confirm_lr(mlp(), nn.functional.cross_entropy, loader(digits), res, factory,
+                      steps=30, decay_steps=12)
+    n = len(conf.candidates)
+    assert conf.decay_steps == 12 and plain.decay_steps == 0
+    assert all(len(run) == 42 for run in conf.losses[:n])
+    assert all(len(run) == 30 for run in conf.losses[n:])  # the sentinel: constant only
+    # the first probe's constant part is the constant-rate probe itself (same start, batches)
+    assert conf.losses[0][:30] == pytest.approx(plain.losses[0])
+    assert len(conf.losses) == len(plain.losses)
+    k, scores = confirm_pick(conf.losses, 30, decay_steps=12)
+    assert conf.lr == conf.candidates[k] and tuple(scores) == conf.scores
+    first = seen[:42]  # the first candidate's rates: constant, then a cosine down toward 0
+    rate = conf.candidates[0]
+    assert first[:30] == pytest.approx([rate] * 30)
+    assert first[30:] == pytest.approx([0.5 * rate * (1 + math.cos(math.pi * j / 13))
+                                        for j in range(1, 13)])
+    assert all(b < a for a, b in zip(first[29:], first[30:], strict=False))
+    with pytest.raises(ValueError, match="decay_steps"):
+        confirm_lr(mlp(), nn.functional.cross_entropy, loader(digits), res, steps=20,
+                   decay_steps=-1)
 
 
 def test_probe_errors(digits: TensorDataset) -> None:

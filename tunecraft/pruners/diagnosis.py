@@ -13,6 +13,7 @@ import statistics
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from tunecraft._validation import InstanceOf, Interval, Options, Spec, validate
 from tunecraft.history import History
 from tunecraft.pruners.base import BasePruner, Decision, NopPruner, WrappingPruner
 from tunecraft.record import FrozenTrial
@@ -29,6 +30,10 @@ UNRECOVERABLE: Mapping[str, str] = {
 """Problem code -> the least severity that prunes (the default of :class:`DiagnosisPruner`)."""
 
 _RANK = {"info": 0, "warning": 1, "error": 2}
+_CONSTRAINTS: Spec = {
+    "wrapped": [InstanceOf(BasePruner, "a tunecraft pruner"), Options(None)],
+    "min_epochs": Interval(int, 1),
+}
 
 
 class DiagnosisPruner(WrappingPruner):
@@ -59,8 +64,7 @@ class DiagnosisPruner(WrappingPruner):
     def __init__(self, wrapped: BasePruner | None = None, *,
                  codes: Mapping[str, str] | Iterable[str] | None = None, min_epochs: int = 1,
                  attr: str = "diagnosis", confirm: bool = True) -> None:
-        if wrapped is not None and not isinstance(wrapped, BasePruner):
-            raise TypeError(f"wrapped={wrapped!r} must be a tunecraft pruner or None")
+        validate(_CONSTRAINTS, wrapped=wrapped, min_epochs=min_epochs)
         if codes is None:
             table = dict(UNRECOVERABLE)
         elif isinstance(codes, Mapping):
@@ -71,8 +75,6 @@ class DiagnosisPruner(WrappingPruner):
             if severity not in _RANK:
                 raise ValueError(f"codes[{code!r}]={severity!r} must be 'info', 'warning' or "
                                  "'error'")
-        if isinstance(min_epochs, bool) or not isinstance(min_epochs, int) or min_epochs < 1:
-            raise ValueError(f"min_epochs={min_epochs!r} must be an integer >= 1")
         self.wrapped = wrapped
         self.codes = table
         self.min_epochs = min_epochs

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Literal
 
+from tunecraft._validation import Interval, Options, check
 from tunecraft.torch._loop import Hooks, Precision
 from tunecraft.torch.batches import default_forward, default_unpack
 from tunecraft.torch.init import initialize
@@ -28,8 +29,7 @@ _ACTIVATIONS = {"ReLU": "relu", "Tanh": "tanh", "Sigmoid": "sigmoid", "GELU": "g
 
 def check_count(name: str, value: int) -> None:
     """Raise unless ``value`` is a positive int (epochs, batch sizes, accumulation steps)."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{name}={value!r} must be a positive integer")
+    check(name, value, Interval(int, 1))
 
 
 def make_hooks(loss: Any, config: TrainConfig, unpack: Any, forward: Any,
@@ -71,12 +71,10 @@ def make_precision(mixed_precision: bool | str | None, dev: torch.device) -> Pre
     a GradScaler (CUDA only); ``"bf16"``: bfloat16 autocast (CPU or CUDA); False: float32."""
     import torch
 
+    check("mixed_precision", mixed_precision, Options(None, True, False, "fp32", "fp16", "bf16"))
     choice = ("fp16" if dev.type == "cuda" else "fp32") if mixed_precision is None else (
         "fp16" if mixed_precision is True else "fp32" if mixed_precision is False
         else mixed_precision)
-    if choice not in ("fp32", "fp16", "bf16"):
-        raise ValueError(f"mixed_precision={mixed_precision!r} must be None, True/False, "
-                         "'fp16' or 'bf16'")
     if choice == "fp16" and dev.type != "cuda":
         raise ValueError(f"mixed_precision=True (float16 with a GradScaler) needs a CUDA "
                          f"device, got device={dev}; use mixed_precision='bf16' on CPU")

@@ -7,6 +7,7 @@ import random
 import numpy as np
 
 from tunecraft._imports import require
+from tunecraft._validation import Interval, check
 
 __all__ = ["seed_everything"]
 
@@ -19,8 +20,7 @@ def seed_everything(seed: int, *, deterministic: bool = False) -> None:
     mode without benchmarking): slower, but repeatable on GPU. It is process-wide; it is not
     undone when the run ends.
     """
-    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**32:
-        raise ValueError(f"seed={seed!r} must be an int in [0, 2**32)")
+    check("seed", seed, Interval(int, 0, 2**32, closed="left", label="an integer in [0, 2**32)"))
     random.seed(seed)
     np.random.seed(seed)
     torch = require("torch")

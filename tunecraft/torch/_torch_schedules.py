@@ -10,6 +10,8 @@ from torch import Tensor
 from torch.optim import Optimizer
 from torch.optim.lr_scheduler import LRScheduler
 
+from tunecraft._validation import InstanceOf, check
+
 if TYPE_CHECKING:
     from tunecraft.torch._schedule_base import Schedule
     from tunecraft.torch.plateau import ReduceOnPlateau
@@ -94,8 +96,7 @@ class PlateauLR:
     """
 
     def __init__(self, optimizer: Optimizer, rule: ReduceOnPlateau) -> None:
-        if not isinstance(optimizer, Optimizer):
-            raise TypeError(f"optimizer={optimizer!r} must be a torch.optim.Optimizer")
+        check("optimizer", optimizer, InstanceOf(Optimizer, "a torch.optim.Optimizer"))
         self.optimizer = optimizer
         self.rule = rule
         self.state = rule.init()

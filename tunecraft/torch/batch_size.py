@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from tunecraft._imports import require
+from tunecraft._validation import Interval, Options, Spec, check, validate
 from tunecraft.torch import _restore
 from tunecraft.torch._memory import is_oom, release_memory
 from tunecraft.torch.lr_range import model_device, move_to
@@ -82,23 +83,23 @@ class _OutOfMemory(Exception):
     """A step needed more memory than the cap allows."""
 
 
+_CONSTRAINTS: Spec = {
+    "start": Interval(int, 1), "max_size": Interval(int, 1),
+    "steps_per_trial": Interval(int, 1), "max_trials": Interval(int, 1),
+    "mode": Options("binsearch", "power"),
+    "margin": Interval(float, 0, 1, closed="left"),
+}
+
+
 def _check(start: int, max_size: int, steps_per_trial: int, max_trials: int, mode: str,
            margin: float, memory_limit_bytes: int | None) -> None:
-    for name, v, low in (("start", start, 1), ("max_size", max_size, 1),
-                         ("steps_per_trial", steps_per_trial, 1), ("max_trials", max_trials, 1)):
-        if isinstance(v, bool) or not isinstance(v, int) or v < low:
-            raise ValueError(f"{name}={v!r} must be an integer >= {low}")
+    validate(_CONSTRAINTS, start=start, max_size=max_size, steps_per_trial=steps_per_trial,
+             max_trials=max_trials)
     if start > max_size:
         raise ValueError(f"start={start} must not exceed max_size={max_size}")
-    if mode not in ("binsearch", "power"):
-        raise ValueError(f"mode={mode!r} must be 'binsearch' or 'power'")
-    if not (isinstance(margin, (int, float)) and 0.0 <= margin < 1.0):
-        raise ValueError(f"margin={margin!r} must be in [0, 1)")
-    if memory_limit_bytes is not None and (
-            isinstance(memory_limit_bytes, bool) or not isinstance(memory_limit_bytes, int)
-            or memory_limit_bytes < 1):
-        raise ValueError(f"memory_limit_bytes={memory_limit_bytes!r} must be a positive int "
-                         "(bytes), or None for no budget")
+    validate(_CONSTRAINTS, mode=mode, margin=margin)
+    check("memory_limit_bytes", memory_limit_bytes, Interval(int, 1), Options(None),
+          fix="a number of bytes, or None for no budget")
 
 
 def find_max_batch_size(
@@ -148,8 +149,7 @@ def find_max_batch_size(
     import torch
 
     _check(start, max_size, steps_per_trial, max_trials, mode, margin, memory_limit_bytes)
-    if measure not in ("auto", "estimate"):
-        raise ValueError(f"measure={measure!r} must be 'auto' or 'estimate'")
+    check("measure", measure, Options("auto", "estimate"))
     if device is not None:
         model.to(device)
     dev = model_device(model)

@@ -10,8 +10,10 @@ hold it afterwards. The one-cycle policy is in
 from __future__ import annotations
 
 import bisect
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from tunecraft._validation import InstanceOf, Interval, check
 from tunecraft.torch._schedule_base import (
     Schedule,
     anneal_cos,
@@ -181,10 +183,8 @@ class Warmup:
     start: float | None = None
 
     def __post_init__(self) -> None:
-        if isinstance(self.steps, bool) or not isinstance(self.steps, int) or self.steps < 0:
-            raise ValueError(f"steps={self.steps!r} must be an int >= 0")
-        if not callable(self.then):
-            raise TypeError(f"then={self.then!r} must be a schedule (a callable step -> float)")
+        check("steps", self.steps, Interval(int, 0))
+        check("then", self.then, InstanceOf(Callable, "a schedule (a callable step -> float)"))
         if self.start is not None:
             in_range("start", self.start, 0.0, 1.0, closed=True)
 

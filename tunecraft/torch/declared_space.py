@@ -21,6 +21,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, NamedTuple
 
+from tunecraft._validation import Interval, Options, check
 from tunecraft.space import Categorical, Float, Int
 from tunecraft.torch.knobs import Dim, KnobSpace, Param, Range, Span, choices, keyed
 from tunecraft.torch.lr_scaling import scale_lr
@@ -172,9 +173,7 @@ class ScheduleSpace(KnobSpace[ScheduleChoice]):
     def __post_init__(self) -> None:
         given = SCHEDULE_CHOICES if self.choices is None else self.choices
         object.__setattr__(self, "choices", tuple(_subset("choices", given, SCHEDULE_NAMES)))
-        pct = self.max_warmup_pct
-        if isinstance(pct, bool) or not (isinstance(pct, (int, float)) and 0.0 <= pct < 1.0):
-            raise ValueError(f"max_warmup_pct={pct!r} must be in [0, 1)")
+        check("max_warmup_pct", self.max_warmup_pct, Interval(float, 0, 1, closed="left"))
         self._keep()
 
     def declare(self) -> tuple[Param, ...]:
@@ -292,11 +291,8 @@ class TrainingSpace(KnobSpace[dict[str, Any]]):
     _regularization: RegularizationSpace = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        if self.lr_scaling not in (None, "linear", "sqrt", "none"):
-            raise ValueError(f"lr_scaling={self.lr_scaling!r} must be 'linear', 'sqrt' or None")
-        base = self.base_batch_size
-        if isinstance(base, bool) or not isinstance(base, int) or base < 1:
-            raise ValueError(f"base_batch_size={base!r} must be a positive integer")
+        check("lr_scaling", self.lr_scaling, Options("linear", "sqrt", "none", None))
+        check("base_batch_size", self.base_batch_size, Interval(int, 1))
         for span, keyword in ((LR, "lr"), (WEIGHT_DECAY, "weight_decay"), (DROPOUT, "dropout"),
                               (LABEL_SMOOTHING, "label_smoothing"), (MAX_GRAD_NORM, "grad_clip")):
             span.param("", keyword, getattr(self, keyword))  # a bad range names its keyword

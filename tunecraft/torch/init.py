@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from tunecraft._imports import require
+from tunecraft._validation import Interval, Options, check
 
 if TYPE_CHECKING:
     import torch
@@ -42,6 +43,7 @@ _ALIASES = {"glorot_uniform": "xavier_uniform", "glorot_normal": "xavier_normal"
             "he_uniform": "kaiming_uniform", "he_normal": "kaiming_normal",
             "xavier": "xavier_uniform", "glorot": "xavier_uniform",
             "he": "kaiming_normal", "kaiming": "kaiming_normal"}
+_POSITIVE = Interval(float, 0, closed="neither", finite=False)  # gains, tolerances
 
 
 # --------------------------------------------------------------------------- pure maths
@@ -134,11 +136,9 @@ def initialize(
     if name not in SCHEMES:
         raise ValueError(f"unknown scheme={scheme!r}; choose one of {list(SCHEMES)} "
                          f"(or aliases {list(_ALIASES)})")
-    if mode not in ("fan_in", "fan_out"):
-        raise ValueError(f"mode={mode!r} must be 'fan_in' or 'fan_out'")
+    check("mode", mode, Options("fan_in", "fan_out"))
     act_gain = _activation_gain(nonlinearity, negative_slope)
-    if gain is not None and not (isinstance(gain, (int, float)) and gain > 0):
-        raise ValueError(f"gain={gain!r} must be a number > 0")
+    check("gain", gain, _POSITIVE, Options(None))
     if name == "lsuv":
         if batch is None:
             raise ValueError("scheme='lsuv' needs batch= (a representative input batch)")
@@ -204,12 +204,9 @@ def lsuv(
     require("torch")
     import torch
 
-    if not (isinstance(tol, (int, float)) and tol > 0):
-        raise ValueError(f"tol={tol!r} must be a number > 0")
-    if isinstance(max_attempts, bool) or not isinstance(max_attempts, int) or max_attempts < 1:
-        raise ValueError(f"max_attempts={max_attempts!r} must be an int >= 1")
-    if not (isinstance(needed_std, (int, float)) and needed_std > 0):
-        raise ValueError(f"needed_std={needed_std!r} must be a number > 0")
+    check("tol", tol, _POSITIVE)
+    check("max_attempts", max_attempts, Interval(int, 1))
+    check("needed_std", needed_std, _POSITIVE)
     initialize(model, "orthogonal", gain=1.0, generator=generator)
     layers = {m: n for n, m in _layers(model)}
     order: list[Layer] = []

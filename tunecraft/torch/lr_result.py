@@ -50,7 +50,9 @@ class LRConfirmation:
             step (shorter when the loss turned NaN/inf).
         scores: Per probe, the mean loss of the last quarter, ``inf`` for a probe that blew
             up (:func:`~tunecraft.torch.lr_rules.confirm_pick`).
-        steps: Mini-batches per probe.
+        steps: Mini-batches per probe at a constant rate.
+        decay_steps: Mini-batches that followed in each candidate's probe with the rate
+            annealed to 0 (its score read there); 0 for constant-rate probes.
     """
 
     lr: float
@@ -59,6 +61,7 @@ class LRConfirmation:
     losses: tuple[tuple[float, ...], ...]
     scores: tuple[float, ...]
     steps: int
+    decay_steps: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -368,7 +368,7 @@ def probe_trains(losses: Sequence[float] | FloatArray, steps: int) -> bool:
 
 
 def confirm_pick(losses: Sequence[Sequence[float]], steps: int, *, margin: float = 0.02,
-                 sentinel: bool = True) -> tuple[int, list[float]]:
+                 sentinel: bool = True, decay_steps: int = 0) -> tuple[int, list[float]]:
     """Which probe to keep (the index into the candidates, lowest rate first) and the scores.
 
     A probe's score is its mean loss over the last quarter of ``steps``, or ``inf`` when it
@@ -380,17 +380,21 @@ def confirm_pick(losses: Sequence[Sequence[float]], steps: int, *, margin: float
     it no margin is asked. Going up from the first candidate, an eligible rate replaces the
     kept one only when its score is lower by more than ``margin`` (relative), so a near tie
     keeps the lower, safer rate. The first candidate is kept when no other qualifies.
+
+    With ``decay_steps``, a candidate's probe goes on that many steps with its rate annealed
+    to 0 (cosine) and is scored on the decayed tail's last quarter; checks read ``steps``.
     """
-    tail = max(1, steps // 4)
     scores: list[float] = []
-    for run in losses:
+    for i, run in enumerate(losses):
         x = np.asarray(run, dtype=np.float64)
-        bad = len(x) < steps or probe_blew_up(x)
-        scores.append(math.inf if bad else float(x[-tail:].mean()))
+        n = steps if sentinel and i == len(losses) - 1 else steps + decay_steps
+        bad = len(x) < n or probe_blew_up(x[:steps]) or not np.isfinite(x[:n]).all()
+        tail = max(1, (n - steps or steps) // 4)
+        scores.append(math.inf if bad else float(x[n - tail:n].mean()))
     picks = len(losses) - 1 if sentinel else len(losses)
     keep = 0
     for i in range(1, picks):
-        safe = not sentinel or probe_trains(losses[i + 1], steps)
+        safe = not sentinel or probe_trains(losses[i + 1][:steps], steps)
         if safe and scores[i] < scores[keep] * (1.0 - margin):
             keep = i
     return keep, scores

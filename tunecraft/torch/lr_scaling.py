@@ -10,6 +10,13 @@ from __future__ import annotations
 import math
 from typing import Literal
 
+from tunecraft._validation import Interval, Spec, validate
+
+_CONSTRAINTS: Spec = {
+    "lr": Interval(float, 0, closed="neither"),
+    "old_batch": Interval(int, 1), "new_batch": Interval(int, 1),
+}
+
 __all__ = ["scale_lr"]
 
 
@@ -21,12 +28,7 @@ def scale_lr(lr: float, old_batch: int, new_batch: int,
     ``sqrt``: ``lr * sqrt(new/old)`` (Malladi et al. 2022; the usual choice for Adam/AdamW).
     ``none``: unchanged.
     """
-    if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not (
-            math.isfinite(lr) and lr > 0):
-        raise ValueError(f"lr={lr!r} must be a positive finite number")
-    for name, b in (("old_batch", old_batch), ("new_batch", new_batch)):
-        if isinstance(b, bool) or not isinstance(b, int) or b < 1:
-            raise ValueError(f"{name}={b!r} must be a positive integer")
+    validate(_CONSTRAINTS, lr=lr, old_batch=old_batch, new_batch=new_batch)
     ratio = new_batch / old_batch
     if rule == "linear":
         return float(lr * ratio)

@@ -19,6 +19,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
+from tunecraft._validation import Interval, check
+
 if TYPE_CHECKING:
     from torch import Tensor
 
@@ -97,8 +99,7 @@ def _labels(targets: Tensor) -> Tensor:
 
 def top_k_accuracy(k: int = 5) -> Callable[[Tensor, Tensor], float]:
     """Share of samples whose class is among the ``k`` largest logits (``(N, C)`` outputs)."""
-    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
-        raise ValueError(f"k={k!r} must be a positive integer")
+    check("k", k, Interval(int, 1))
 
     def top_k(outputs: Tensor, targets: Tensor) -> float:
         top = outputs.topk(min(k, outputs.shape[1]), dim=1).indices

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from tunecraft._imports import require
+from tunecraft._validation import Interval, Spec, validate
 from tunecraft.torch._types import SuggestTrial
 from tunecraft.torch.declared_space import ACTIVATIONS, MLP_DEPTH, MLP_WIDTH, MLPSpace
 
@@ -26,9 +27,8 @@ _MODULES = {"relu": "ReLU", "sigmoid": "Sigmoid", "tanh": "Tanh", "gelu": "GELU"
             "silu": "SiLU", "leaky_relu": "LeakyReLU"}
 
 
-def _positive_int(name: str, value: object) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{name}={value!r} must be a positive integer")
+_CONSTRAINTS: Spec = {"in_features": Interval(int, 1), "out_features": Interval(int, 1),
+                      "width": Interval(int, 1), "depth": Interval(int, 0)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,11 +47,8 @@ class MLPSpec:
     activation: str = "relu"
 
     def __post_init__(self) -> None:
-        _positive_int("in_features", self.in_features)
-        _positive_int("out_features", self.out_features)
-        _positive_int("width", self.width)
-        if isinstance(self.depth, bool) or not isinstance(self.depth, int) or self.depth < 0:
-            raise ValueError(f"depth={self.depth!r} must be an integer >= 0")
+        validate(_CONSTRAINTS, in_features=self.in_features, out_features=self.out_features,
+                 width=self.width, depth=self.depth)
         if self.activation not in _MODULES:
             raise ValueError(f"activation={self.activation!r} must be one of {list(_MODULES)}")
 

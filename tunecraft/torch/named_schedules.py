@@ -12,6 +12,7 @@ import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from tunecraft._validation import Interval, check
 from tunecraft.torch import decays
 from tunecraft.torch._schedule_base import Schedule
 from tunecraft.torch.one_cycle_schedule import OneCycle
@@ -22,9 +23,7 @@ __all__ = ["SCHEDULE_NAMES", "schedule_from_config"]
 def _step(t: int, p: dict[str, Any]) -> Schedule:
     if "step_size" in p and "num_drops" in p:
         raise ValueError("give step_size or num_drops for 'step', not both")
-    drops = int(p.pop("num_drops", 2))
-    if drops < 1:
-        raise ValueError(f"num_drops={drops!r} must be >= 1")
+    drops = check("num_drops", int(p.pop("num_drops", 2)), Interval(int, 1))
     size = p.pop("step_size", max(1, math.ceil(t / (drops + 1))))
     return decays.StepDecay(size, p.pop("gamma", 0.1))
 
@@ -39,17 +38,14 @@ def _exponential(t: int, p: dict[str, Any]) -> Schedule:
         raise ValueError("give gamma or final for 'exponential', not both")
     if "gamma" in p:
         return decays.Exponential(p.pop("gamma"))
-    final = float(p.pop("final", 0.01))
-    if not 0.0 < final < 1.0:
-        raise ValueError(f"final={final!r} must be in (0, 1) for 'exponential'")
+    final = check("final", float(p.pop("final", 0.01)), Interval(float, 0, 1, closed="neither"),
+                  fix="for 'exponential' it is the lr factor left at the last step")
     return decays.Exponential(final ** (1.0 / t))
 
 
 def _restarts(t: int, p: dict[str, Any]) -> Schedule:
     mult = int(p.pop("period_mult", 2))
-    cycles = int(p.pop("cycles", 3))
-    if cycles < 1:
-        raise ValueError(f"cycles={cycles!r} must be >= 1")
+    cycles = check("cycles", int(p.pop("cycles", 3)), Interval(int, 1))
     total_units = cycles if mult == 1 else (mult**cycles - 1) // (mult - 1)
     first = p.pop("first_period", max(1, round(t / total_units)))
     return decays.CosineRestarts(first, mult, p.pop("final", 0.0), p.pop("decay", 1.0))
@@ -91,12 +87,10 @@ def schedule_from_config(name: str, total_steps: int, **params: Any) -> Schedule
     """
     if name not in _BUILDERS:
         raise ValueError(f"unknown schedule name={name!r}; choose one of {list(_BUILDERS)}")
-    if isinstance(total_steps, bool) or not isinstance(total_steps, int) or total_steps < 1:
-        raise ValueError(f"total_steps={total_steps!r} must be an int >= 1")
+    check("total_steps", total_steps, Interval(int, 1))
     p = dict(params)
-    warm = p.pop("warmup_steps", 0)
-    if isinstance(warm, bool) or not isinstance(warm, int) or not 0 <= warm < total_steps:
-        raise ValueError(f"warmup_steps={warm!r} must be an int in [0, total_steps={total_steps})")
+    warm = check("warmup_steps", p.pop("warmup_steps", 0), Interval(
+        int, 0, total_steps, closed="left", label=f"an integer in [0, {total_steps=})"))
     build, allowed = _BUILDERS[name]
     unknown = sorted(set(p) - set(allowed))
     if unknown:

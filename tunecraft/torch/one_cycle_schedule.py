@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from tunecraft._validation import Interval, check
 from tunecraft.torch._schedule_base import (
     Schedule,
     anneal_cos,
     check_step,
     in_range,
-    positive,
     positive_int,
 )
 from tunecraft.torch.decays import Warmup
@@ -44,10 +44,7 @@ class OneCycle:
     def __post_init__(self) -> None:
         positive_int("total_steps", self.total_steps)
         for name in ("div", "div_final"):
-            value = getattr(self, name)
-            positive(name, value)
-            if value < 1:
-                raise ValueError(f"{name}={value!r} must be >= 1 (it divides the peak lr)")
+            check(name, getattr(self, name), Interval(float, 1), fix="it divides the peak lr")
         self.momentum()  # validates pct_start and moms
 
     def __call__(self, step: int) -> float:

@@ -8,24 +8,20 @@ What :func:`~tunecraft.torch.optimizers.make_optimizer` builds from, what
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
+
+from tunecraft._validation import Interval, Options, Spec, check, validate
 
 __all__ = ["OPTIMIZER_NAMES", "OptimizerConfig"]
 
 OPTIMIZER_NAMES: tuple[str, ...] = ("sgd", "adam", "adamw", "rmsprop", "adagrad")
 _DEFAULT_MOMENTUM = {"sgd": 0.9, "rmsprop": 0.0}
-
-
-def _number(name: str, value: object, low: float, high: float, *, low_open: bool = False,
-            high_open: bool = False) -> None:
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-    if ok:
-        v = float(value)  # type: ignore[arg-type]
-        ok = (v > low if low_open else v >= low) and (v < high if high_open else v <= high)
-    if not ok:
-        lb, hb = "(" if low_open else "[", ")" if high_open else "]"
-        raise ValueError(f"{name}={value!r} must be a finite number in {lb}{low}, {high}{hb}")
+_UNIT = Interval(float, 0, 1, closed="left")
+_CONSTRAINTS: Spec = {
+    "lr": Interval(float, 0, closed="neither"), "weight_decay": Interval(float, 0),
+    "momentum": [_UNIT, Options(None)], "eps": Interval(float, 0, closed="neither"),
+    "alpha": _UNIT,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,16 +47,12 @@ class OptimizerConfig:
         if self.name not in OPTIMIZER_NAMES:
             raise ValueError(f"unknown optimizer name={self.name!r}; choose one of "
                              f"{list(OPTIMIZER_NAMES)}")
-        _number("lr", self.lr, 0.0, math.inf, low_open=True, high_open=True)
-        _number("weight_decay", self.weight_decay, 0.0, math.inf, high_open=True)
-        if self.momentum is not None:
-            _number("momentum", self.momentum, 0.0, 1.0, high_open=True)
+        validate(_CONSTRAINTS, lr=self.lr, weight_decay=self.weight_decay,
+                 momentum=self.momentum, eps=self.eps, alpha=self.alpha)
         if len(self.betas) != 2:
             raise ValueError(f"betas={self.betas!r} must be a pair (beta1, beta2)")
-        for b in self.betas:
-            _number("betas", b, 0.0, 1.0, high_open=True)
-        _number("eps", self.eps, 0.0, math.inf, low_open=True, high_open=True)
-        _number("alpha", self.alpha, 0.0, 1.0, high_open=True)
+        for i, b in enumerate(self.betas):
+            check(f"betas[{i}]", b, _UNIT)
         if self.nesterov and (self.name != "sgd" or self.resolved_momentum() == 0.0):
             raise ValueError(f"nesterov=True needs name='sgd' with momentum > 0 (got "
                              f"name={self.name!r}, momentum={self.resolved_momentum()!r})")

@@ -11,6 +11,8 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
+from tunecraft._validation import Interval, Options, Spec, check, validate
+
 if TYPE_CHECKING:
     from torch.optim import Optimizer
 
@@ -28,6 +30,13 @@ class PlateauState:
     bad_epochs: int = 0
     cooldown_left: int = 0
     num_reductions: int = 0
+
+
+_CONSTRAINTS: Spec = {
+    "patience": Interval(int, 0), "cooldown": Interval(int, 0), "mode": Options("min", "max"),
+    "threshold_mode": Options("rel", "abs"), "threshold": Interval(float, 0, finite=False),
+    "min_factor": Interval(float, 0, 1),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,20 +58,11 @@ class ReduceOnPlateau:
     min_factor: float = 0.0
 
     def __post_init__(self) -> None:
-        if not (isinstance(self.factor, (int, float)) and 0.0 < self.factor < 1.0):
-            raise ValueError(f"factor={self.factor!r} must be in (0, 1); it multiplies the lr")
-        for name in ("patience", "cooldown"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                raise ValueError(f"{name}={value!r} must be an int >= 0")
-        if self.mode not in ("min", "max"):
-            raise ValueError(f"mode={self.mode!r} must be 'min' or 'max'")
-        if self.threshold_mode not in ("rel", "abs"):
-            raise ValueError(f"threshold_mode={self.threshold_mode!r} must be 'rel' or 'abs'")
-        if not (isinstance(self.threshold, (int, float)) and self.threshold >= 0):
-            raise ValueError(f"threshold={self.threshold!r} must be a number >= 0")
-        if not (isinstance(self.min_factor, (int, float)) and 0.0 <= self.min_factor <= 1.0):
-            raise ValueError(f"min_factor={self.min_factor!r} must be in [0, 1]")
+        check("factor", self.factor, Interval(float, 0, 1, closed="neither"),
+              fix="it multiplies the lr")
+        validate(_CONSTRAINTS, patience=self.patience, cooldown=self.cooldown, mode=self.mode,
+                 threshold_mode=self.threshold_mode, threshold=self.threshold,
+                 min_factor=self.min_factor)
 
     def init(self) -> PlateauState:
         """The state before the first evaluation (factor 1, no best yet)."""

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from tunecraft._imports import require
+from tunecraft._validation import Interval, Options, check
 from tunecraft.exceptions import IncompatibleSpace
 from tunecraft.torch._types import SuggestTrial
 from tunecraft.torch.declared_space import (
@@ -53,8 +54,7 @@ def set_dropout(model: nn.Module, p: float) -> int:
 
     Returns how many modules were changed, so a model without dropout is noticed.
     """
-    if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0.0 <= p < 1.0:
-        raise ValueError(f"p={p!r} must be a dropout rate in [0, 1)")
+    check("p", p, Interval(float, 0, 1, closed="left", label="a dropout rate in [0, 1)"))
     require("torch")
     from torch import nn
 
@@ -75,9 +75,7 @@ def make_loss(
     Smoothing mixes the one-hot target with the uniform distribution: ``(1 - e) * y + e / K``.
     It only applies to ``kind="cross_entropy"``; other kinds need ``label_smoothing=0``.
     """
-    if isinstance(label_smoothing, bool) or not isinstance(label_smoothing, (int, float)) or \
-            not 0.0 <= label_smoothing < 1.0:
-        raise ValueError(f"label_smoothing={label_smoothing!r} must be in [0, 1)")
+    check("label_smoothing", label_smoothing, Interval(float, 0, 1, closed="left"))
     require("torch")
     from torch import nn
 
@@ -106,8 +104,7 @@ def clip_gradients(
     import torch
 
     for name, limit in (("max_norm", max_norm), ("max_value", max_value)):
-        if limit is not None and not (isinstance(limit, (int, float)) and limit > 0):
-            raise ValueError(f"{name}={limit!r} must be a number > 0 or None")
+        check(name, limit, Interval(float, 0, closed="neither", finite=False), Options(None))
     params = [p for p in _as_params(model_or_params) if p.grad is not None]
     if not params:
         return 0.0
@@ -151,13 +148,9 @@ class StopRule:
     mode: Literal["min", "max"] = "min"
 
     def __post_init__(self) -> None:
-        if isinstance(self.patience, bool) or not isinstance(self.patience, int) or \
-                self.patience < 0:
-            raise ValueError(f"patience={self.patience!r} must be an int >= 0")
-        if not (isinstance(self.min_delta, (int, float)) and self.min_delta >= 0):
-            raise ValueError(f"min_delta={self.min_delta!r} must be a number >= 0")
-        if self.mode not in ("min", "max"):
-            raise ValueError(f"mode={self.mode!r} must be 'min' or 'max'")
+        check("patience", self.patience, Interval(int, 0))
+        check("min_delta", self.min_delta, Interval(float, 0, finite=False))
+        check("mode", self.mode, Options("min", "max"))
 
     def improves(self, metric: float, best: float) -> bool:
         """Whether ``metric`` beats ``best`` by more than ``min_delta``."""

@@ -12,12 +12,12 @@ with the warm-up given as a fraction of the run so that one config fits any data
 from __future__ import annotations
 
 import dataclasses
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Literal
 
+from tunecraft._validation import InstanceOf, Interval, Options, Spec, Text, check, validate
 from tunecraft.torch._types import SuggestTrial
 from tunecraft.torch.declared_space import TrainingSpace, training_space_of
 from tunecraft.torch.init import _ALIASES, SCHEMES
@@ -38,10 +38,17 @@ OPTIMIZER_KEYWORDS: Mapping[str, str] = MappingProxyType({
 _COPIED = ("patience", "min_delta", "seed", "metric")  # copied by suggest_training_config
 
 
-def _fraction(name: str, value: object, *, high: float = 1.0) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not (
-            0.0 <= value < high):
-        raise ValueError(f"{name}={value!r} must be a number in [0, {high})")
+_FRACTION = Interval(float, 0, 1, closed="left")
+_CONSTRAINTS: Spec = {
+    "batch_size": Interval(int, 1),
+    "warmup_pct": _FRACTION, "dropout": _FRACTION, "label_smoothing": _FRACTION,
+    "grad_clip": [Interval(float, 0, closed="neither"), Options(None)],
+    "patience": [Interval(int, 1), Options(None)],
+    "min_delta": Interval(float, 0),
+    "seed": Interval(int, 0, 2**32, closed="left", label="an integer in [0, 2**32)"),
+    "metric": Text("'accuracy', 'loss' or the name of a metric given to fit(metrics=...)"),
+    "direction": Options("max", "min", None),
+}
 
 
 @dataclass(frozen=True, slots=True, init=False)
@@ -108,8 +115,7 @@ class TrainConfig:
         eps: float | None = None, alpha: float | None = None,
         exclude_from_weight_decay: bool | None = None,
     ) -> None:
-        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-            raise ValueError(f"batch_size={batch_size!r} must be a positive integer")
+        validate(_CONSTRAINTS, batch_size=batch_size)
         given: dict[str, Any] = {OPTIMIZER_KEYWORDS[k]: v for k, v in (
             ("lr", lr), ("optimizer", optimizer), ("weight_decay", weight_decay),
             ("momentum", momentum), ("nesterov", nesterov),
@@ -118,14 +124,13 @@ class TrainConfig:
         ) if v is not None}
         if optim is None:
             optim = OptimizerConfig(**{"name": "adamw", "lr": 1e-3, **given})
-        elif not isinstance(optim, OptimizerConfig):
-            raise TypeError(f"optim={optim!r} must be an OptimizerConfig (or give the "
-                            "optimizer's keywords: lr=..., optimizer='sgd', ...)")
-        elif given:
-            optim = dataclasses.replace(optim, **given)
-        params = {} if schedule_params is None else schedule_params
-        if not isinstance(params, Mapping):
-            raise TypeError(f"schedule_params={params!r} must be a mapping")
+        else:
+            check("optim", optim, InstanceOf(OptimizerConfig, "an OptimizerConfig"),
+                  fix="or give the optimizer's keywords instead: lr=..., optimizer='sgd'")
+            if given:
+                optim = dataclasses.replace(optim, **given)
+        params = check("schedule_params", {} if schedule_params is None else schedule_params,
+                       InstanceOf(Mapping, "a mapping"))
         for name, value in (
             ("optim", optim), ("batch_size", batch_size), ("schedule", schedule),
             ("schedule_params", MappingProxyType(dict(params))), ("warmup_pct", warmup_pct),
@@ -144,29 +149,13 @@ class TrainConfig:
             raise ValueError("give the warm-up as warmup_pct (a fraction of the run), not "
                              "schedule_params['warmup_steps']")
         schedule_from_config(self.schedule, 1000, **params)  # unknown/bad parameters raise
-        _fraction("warmup_pct", self.warmup_pct)
-        _fraction("dropout", self.dropout)
-        _fraction("label_smoothing", self.label_smoothing)
         if self.init not in SCHEMES and self.init not in _ALIASES:
             raise ValueError(f"init={self.init!r} must be one of {list(SCHEMES)} or "
                              f"{list(_ALIASES)}")
-        if self.grad_clip is not None and (
-                isinstance(self.grad_clip, bool) or not isinstance(self.grad_clip, (int, float))
-                or not (math.isfinite(self.grad_clip) and self.grad_clip > 0)):
-            raise ValueError(f"grad_clip={self.grad_clip!r} must be a positive number or None")
-        if self.patience is not None and (
-                isinstance(self.patience, bool) or not isinstance(self.patience, int)
-                or self.patience < 1):
-            raise ValueError(f"patience={self.patience!r} must be an integer >= 1 or None")
-        _fraction("min_delta", self.min_delta, high=math.inf)
-        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or not (
-                0 <= self.seed < 2**32):
-            raise ValueError(f"seed={self.seed!r} must be an integer in [0, 2**32)")
-        if not isinstance(self.metric, str) or not self.metric:
-            raise ValueError(f"metric={self.metric!r} must be 'accuracy', 'loss' or the name "
-                             "of a metric given to fit(metrics=...)")
-        if self.direction not in (None, "max", "min"):
-            raise ValueError(f"direction={self.direction!r} must be 'max', 'min' or None")
+        validate(_CONSTRAINTS, warmup_pct=self.warmup_pct, dropout=self.dropout,
+                 label_smoothing=self.label_smoothing, grad_clip=self.grad_clip,
+                 patience=self.patience, min_delta=self.min_delta, seed=self.seed,
+                 metric=self.metric, direction=self.direction)
 
     # the optimizer's fields, read where TrainConfig held them before it held an OptimizerConfig
     @property

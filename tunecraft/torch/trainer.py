@@ -25,6 +25,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 from tunecraft._imports import require
+from tunecraft._validation import InstanceOf, Interval, Options, check
 from tunecraft.torch._fit_run import FitRun
 from tunecraft.torch._fit_setup import (
     LossArg,
@@ -153,12 +154,9 @@ def fit(
 
     check_count("max_epochs", max_epochs)
     check_count("accumulation_steps", accumulation_steps)
-    if diverge_factor is not None and not (
-            isinstance(diverge_factor, (int, float)) and diverge_factor > 1):
-        raise ValueError(f"diverge_factor={diverge_factor!r} must be a number > 1, or None "
-                         "to stop only on NaN/inf losses")
-    if not isinstance(config, TrainConfig):
-        raise TypeError(f"config must be a TrainConfig, got {type(config).__name__}")
+    check("diverge_factor", diverge_factor, Interval(float, 1, closed="neither", finite=False),
+          Options(None), fix="None stops only on NaN/inf losses")
+    check("config", config, InstanceOf(TrainConfig, "a TrainConfig"))
     run_trial = None if trial is None else TrialAdapter(trial)
     named = as_metrics(metrics)
     direction = direction_of(config, named)
@@ -171,8 +169,7 @@ def fit(
     if loss == "mse" and config.metric == "accuracy":
         raise ValueError("metric='accuracy' needs a classification loss; use "
                          "TrainConfig(metric='loss') with loss='mse'")
-    if horizon not in ("max_epochs", "rungs"):
-        raise ValueError(f"horizon={horizon!r} must be 'max_epochs' or 'rungs'")
+    check("horizon", horizon, Options("max_epochs", "rungs"))
     dev = resolve_device(device)
     precision = make_precision(mixed_precision, dev)
     hooks = make_hooks(loss, config, unpack, forward, train=True)

@@ -18,6 +18,7 @@ import warnings
 from typing import TYPE_CHECKING, Any
 
 from tunecraft._imports import require
+from tunecraft._validation import Interval, Options, check
 from tunecraft.torch.doctor.diagnosis import Diagnosis
 from tunecraft.torch.doctor.observations import (
     ActivationSample,
@@ -78,18 +79,16 @@ class Doctor:
 
         if not isinstance(model, torch.nn.Module):
             raise TypeError(f"model must be a torch nn.Module, got {type(model).__name__}")
-        if isinstance(every, bool) or not isinstance(every, int) or every < 1:
-            raise ValueError(f"every={every!r} must be a positive integer (sample the layer "
-                             "statistics every this many steps)")
-        if metric_mode not in ("max", "min"):
-            raise ValueError(f"metric_mode={metric_mode!r} must be 'max' or 'min'")
+        check("every", every, Interval(int, 1),
+              fix="the layer statistics are sampled every this many steps")
+        check("metric_mode", metric_mode, Options("max", "min"))
         self.model = model
         self.every = every
         self.metric_mode = metric_mode
         self.early_stopping = bool(early_stopping)
-        if budget is not None and not (isinstance(budget, (int, float)) and 0 < budget <= 1):
-            raise ValueError(f"budget={budget!r} must be a share of the run's time in (0, 1] "
-                             "or None (sample every `every` steps)")
+        check("budget", budget, Interval(float, 0, 1, closed="right",
+                                         label="a share of the run's time in (0, 1]"),
+              Options(None, note="sample every `every` steps"))
         self.budget = budget
         self._spent = 0.0
         self._t0 = time.perf_counter()

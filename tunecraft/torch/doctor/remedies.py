@@ -89,7 +89,36 @@ def _exploding(p: Problem, c: TrainConfig, ctx: Mapping[str, Any]) -> dict[str, 
     out: dict[str, Any] = {"grad_clip": 1.0 if c.grad_clip is None else c.grad_clip / 10}
     if c.init in ("torch_default", "orthogonal", "xavier_uniform", "kaiming_uniform"):
         out["init"] = _init_for(ctx)
+    factor = _rate_after_cure(p, c, "init" in out)
+    if factor < 1.0:
+        out["lr"] = c.lr * factor
     return out
+
+
+def _rate_after_cure(p: Problem, c: TrainConfig, reinit: bool) -> float:
+    """The learning-rate factor (at most 1) that keeps the first step at the optimizer's
+    healthy size once the exploding init is cured, predicted from the measured first step.
+
+    Adam-type steps move each weight by about ``lr`` whatever the gradient, so their ratio
+    to the weights grows as a variance-preserving re-init shrinks the weights by the
+    measured per-layer gain (He et al. 2015): predicted step = first step x gain. Plain SGD's
+    step follows the gradient, which the re-init shrinks by an amount not measured (the
+    backward pass, not the activations), so it is sized only when the init stays."""
+    if c.warmup_pct > 0:  # the first step ran at a fraction of the peak rate
+        return 1.0
+    if target_update_max(c) is None:
+        first, target = p.data.get("update0"), target_update(c)
+        gain = float(p.data.get("gain_per_layer") or 1.0) if reinit else 1.0
+    elif not reinit:
+        fastest = p.data.get("update0_max")
+        first = fastest or p.data.get("update0")
+        target = (target_update_max(c) or 0.0) if fastest else target_update(c)
+        gain = 1.0
+    else:
+        return 1.0
+    if first is None or not float(first) > 0:
+        return 1.0
+    return float(min(1.0, max(1e-3, target / (float(first) * max(gain, 1.0)))))
 
 
 def _dead(p: Problem, c: TrainConfig, ctx: Mapping[str, Any]) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from tunecraft._validation import Interval, check
 from tunecraft.torch.doctor.diagnosis import Diagnosis
 
 if TYPE_CHECKING:
@@ -66,8 +67,7 @@ def heal(model_factory: Callable[[TrainConfig], Any], train: Any, val: Any,
     """
     from tunecraft.torch.trainer import fit
 
-    if isinstance(max_rounds, bool) or not isinstance(max_rounds, int) or max_rounds < 1:
-        raise ValueError(f"max_rounds={max_rounds!r} must be an integer >= 1")
+    check("max_rounds", max_rounds, Interval(int, 1))
     if "trial" in fit_kwargs or "doctor" in fit_kwargs:
         raise ValueError("heal() trains several configs itself: do not pass trial= or "
                          "doctor= (use fit(..., doctor=True) inside an objective instead)")

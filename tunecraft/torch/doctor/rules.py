@@ -28,6 +28,7 @@ from itertools import pairwise
 import numpy as np
 
 from tunecraft.torch.doctor.diagnosis import Diagnosis, Problem
+from tunecraft.torch.doctor.dynamics import first_step_blowup, metric_kept, oscillation
 from tunecraft.torch.doctor.observations import Observations
 from tunecraft.torch.doctor.thresholds import THRESHOLDS
 
@@ -49,7 +50,7 @@ def diagnose(obs: Observations, thresholds: Mapping[str, float] | None = None) -
     found: list[Problem] = []
     for rule in (s.rule_exploding, s.rule_lr_too_high, s.rule_dead, s.rule_saturated,
                  s.rule_vanishing, s.rule_lr_too_low, s.rule_plateau, s.rule_overfitting,
-                 s.rule_underfitting):
+                 s.rule_oscillation, s.rule_underfitting):
         p = rule(found)
         if p is not None:
             found.append(p)
@@ -86,6 +87,7 @@ class _Signals:
         self.gain_per_layer = obs.layer_gain()
         self.upd0 = obs.first_update()
         self.upd0_max = obs.first_update_max()
+        self.blowup = first_step_blowup(obs, self.l0, self.upd0, self.g0, th)
         self.upd = obs.update_ratio("peak")
         self.upd_early, self.upd_late = obs.update_ratio("early"), obs.update_ratio("late")
         self.cos = obs.update_cosine()
@@ -131,18 +133,6 @@ class _Signals:
         return {k: v for k, v in (("update0", self.upd0), ("update0_max", self.upd0_max))
                 if v}
 
-    def _metric_kept(self, best: int) -> tuple[float, float] | None:
-        """``(metric at the validation-loss minimum, last metric)`` when the last is at
-        least as good (``metric_mode``), else None (also without a metric every epoch)."""
-        metrics = [e.val_metric for e in self.obs.epochs if e.val_loss is not None
-                   and math.isfinite(e.val_loss)]
-        if len(metrics) != len(self.val) or any(
-                m is None or not math.isfinite(m) for m in metrics):
-            return None
-        then, now = float(metrics[best] or 0.0), float(metrics[-1] or 0.0)
-        better = now >= then if self.obs.metric_mode == "max" else now <= then
-        return (then, now) if better else None
-
     def _spiked(self) -> bool:
         return (self.nan_at is not None or (
             math.isfinite(self.l0) and self.l0 > 0 and self.peak > self.th["spike"] * self.l0
@@ -161,38 +151,41 @@ class _Signals:
                 f"(variance-preserving init: about 1), {grow:.3g} x from the first of "
                 f"{modules} activation layers to the last, and gradients grow with them "
                 f"(largest layer gradient {_g(self.g0)} x its weights): the initial weights "
-                "amplify what passes through them",
+                f"amplify what passes through them; the first step moved them by "
+                f"{_g(self.upd0)} of their norm",
                 "re-initialise with a variance-preserving scheme (init='kaiming_normal' for "
-                "ReLU, 'xavier_normal' for tanh) and clip the gradient norm (grad_clip=1.0)",
-                {"gain_per_layer": gain, "growth": grow})
-        if bad and bad[0] < 3:
+                "ReLU, 'xavier_normal' for tanh), clip the gradient norm (grad_clip=1.0), and "
+                "lower the rate if first step x gain exceeds the optimizer's healthy share",
+                {"gain_per_layer": gain, "growth": grow, **self.first_steps()})
+        if bad and bad[0] < 3 and self.blowup is None:  # else: the step size (lr_too_high)
             return Problem(
                 "exploding_gradients", "error",
                 f"gradients are NaN/inf from step {bad[0]}, before any large update",
                 "re-initialise (init='kaiming_normal') and clip gradients (grad_clip=1.0)",
-                {"step": float(bad[0])})
+                {"step": float(bad[0]), **self.first_steps()})
         return None
 
     def rule_lr_too_high(self, found: list[Problem]) -> Problem | None:
         th, upd = self.th, self.upd
         big_steps = upd is not None and upd > th["update_high"] and not self.decay_driven
-        spiked = self._spiked()
+        spiked = self._spiked() or self.blowup is not None
         killed = (self.dead is not None and self.dead0 is not None
                   and self.dead > th["dead"] and self.dead - self.dead0 > 0.25)
         lost = self.progress < th["stuck_progress"]
         if _has(found, "exploding_gradients") or not (
                 spiked or (big_steps and (lost or killed))):
             return None
-        if (self.heavy_decay or self.heavy_dropout) and self.nan_at is None:
+        if (self.heavy_decay or self.heavy_dropout) and self.nan_at is None and (
+                self.blowup is None):
             return None  # weight decay, or dropout noise amplified 1 / (1 - p) times, rocks
             # the weights: the regularisation is the cause (see rule_underfitting)
         if not spiked and not killed and self.depth is not None and (
                 self.depth < th["vanishing"]):
             return None  # adaptive optimizers take big steps on vanishing gradients' noise
-        parts = []
+        parts = [self.blowup] if self.blowup is not None else []
         if self.nan_at is not None:
             parts.append(f"the loss became NaN/inf at step {self.nan_at}")
-        elif spiked:
+        elif self._spiked():
             parts.append(f"the loss spiked to {self.peak:.3g} at step {self.peak_at}, "
                          f"{self.peak / self.l0:.3g} x the untrained loss {self.l0:.3g}")
         if upd is not None:
@@ -303,6 +296,12 @@ class _Signals:
             "optimizer's healthy size (fix() computes it from the measured first step)",
             {"gain": self.gain or 0.0, "collapsed": 1.0, **self.first_steps()})
 
+    def rule_oscillation(self, found: list[Problem]) -> Problem | None:
+        if any(p.rank >= 1 for p in found) or self.heavy_decay or self.heavy_dropout:
+            return None  # explained: another problem (memorisation included: a run that
+            # overfits at a warning says what to change first), or regularisation
+        return oscillation(self.train, self.val, self.l0, self.th, self.first_steps())
+
     def rule_overfitting(self, found: list[Problem]) -> Problem | None:
         val, train = self.val, self.train
         if len(val) < 4 or not train or any(p.rank >= 2 for p in found):
@@ -327,7 +326,7 @@ class _Signals:
             return None
         tail = (" (early stopping keeps the best epoch's weights)" if self.obs.early_stopping
                 else "")
-        kept = self._metric_kept(best)
+        kept = metric_kept(self.obs, len(val), best)
         if kept is not None:
             sev = "info"  # the loss grew on examples already wrong (over-confidence); the
             # metric the run is judged by has not fallen since the loss minimum

@@ -14,6 +14,10 @@ __all__ = ["THRESHOLDS"]
 THRESHOLDS: Mapping[str, float] = MappingProxyType({
     "update_high": 0.05,      # per-step ||dW||/||W|| above this: steps rewrite the weights
     "update_low": 1e-3,       # ... below this (largest step): the weights barely move
+    "update_blowup": 0.5,     # a first step above this (10 x update_high) throws the weights
+    "grad_blowup": 3.0,       # ... unless the untrained gradients exceed this x the weights
+    "swing": 0.5,             # an epoch loss rising this much (relative) and falling back ...
+    "swing_floor": 0.2,       # ... by more than this x the untrained loss: oscillation
     "spike": 3.0,             # a step loss this many times the untrained loss: a blow-up
     "stuck_progress": 0.15,   # (initial - final) / initial loss below this: nothing learned
     "vanishing": 1e-3,        # first/last relative gradient below this

@@ -1,0 +1,95 @@
+"""Loss-dynamics signals the rules share: a blow-up caused by the first step, epoch-level
+oscillation, and whether the validation metric held since the loss minimum.
+
+Each reads a mechanism of the step size (Goodfellow et al., *Deep Learning*, Sec. 8.2: a
+rate above the curvature's stability limit makes the loss rise and swing, and a first step
+far larger than the weights throws them where the gradients overflow).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+
+from tunecraft.torch.doctor.diagnosis import Problem
+from tunecraft.torch.doctor.observations import Observations
+
+__all__ = ["first_step_blowup", "metric_kept", "oscillation"]
+
+
+def first_step_blowup(obs: Observations, l0: float, upd0: float | None,
+                      g0: float | None, th: Mapping[str, float]) -> str | None:
+    """Why the step size, not the weights, made the gradients non-finite, or None.
+
+    Gradients NaN/inf within the first steps after (a) a first update of more than
+    ``th["update_blowup"]`` of the weights' norm (the learning rate threw them far), or
+    (b) a finite loss after the first step above ``th["spike"]`` x the untrained loss;
+    both only while the untrained gradients were at most ``th["grad_blowup"]`` x the
+    weights (larger ones mean the initialisation amplifies: exploding gradients)."""
+    bad = obs.non_finite_grad_steps
+    if not bad or bad[0] >= 3 or (g0 is not None and g0 > th["grad_blowup"]):
+        return None
+    why = []
+    if upd0 is not None and upd0 > th["update_blowup"]:
+        why.append(f"the first step moved the weights by {upd0:.3g} of their norm "
+                   f"({upd0 / th['update_high']:.3g} x the healthy limit "
+                   f"{th['update_high']:.3g})")
+    losses = obs.step_losses
+    if len(losses) > 1 and math.isfinite(l0) and l0 > 0 and math.isfinite(losses[1]) and (
+            losses[1] > th["spike"] * l0):
+        why.append(f"the loss went from {l0:.3g} to {losses[1]:.3g} in one step")
+    if not why:
+        return None
+    grad = f" (untrained gradients {g0:.3g} x the weights)" if g0 is not None else ""
+    return (f"gradients became NaN/inf at step {bad[0]} right after {' and '.join(why)}"
+            f"{grad}: the step size blew the weights up")
+
+
+def _swing(values: Sequence[float], scale: float, rise: float, floor: float
+           ) -> tuple[int, float, float, float] | None:
+    """The first epoch-to-epoch rise by more than ``rise`` (relative) and ``floor x scale``
+    (absolute) that a later epoch undoes by falling as much: ``(epoch, before, peak,
+    later low)`` (epochs 1-based), or None."""
+    for i in range(1, len(values)):
+        a, b = values[i - 1], values[i]
+        if not (b > (1 + rise) * a and b - a > floor * scale):
+            continue
+        low = min(values[i + 1:], default=math.inf)
+        if low < b / (1 + rise) and b - low > floor * scale:
+            return i + 1, a, b, low
+    return None
+
+
+def oscillation(train: Sequence[float], val: Sequence[float], l0: float,
+                th: Mapping[str, float], first_steps: Mapping[str, float]) -> Problem | None:
+    """``lr_too_high`` (warning) when an epoch loss rises by more than ``th["swing"]`` of
+    itself and a later epoch falls back as far: training does not go up and down by such
+    amounts at a stable step size (memorising makes the training loss fall every epoch)."""
+    if not math.isfinite(l0) or l0 <= 0:
+        return None
+    found = [(name, s) for name, series in (("validation", val), ("training", train))
+             if (s := _swing(series, l0, th["swing"], th["swing_floor"])) is not None]
+    if not found:
+        return None
+    parts = [f"the {name} loss rose from {a:.3g} to {b:.3g} ({b / max(a, 1e-12):.3g} x) at "
+             f"epoch {e} and fell back to {low:.3g} later" for name, (e, a, b, low) in found]
+    return Problem(
+        "lr_too_high", "warning",
+        "; ".join(parts) + f" (untrained loss {l0:.3g}): the losses swing between epochs, "
+        "as they do when the steps overshoot the minimum",
+        "lower the learning rate (fix() sizes the factor from the measured first step, "
+        "at least 3x lower) and warm it up over the first 5% of steps (warmup_pct=0.05)",
+        {"lr_factor": 0.3, "swing": max(b / max(a, 1e-12) for _, (_, a, b, _) in found),
+         **first_steps})
+
+
+def metric_kept(obs: Observations, n_val: int, best: int) -> tuple[float, float] | None:
+    """``(metric at the validation-loss minimum, last metric)`` when the last is at least
+    as good (``obs.metric_mode``), else None (also without a metric every epoch)."""
+    metrics = [e.val_metric for e in obs.epochs if e.val_loss is not None
+               and math.isfinite(e.val_loss)]
+    if len(metrics) != n_val or any(m is None or not math.isfinite(m) for m in metrics):
+        return None
+    then, now = float(metrics[best] or 0.0), float(metrics[-1] or 0.0)
+    better = now >= then if obs.metric_mode == "max" else now <= then
+    return (then, now) if better else None
