@@ -166,7 +166,6 @@ def lr_range_test(
         :mod:`tunecraft.torch.lr_rules`).
     """
     require("torch")
-    import torch
 
     _check_int("accumulation_steps", accumulation_steps, 1)
     check("confirm_steps", confirm_steps, Interval(int, 20),
@@ -180,14 +179,7 @@ def lr_range_test(
         model.train()
         for group in opt.param_groups:
             group["lr"] = lr
-        opt.zero_grad(set_to_none=True)
-        total = 0.0
-        for _ in range(accumulation_steps):
-            inputs, targets = split_batch(next(batches))
-            inputs, targets = move_to(inputs, device), move_to(targets, device)
-            loss = loss_fn(model(inputs), targets) / accumulation_steps
-            torch.autograd.backward(loss)
-            total += float(loss.item())
+        total = _accumulate_gradients(model, opt, batches, loss_fn, accumulation_steps, device)
         opt.step()
         if val_loader is None:
             return total
@@ -250,14 +242,8 @@ def probe_losses(model: torch.nn.Module, loss_fn: Callable[[Any, Any], torch.Ten
                     scale = 0.5 * (1.0 + math.cos(math.pi * (k - steps + 1) / (decay_steps + 1)))
                     for group in opt.param_groups:
                         group["lr"] = rate * scale
-                opt.zero_grad(set_to_none=True)
-                total = 0.0
-                for _ in range(accumulation_steps):
-                    inputs, targets = split_batch(next(batches))
-                    inputs, targets = move_to(inputs, device), move_to(targets, device)
-                    loss = loss_fn(model(inputs), targets) / accumulation_steps
-                    torch.autograd.backward(loss)
-                    total += float(loss.item())
+                total = _accumulate_gradients(model, opt, batches, loss_fn,
+                                              accumulation_steps, device)
                 losses.append(total)
                 if not math.isfinite(total):
                     break
@@ -349,3 +335,21 @@ def _mean_loss(model: torch.nn.Module, loss_fn: Callable[[Any, Any], torch.Tenso
     if count == 0:
         raise ValueError("val_loader yields no batches; give it data or pass None")
     return total / count
+
+
+def _accumulate_gradients(model: Any, opt: Any, batches: Any, loss_fn: Any,
+                          accumulation_steps: int, device: Any) -> float:
+    """Zero the gradients, then add those of ``accumulation_steps`` batches (each loss divided
+    by their number, as ``fit`` does); returns the summed loss. The caller decides whether to
+    step: the sweep always does, a probe not after a non-finite loss."""
+    import torch
+
+    opt.zero_grad(set_to_none=True)
+    total = 0.0
+    for _ in range(accumulation_steps):
+        inputs, targets = split_batch(next(batches))
+        inputs, targets = move_to(inputs, device), move_to(targets, device)
+        loss = loss_fn(model(inputs), targets) / accumulation_steps
+        torch.autograd.backward(loss)
+        total += float(loss.item())
+    return total
