@@ -28,8 +28,9 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.lr_find_report import _load, _machine
+from benchmarks.lr_find_report import _machine
 from benchmarks.lr_find_tasks import mnist1d
+from benchmarks.machine import load_average
 
 HERE = Path(__file__).resolve().parent
 BASE_BATCH = 32
@@ -107,7 +108,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     lines = [
         "# LR scaling at the batch size the finder returns (issue #14)", "",
         f"Written by `{command.strip()}` on {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} "
-        f"UTC in {(time.perf_counter() - start) / 60:.1f} min; load average {_load()}.", "",
+        f"UTC in {(time.perf_counter() - start) / 60:.1f} min; load average {load_average()}.", "",
         f"- Machine: {_machine()}.",
         f"- MNIST-1D (4000/1000), MLP 40-256-256-10, {args.epochs} epochs, cosine schedule, "
         f"median of {args.seeds} seeds. `find_max_batch_size` (Adam, budget "

@@ -11,7 +11,7 @@ weight decay 1e-6..1e-1 (log). Methods, each on the same seeds:
 - ``random-full``: RandomSampler, every trial trained for R epochs (the baseline; its best
   accuracy, median over seeds, is the task's target);
 - ``none``: the default sampler (AutoSampler), no pruning;
-- ``hyperband``: the default sampler + HyperbandPruner(1, R, 3);
+- ``hyperband``: the default sampler + HyperbandPruner(1, R, 3) (equal bracket split);
 - ``doctor-hyperband``: the default sampler + DiagnosisPruner(HyperbandPruner(1, R, 3)),
   trials trained with ``fit(doctor=True)`` (its overhead is in its time).
 
@@ -24,8 +24,10 @@ on a seed together, how many this method found).
 Two more doctor arms: ``doctor-hyperband-noconfirm`` uses ``DiagnosisPruner(confirm=False)``
 (it prunes on the diagnosis alone, as before the metric check), and
 ``doctor-hyperband+lr_too_low`` also prunes ``lr_too_low`` at ``error`` (confirmed by the
-metric). Runs of other method names found in ``--log`` are summarised too (e.g. an earlier
-version of an arm, renamed).
+metric). ``doctor-hyperband-early`` (an experiment, not part of the default run) also lets
+the hopeless-plateau rule judge ``underfitting`` at ``warning`` and from the second trial on
+(one other trial's report at the step instead of three). Runs of other method names found in
+``--log`` are summarised too (e.g. an earlier version of an arm, renamed).
 """
 
 from __future__ import annotations
@@ -39,12 +41,17 @@ import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Final
 
+import tunecraft.pruners._hopeless as hopeless_rule
 from benchmarks.doctor_tuning_tasks import TASK_DATA, suggest
 from benchmarks.doctor_zoo_cases import load
 
 R, ETA = 9, 3
+BRACKETS: Final = "equal"
+"""Hyperband's bracket split in both arms, pinned: the paper's equal split, which every run
+logged here so far used (HyperbandPruner's default became "adaptive" on 2026-12-07)."""
+_MIN_OTHERS: Final = hopeless_rule._MIN_OTHERS  # the library's value, restored per run
 TASKS = tuple(TASK_DATA)
 METHODS = ("random-full", "none", "hyperband", "doctor-hyperband", "doctor-hyperband-noconfirm",
            "doctor-hyperband+lr_too_low")
@@ -93,10 +100,17 @@ def run_method(task: str, method: str, seed: int, n_trials: int) -> Run:
     if method == "random-full":
         sampler = RandomSampler(seed=seed)
     elif method == "hyperband":
-        pruner = HyperbandPruner(1, R, ETA)
+        pruner = HyperbandPruner(1, R, ETA, bracket_choice=BRACKETS)
     elif method.startswith("doctor-hyperband"):
         codes = {**UNRECOVERABLE, "lr_too_low": "error"} if "lr_too_low" in method else None
-        pruner = DiagnosisPruner(HyperbandPruner(1, R, ETA), codes=codes,
+        hopeless = None
+        # the experiment judges from the second trial on; every other run in this process
+        # gets the library's value back (the constant is module state)
+        hopeless_rule._MIN_OTHERS = 1 if method == "doctor-hyperband-early" else _MIN_OTHERS
+        if method == "doctor-hyperband-early":  # an experiment, not the default: see docstring
+            hopeless = {"lr_too_low": "error", "underfitting": "warning"}
+        pruner = DiagnosisPruner(HyperbandPruner(1, R, ETA, bracket_choice=BRACKETS),
+                                 codes=codes, hopeless=hopeless,
                                  confirm=not method.endswith("noconfirm"))
     doctor = method.startswith("doctor-hyperband")
     from torch import nn

@@ -12,7 +12,12 @@ relu/tanh/sigmoid. The architecture and its depth differ per task:
   16-step, 4-feature sequences whose class is the sign pattern of their running sums
   (4 classes: the network must integrate over time);
 - ``bars_cnn``: a 2-D CNN (depth 1..6 conv layers of 4..24 channels, one 2x2 pooling after
-  the first) on 12x12 images of a noisy bar in one of 4 orientations.
+  the first) on 12x12 images of a noisy bar in one of 4 orientations;
+- ``seq_attn`` (added after DiagnosisPruner's hopeless-plateau rule was designed, to check
+  it on a model and data it was not tuned on): a small self-attention encoder (1..3 blocks
+  of single-head attention and a feed-forward layer with residual connections, model width
+  8..32, mean-pooled) on 10-step, 3-feature sequences whose class is the argmax of summed
+  tanh projections (3 classes).
 """
 
 from __future__ import annotations
@@ -22,7 +27,8 @@ from typing import Any
 
 from benchmarks.doctor_zoo_cases import dims
 
-TASK_DATA = {"digits": "digits", "seq_gru": "seq_sum", "bars_cnn": "bars_img"}
+TASK_DATA = {"digits": "digits", "seq_gru": "seq_sum", "bars_cnn": "bars_img",
+             "seq_attn": "seq"}
 """Task name -> dataset name of ``benchmarks.doctor_zoo_cases.load``."""
 
 _ACTS = ("relu", "tanh", "sigmoid")
@@ -105,7 +111,46 @@ def _bars_cnn(trial: Any, n_in: int, n_out: int) -> Callable[..., Any]:
     return factory
 
 
-_MODELS = {"digits": _digits, "seq_gru": _seq_gru, "bars_cnn": _bars_cnn}
+def _seq_attn(trial: Any, n_in: int, n_out: int) -> Callable[..., Any]:
+    import torch
+    from torch import nn
+
+    blocks = trial.suggest_int("depth", 1, 3)
+    d = trial.suggest_int("width", 8, 32, log=True)
+    act = _act(trial.suggest_categorical("activation", list(_ACTS)))
+
+    class Block(nn.Module):  # Linear projections, so that config.init reaches them
+        def __init__(self) -> None:
+            super().__init__()
+            self.q, self.k, self.v, self.o = (nn.Linear(d, d) for _ in range(4))
+            self.ff = nn.Sequential(nn.Linear(d, 2 * d), act(), nn.Linear(2 * d, d))
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            w = torch.softmax(self.q(x) @ self.k(x).transpose(1, 2) / d ** 0.5, dim=-1)
+            x = x + self.o(w @ self.v(x))
+            out: torch.Tensor = x + self.ff(x)
+            return out
+
+    class AttnNet(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.embed = nn.Linear(n_in, d)
+            self.blocks = nn.Sequential(*(Block() for _ in range(blocks)))
+            self.head = nn.Linear(d, n_out)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            y: torch.Tensor = self.head(self.blocks(self.embed(x)).mean(1))
+            return y
+
+    def factory(config: Any) -> nn.Module:
+        torch.manual_seed(config.seed)
+        return AttnNet()
+
+    return factory
+
+
+_MODELS = {"digits": _digits, "seq_gru": _seq_gru, "bars_cnn": _bars_cnn,
+           "seq_attn": _seq_attn}
 
 
 def suggest(trial: Any, task: str) -> tuple[Any, Callable[..., Any]]:

@@ -84,12 +84,18 @@ def run_case(case: Case, *, repair: bool = True) -> dict[str, Any]:
 
 def _signals(result: Any) -> dict[str, Any]:
     """The rules' derived signals (to read why a rule fired or not)."""
-    from tunecraft.torch.doctor.rules import THRESHOLDS, _Signals
+    try:
+        from tunecraft.torch.doctor.rules import THRESHOLDS, _Signals
+    except ImportError:  # another version of the rules: no signals column
+        return {}
 
     obs = _LAST_OBS[-1] if _LAST_OBS else None
     if obs is None or not obs.step_losses:
         return {}
-    s = _Signals(obs, THRESHOLDS)
+    try:
+        s = _Signals(obs, THRESHOLDS)
+    except TypeError:  # another version of the rules
+        return {}
     keys = ("l0", "tail", "progress", "upd", "upd0", "upd_late", "cos", "depth", "g0",
             "growth", "gain_per_layer", "dead0", "dead", "sat0", "sat", "gain", "shrink")
     return {k: getattr(s, k, None) for k in keys}

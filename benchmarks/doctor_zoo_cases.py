@@ -68,10 +68,13 @@ def load(name: str, seed: int, n_train: int | None) -> tuple[Arrays, Arrays]:
         s = x.cumsum(1)[:, -1]
         y = (s[:, 0] > 0).astype(int) * 2 + (s[:, 1] + 0.5 * s[:, 2] > 0).astype(int)
     else:
+        from benchmarks.doctor_zoo_blind_data import BLIND_DIMS, blind_data
         from benchmarks.doctor_zoo_fresh import fresh_data
         from benchmarks.doctor_zoo_unseen import UNSEEN_DIMS, unseen_data
 
-        x, y = (unseen_data if name in UNSEEN_DIMS else fresh_data)(name, rng, seed)
+        make = (unseen_data if name in UNSEEN_DIMS else blind_data if name in BLIND_DIMS
+                else fresh_data)
+        x, y = make(name, rng, seed)
     order = rng.permutation(len(x))
     x, y = x[order].astype(np.float32), y[order].astype(np.int64)
     cut = int(0.6 * len(x))
@@ -99,17 +102,20 @@ def _bars(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def dims(data: str) -> tuple[int, int]:
+    from benchmarks.doctor_zoo_blind_data import BLIND_DIMS
     from benchmarks.doctor_zoo_fresh import FRESH_DIMS
     from benchmarks.doctor_zoo_unseen import UNSEEN_DIMS
 
     return {"digits": (64, 10), "digits_img": (64, 10), "table": (20, 4), "seq": (3, 3),
             "wide_table": (30, 5), "bars_img": (144, 4), "seq_sum": (4, 4), **FRESH_DIMS,
-            **UNSEEN_DIMS}[data]
+            **UNSEEN_DIMS, **BLIND_DIMS}[data]
 
 
 def make_model(arch: str, data: str, *, depth: int = 2, width: int = 64, act: str = "relu",
-               weight_scale: float = 1.0, bias: float | None = None) -> Callable[..., Any]:
-    """A factory ``config -> nn.Module`` (the sickness is built in, after torch's init)."""
+               weight_scale: float = 1.0, bias: float | None = None,
+               recurrent_scale: float = 1.0) -> Callable[..., Any]:
+    """A factory ``config -> nn.Module`` (the sickness is built in, after torch's init;
+    ``recurrent_scale`` multiplies the hidden-to-hidden weights of recurrent layers)."""
     import torch
     from torch import nn
 
@@ -171,9 +177,11 @@ def make_model(arch: str, data: str, *, depth: int = 2, width: int = 64, act: st
         return net
 
     def unseen() -> nn.Module:
+        from benchmarks.doctor_zoo_blind_data import BLIND_ARCHS, blind_model
         from benchmarks.doctor_zoo_unseen import unseen_model
 
-        net: nn.Module = unseen_model(arch, n_in, n_out, depth, width, acts[act])
+        other = blind_model if arch in BLIND_ARCHS else unseen_model
+        net: nn.Module = other(arch, n_in, n_out, depth, width, acts[act])
         return net
 
     build = {"mlp": mlp, "cnn": cnn, "gru": GRUNet, "lstm": GRUNet, "attn": AttnNet,
@@ -188,6 +196,10 @@ def make_model(arch: str, data: str, *, depth: int = 2, width: int = 64, act: st
                     m.weight.mul_(weight_scale)
                     if bias is not None and m.bias is not None and m is not _last(model):
                         m.bias.fill_(bias)
+                if isinstance(m, nn.RNNBase) and recurrent_scale != 1.0:
+                    for pname, p in m.named_parameters():
+                        if pname.startswith("weight_hh"):
+                            p.mul_(recurrent_scale)
         return model
 
     return factory

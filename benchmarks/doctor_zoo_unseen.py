@@ -23,6 +23,7 @@ apart, with what the doctor said). The rule reads the accuracy only, never the d
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -37,11 +38,13 @@ def healthy_threshold(classes: int) -> float:
     return chance + 0.5 * (1.0 - chance)
 
 
-def relabel(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Apply the labelling rule to the healthy rows (by accuracy alone)."""
+def relabel(rows: list[dict[str, Any]],
+            dims: Mapping[str, tuple[int, int]] = UNSEEN_DIMS) -> list[dict[str, Any]]:
+    """Apply the labelling rule to the healthy rows (by accuracy alone; ``dims``: data name
+    -> (inputs, classes))."""
     out = []
     for r in rows:
-        need = healthy_threshold(UNSEEN_DIMS[r["data"]][1])
+        need = healthy_threshold(dims[r["data"]][1])
         if r["label"] == "healthy" and r["accuracy"] < need:
             r = {**r, "label": "healthy_untrained", "threshold": need}
         out.append(r)

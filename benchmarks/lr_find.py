@@ -58,7 +58,13 @@ from typing import Any
 import numpy as np
 
 from benchmarks.lr_find_report import GRID, report
-from benchmarks.lr_find_tasks import SETTINGS, Setting, make_optimizer
+from benchmarks.lr_find_tasks import (
+    SETTINGS,
+    Setting,
+    make_optimizer,
+    momentum_divisor,
+    setting_momentum,
+)
 
 HERE = Path(__file__).resolve().parent
 SWEEP = {"start_lr": 1e-7, "end_lr": 10.0, "num_iter": 100}
@@ -83,7 +89,8 @@ def _model(setting: Setting, seed: int) -> Any:
 
 
 def train(setting: Setting, seed: int, lr: float) -> float:
-    """Validation accuracy after the setting's epochs at peak rate ``lr`` (cosine per step)."""
+    """Validation accuracy after the setting's epochs at peak rate ``lr`` (decayed per step by
+    the setting's schedule, cosine unless it says otherwise)."""
     import torch
 
     (x, y), (xv, yv) = setting.data()
@@ -91,9 +98,8 @@ def train(setting: Setting, seed: int, lr: float) -> float:
     opt = make_optimizer(setting.optimizer, model.parameters(), lr)
     loader = _loader(x, y, setting.batch_size, seed)
     total = setting.epochs * len(loader)
-    sched = torch.optim.lr_scheduler.LambdaLR(
-        opt, lambda t: 0.5 * (1.0 + math.cos(math.pi * min(t, total) / total)))
-    loss_fn = torch.nn.CrossEntropyLoss()
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda t: setting.factor(t, total))
+    loss_fn = setting.loss()
     torch.manual_seed(seed)
     for _ in range(setting.epochs):
         model.train()
@@ -134,13 +140,14 @@ def sweep(setting: Setting, seed: int) -> tuple[list[float], list[float], dict[s
     ``probe-decay100`` (:data:`DECAY_STEPS`), ``probe-100``/``probe-200`` (the first 100 or
     200 constant-rate steps), ``probe-nomargin``, ``probe-setback`` (earlier rules)."""
     from tunecraft.torch import confirm_lr, lr_range_test
-    from tunecraft.torch.lr_rules import confirm_pick
+    from tunecraft.torch.lr_confirm import confirm_pick
 
     (x, y), _ = setting.data()
-    full = lr_range_test(_model(setting, seed), _ce(), _loader(x, y, setting.batch_size, seed),
+    loss = setting.loss()
+    full = lr_range_test(_model(setting, seed), loss, _loader(x, y, setting.batch_size, seed),
                          _factory(setting), diverge_factor=None, confirm_steps=0,
                          **SWEEP)  # type: ignore[arg-type]
-    default = lr_range_test(_model(setting, seed), _ce(),
+    default = lr_range_test(_model(setting, seed), loss,
                             _loader(x, y, setting.batch_size, seed), _factory(setting))
     out: dict[str, Any] = {"picks": {}, "confirmation": None}
     conf = default.confirmation
@@ -150,10 +157,14 @@ def sweep(setting: Setting, seed: int) -> tuple[list[float], list[float], dict[s
                          "tunecraft-minimum/3": default.suggestion("minimum/3")})
     # the decayed variant: lr_range_test(confirm_steps=0), then confirm_lr(decay_steps=...)
     model, loader = _model(setting, seed), _loader(x, y, setting.batch_size, seed)
-    base = lr_range_test(model, _ce(), loader, _factory(setting), confirm_steps=0)
-    decayed = confirm_lr(model, _ce(), loader, base, _factory(setting),
-                         decay_steps=DECAY_STEPS)
+    base = lr_range_test(model, loss, loader, _factory(setting), confirm_steps=0)
+    decayed = confirm_lr(model, loss, loader, base, _factory(setting), decay_steps=DECAY_STEPS)
     out["picks"][f"probe-decay{DECAY_STEPS}"] = decayed.lr
+    # rule (b) of the late session: the higher of the default's and the decayed probe's picks;
+    # (c) the same from the decayed probes alone (their constant-rate steps give the other pick)
+    out["picks"]["probe-higher"] = max(default.suggestion(), decayed.lr)
+    k, _ = confirm_pick([run[:conf.steps] for run in decayed.losses], conf.steps)
+    out["picks"]["probe-higher1"] = max(decayed.candidates[k], decayed.lr)
     steps, const = conf.steps, [list(run) for run in conf.losses]
     out["confirmation"] = {"candidates": conf.candidates, "sentinel": conf.sentinel,
                            "scores": conf.scores, "steps": steps, "decayed": {
@@ -206,7 +217,7 @@ def torch_lr_finder(setting: Setting, seed: int) -> float | None:
     (x, y), _ = setting.data()
     model = _model(setting, seed)
     opt = make_optimizer(setting.optimizer, model.parameters(), 1e-7)
-    finder = lrf.LRFinder(model, opt, _ce(), device="cpu")
+    finder = lrf.LRFinder(model, opt, setting.loss(), device="cpu")
     with _quiet():
         finder.range_test(_loader(x, y, setting.batch_size, seed), end_lr=10, num_iter=100)
     lrs, losses = finder.history["lr"][10:-5], finder.history["loss"][10:-5]
@@ -233,7 +244,7 @@ def lightning_lr_find(setting: Setting, seed: int) -> float | None:
             self.lr = 1e-3
 
         def training_step(self, batch: Any, _: int) -> Any:
-            return _ce()(self.net(batch[0]), batch[1])
+            return setting.loss()(self.net(batch[0]), batch[1])
 
         def configure_optimizers(self) -> Any:
             return make_optimizer(setting.optimizer, self.parameters(), self.lr)
@@ -297,23 +308,6 @@ def rule_picks(lrs: Sequence[float], losses: Sequence[float], momentum: float | 
         except ValueError:
             pass
     return out
-
-
-def momentum_divisor(momentum: float) -> float:
-    """The divisor of the ``minimum/momentum`` candidate: ``3 ** log10(1 / (1 - momentum))``,
-    1 for plain SGD, 3 at momentum 0.9 (SGD's or Adam's ``beta1``), 1.37 at 0.5."""
-    return float(3.0 ** math.log10(1.0 / (1.0 - momentum)))
-
-
-def setting_momentum(setting: Setting) -> float | None:
-    """The momentum of the setting's optimizer: Adam's ``beta1``, SGD's ``momentum`` (0 for
-    plain SGD), None for an optimizer with neither."""
-    import torch
-
-    group = make_optimizer(setting.optimizer, [torch.zeros(1, requires_grad=True)],
-                           1e-3).param_groups[0]
-    value = group["betas"][0] if "betas" in group else group.get("momentum")
-    return None if value is None else float(value)
 
 
 # --------------------------------------------------------------------------- one job

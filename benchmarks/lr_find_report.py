@@ -6,16 +6,13 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import os
-import platform
 from collections.abc import Sequence
-from importlib import metadata
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from benchmarks.lr_find_tasks import SETTINGS
+from benchmarks.machine import describe_machine, load_average
 
 GRID = tuple(float(10.0 ** (k / 2)) for k in range(-10, 3))  # 1e-5 .. 10
 TARGET_GAP = 0.03
@@ -69,8 +66,8 @@ def _verdict(stats: dict[str, dict[str, Any]]) -> tuple[int, int, int, float]:
         s["gap"] for s in stats.values())
 
 
-EXTERNAL = ("tunecraft-default", "probe-decay100", "probe-100", "probe-200", "probe-nomargin",
-            "probe-setback", "tunecraft-minimum/3",
+EXTERNAL = ("tunecraft-default", "probe-decay100", "probe-higher", "probe-higher1",
+            "probe-100", "probe-200", "probe-nomargin", "probe-setback", "tunecraft-minimum/3",
             "new-minimum/3", "old-steepest", "old-valley", "old-minimum",
             "torch-lr-finder", "lightning")
 
@@ -87,12 +84,12 @@ def report(runs: Sequence[dict[str, Any]], command: str, minutes: float) -> tupl
     head = [
         "# LR finders: accuracy at the suggested learning rate (issue #14)", "",
         f"Written by `{command}` on {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC in "
-        f"{minutes:.1f} min; load average {_load()}.", "",
+        f"{minutes:.1f} min; load average {load_average()}.", "",
         f"- Machine: {_machine()}.",
         f"- {len(settings)} settings x {len(seeds)} seeds ({', '.join(map(str, seeds))}); "
         f"grid: {len(GRID)} rates from 1e-5 to 10, half a decade apart. Training: the "
-        "setting's epochs, cosine decay per step, accuracy of the final model on the "
-        "validation split.", "",
+        "setting's epochs and schedule per step (cosine unless it names another), accuracy "
+        "of the final model on the validation split.", "",
         "## Target", "",
         f"- tunecraft's default suggestion within {TARGET_GAP} of the grid's best accuracy "
         "(median over seeds) in every setting, and no run at chance: "
@@ -146,6 +143,10 @@ def report(runs: Sequence[dict[str, Any]], command: str, minutes: float) -> tupl
         "the rate annealed to 0 by a cosine, and the candidates compared on the last quarter "
         "of that tail (blow-up and sentinel checks on the 300 constant-rate steps); "
         "`confirm_lr(decay_steps=100)`.",
+        "- `probe-higher`: the higher of the `tunecraft-default` and `probe-decay100` picks "
+        "(each from its own probes); `probe-higher1`: the higher of the two picks read from "
+        "the decayed probes alone (their first 300 constant-rate steps give the constant-rate "
+        "pick): the same rule at 1.25x the default's probe steps instead of 2.25x.",
         "- `old-<rule>`: the rules of the previous release: fastai's debiased EMA (beta 0.98) "
         "and its stop (smoothed loss above 4x its best); `old-steepest` was the API's default, "
         "`old-valley` the command line's.",
@@ -171,24 +172,5 @@ def report(runs: Sequence[dict[str, Any]], command: str, minutes: float) -> tupl
     return head + rows + detail + notes, met
 
 
-def _load() -> str:
-    return ", ".join(f"{x:.2f}" for x in os.getloadavg())
-
-
 def _machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    versions = []
-    for dist in ("torch", "torch-lr-finder", "lightning", "mnist1d", "numpy"):
-        try:
-            versions.append(f"{dist} {metadata.version(dist)}")
-        except metadata.PackageNotFoundError:
-            versions.append(f"{dist} not installed")
-    return (f"{cpu}, {os.cpu_count()} logical cores; {platform.platform()}; Python "
-            f"{platform.python_version()}; " + ", ".join(versions))
+    return describe_machine(("torch", "torch-lr-finder", "lightning", "mnist1d", "numpy"))

@@ -39,6 +39,10 @@ METHODS = {
     "random-full": "tunecraft RandomSampler, every trial trained for 27 epochs (the baseline)",
     "tc-hyperband": "tunecraft TPESampler(multi_fidelity=True) + HyperbandPruner(1, 27, 3, "
                     "pause=True); promoted trials resume from their checkpoint",
+    "tc-hyperband-adaptive": "tc-hyperband with bracket_choice='adaptive': brackets get epochs "
+                             "by how well their first rung's ranking agrees with epoch 27's",
+    "tc-hyperband-equal": "tc-hyperband with bracket_choice='equal' (Hyperband's equal epochs "
+                          "per bracket)",
     "tc-hyperband-noresume": "the same, but fit(checkpoints=False): trials promoted late "
                              "(after a pause) retrain from the start; those promoted on "
                              "arrival at a rung still go on training",
@@ -116,6 +120,9 @@ def run_tunecraft(task_name: str, method: str, seed: int, target: float | None,
     sampler: BaseSampler = TPESampler(seed=seed, multi_fidelity=True)
     in_place = "-jobs" not in method
     pruner: BasePruner = HyperbandPruner(1, R, ETA, pause=True, promote_in_place=in_place)
+    if method in ("tc-hyperband-equal", "tc-hyperband-adaptive"):  # else the default choice
+        pruner = HyperbandPruner(1, R, ETA, pause=True,
+                                 bracket_choice="equal" if method.endswith("l") else "adaptive")
     if method == "random-full":
         sampler, pruner = RandomSampler(seed=seed), NopPruner()
     elif method.startswith("tc-asha"):

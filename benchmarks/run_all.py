@@ -31,6 +31,7 @@ from benchmarks.adapters import (
     REFERENCE,
     tunecraft_tpe_available,
 )
+from benchmarks.machine import cpu_model, load_average
 from benchmarks.problems import LEARNING, PROBLEM_NAMES, SYNTHETIC, get_problem
 
 HERE = Path(__file__).resolve().parent
@@ -114,16 +115,6 @@ def _git_revision() -> str:
     return rev + (" (with uncommitted changes)" if dirty.strip() else "")
 
 
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
 def _tpe_digest() -> str:
     """A short hash of tunecraft's TPE sources, naming the version measured before a commit."""
     digest = hashlib.sha256()
@@ -134,7 +125,7 @@ def _tpe_digest() -> str:
 
 def machine_info() -> dict[str, str]:
     """What ran the benchmark: CPU, cores, OS, Python and library versions, git revision."""
-    info = {"cpu": f"{_cpu_model()}, {os.cpu_count()} logical cores",
+    info = {"cpu": f"{cpu_model()}, {os.cpu_count()} logical cores",
             "os": platform.platform(), "python": platform.python_version(),
             "tunecraft git revision": _git_revision(),
             "sha256 of tunecraft/samplers/tpe/*.py": _tpe_digest()}
@@ -156,11 +147,6 @@ def _reusable(args: argparse.Namespace, tasks: Sequence[sample_efficiency.Task]
         if o.task in wanted and o.task.adapter not in fresh:
             found.setdefault(o.task, o)
     return list(found.values())
-
-
-def _load() -> str:
-    one, five, fifteen = os.getloadavg()
-    return f"{one:.2f}, {five:.2f}, {fifteen:.2f}"
 
 
 def _targets(eff: sample_efficiency.Verdict | None, k: int,
@@ -198,7 +184,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         f" {a}" for a in (sys.argv[1:] if argv is None else argv))
     started = time.perf_counter()
     date = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    load_before = _load()
+    load_before = load_average()
     has_tpe = tunecraft_tpe_available()
     notes: list[str] = []
     if not has_tpe:
@@ -263,7 +249,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             overhead.markdown(ovh, args.overhead_trials, window), ""]
         raw["overhead"] = {a: dataclasses.asdict(o) for a, o in ovh.items()}
     elapsed = time.perf_counter() - started
-    load_after = _load()
+    load_after = load_average()
     digest_key = "sha256 of tunecraft/samplers/tpe/*.py"
     if _tpe_digest() != info[digest_key]:
         notes.append(f"- WARNING: tunecraft/samplers/tpe/ changed during this run (now "

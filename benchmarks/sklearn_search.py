@@ -22,18 +22,17 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
-import platform
 import sys
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from benchmarks.machine import describe_machine, load_average
 
 HERE = Path(__file__).resolve().parent
 DATASETS = ("digits", "breast_cancer", "wine")
@@ -169,7 +168,7 @@ def report(runs: Sequence[Run], n_trials: int, command: str, minutes: float) -> 
         f"Written by `{command}` on {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC in "
         f"{minutes:.1f} min.", "",
         f"- Machine: {_machine()}",
-        f"- Load average (1, 5, 15 min) at the end: {_load()}",
+        f"- Load average (1, 5, 15 min) at the end: {load_average()}",
         f"- Seeds of the TPE runs: {seeds}; the grid is deterministic (one run).",
         "- Task: `make_pipeline(StandardScaler(), SVC())`, 5-fold `StratifiedKFold(shuffle=True, "
         "random_state=0)` (the same splits for every search), accuracy. Grid: `svc__C` in "
@@ -216,27 +215,8 @@ def report(runs: Sequence[Run], n_trials: int, command: str, minutes: float) -> 
     return head + rows + [""] + per_seed + [""] + notes + [""], met_all
 
 
-def _load() -> str:
-    return ", ".join(f"{x:.2f}" for x in os.getloadavg())
-
-
 def _machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    versions = []
-    for dist in ("tunecraft", "scikit-learn", "numpy", "scipy"):
-        try:
-            versions.append(f"{dist} {metadata.version(dist)}")
-        except metadata.PackageNotFoundError:
-            versions.append(f"{dist} not installed")
-    return (f"{cpu}, {os.cpu_count()} logical cores; {platform.platform()}; Python "
-            f"{platform.python_version()}; " + ", ".join(versions))
+    return describe_machine(("tunecraft", "scikit-learn", "numpy", "scipy"))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -29,6 +29,15 @@ on the others, and first run in the table that reports it:
 - ``step-decay``: a step schedule: until epoch 18 a large LR keeps the error up (``+0.25
   speed``), after the LR decay 90% of that is gone.
 
+Three more were written (2026-12-07, late session) to decide whether the adaptive bracket
+choice should be the default, before any method was run on them:
+
+- ``two-phase``: ``power`` plus a second drop of 0.3 at an epoch between 6 and 18 that comes
+  later for little weight decay (a second learning phase): mid rungs rank by the timing;
+- ``late-overfit``: ``power`` whose error rises after epoch 10 by up to 0.3, most for large
+  LRs, the fast starters (the ranking flips late);
+- ``heavy-noise``: ``power`` plus Gaussian noise of sd 0.1 per (configuration, epoch).
+
 Methods run until the same budget of epochs is spent (``n_random * R``: what random search
 with full training spends on ``n_random`` trials). A configuration's score is its
 noise-free error at epoch R, what full training reaches (not the asymptote ``e``, which
@@ -50,8 +59,10 @@ R = 27
 ETA = 3
 FAMILIES = ("power", "exp", "crossing", "noisy", "diverging")
 HOLDOUT = ("sigmoid", "overfit", "noisy-early", "warmup", "step-decay")
+UNSEEN = ("two-phase", "late-overfit", "heavy-noise")
 METHODS = ("tc-tpe-hyperband", "tc-tpe-hyperband-pause", "tc-tpe-hyperband-forecast",
-           "tc-tpe-hyperband-adaptive", "optuna-tpe-hyperband", "random-full")
+           "tc-tpe-hyperband-adaptive", "tc-tpe-hyperband-stop-adaptive",
+           "optuna-tpe-hyperband", "random-full")
 DESCRIPTIONS = {
     "tc-tpe-hyperband": "TPESampler(multi_fidelity=True) + HyperbandPruner(1, 27, 3): trials "
                         "stop for good at a rung (Optuna's protocol)",
@@ -62,6 +73,8 @@ DESCRIPTIONS = {
     "tc-tpe-hyperband-adaptive": "pause=True with bracket_choice='adaptive': brackets get "
                                  "epochs by how well their first rung's ranking agrees with "
                                  "epoch 27's (Kendall tau, measured online)",
+    "tc-tpe-hyperband-stop-adaptive": "pause=False (Optuna's protocol) with "
+                                      "bracket_choice='adaptive'",
     "optuna-tpe-hyperband": "optuna TPESampler(seed) + HyperbandPruner(1, 27, 3)",
     "dehb": "DEHB(min_fidelity=1, max_fidelity=27, eta=3), its defaults (no resume: an "
             "evaluation at fidelity b costs b epochs)",
@@ -129,6 +142,13 @@ def error(family: str, x: tuple[float, ...], t: int, task_seed: int, *,
     if family == "step-decay":
         return float(e + 0.3 / math.sqrt(t) + 0.25 * speed * (1.0 if t < 18 else 0.1))
     value = e + 0.5 * math.pow(t, -(0.3 + 1.2 * speed))
+    if family == "two-phase":
+        drop_at = 6 + 12 * (1 - (math.log10(x[1]) + 6) / 4)  # little weight decay: later
+        return float(value + 0.3 / (1 + math.exp((t - drop_at) / 1.5)))
+    if family == "late-overfit":
+        return float(value + 0.3 * speed**2 * (max(t - 10, 0) / (R - 10)) ** 2)
+    if family == "heavy-noise":
+        return float(value + (0.1 * _noise(x, t, task_seed) if noise else 0.0))
     if family == "warmup":
         return float(value + 0.4 * speed * math.exp(-((t - 2) ** 2) / 4))
     if family == "noisy" and noise:
@@ -216,8 +236,9 @@ class _Ledger:
 def run_mf(family: str, method: str, seed: int, n_random: int) -> MFRun:
     """Run ``method`` on the curve ``family`` (task seed = ``seed``) for ``n_random * R``
     epochs."""
-    if family not in FAMILIES + HOLDOUT:
-        raise ValueError(f"family={family!r} is unknown; use one of {FAMILIES + HOLDOUT}")
+    if family not in FAMILIES + HOLDOUT + UNSEEN:
+        raise ValueError(f"family={family!r} is unknown; use one of "
+                         f"{FAMILIES + HOLDOUT + UNSEEN}")
     run = MFRun(family, method, seed)
     ledger = _Ledger(run, n_random * R)
 
@@ -266,10 +287,10 @@ def _tunecraft(method: str, curve: Callable[[tuple[float, ...], int], float], le
     if method == "random-full":
         sampler, pruner = RandomSampler(seed=seed), NopPruner()
     elif method in ("tc-tpe-hyperband", "tc-tpe-hyperband-pause", "tc-tpe-hyperband-forecast",
-                    "tc-tpe-hyperband-adaptive"):
+                    "tc-tpe-hyperband-adaptive", "tc-tpe-hyperband-stop-adaptive"):
         sampler = TPESampler(seed=seed, multi_fidelity=True)
         pruner = HyperbandPruner(
-            1, R, ETA, pause=method != "tc-tpe-hyperband",
+            1, R, ETA, pause=method not in ("tc-tpe-hyperband", "tc-tpe-hyperband-stop-adaptive"),
             rank_by="forecast" if method.endswith("-forecast") else "value",
             bracket_choice="adaptive" if method.endswith("-adaptive") else "equal")
     else:

@@ -41,7 +41,7 @@ def test_scores_put_the_best_known_at_100_and_random_median_at_0() -> None:
     assert stats.wilcoxon(list(range(10)), [v + 5 for v in range(10)]) < 0.01
 
 
-@pytest.mark.parametrize("family", curves.FAMILIES + curves.HOLDOUT)
+@pytest.mark.parametrize("family", curves.FAMILIES + curves.HOLDOUT + curves.UNSEEN)
 def test_curve_families_run_for_every_method(family: str) -> None:
     x = (1e-2, 1e-4, 128.0, 0.3)
     values = [curves.error(family, x, t, 0) for t in range(1, curves.R + 1)]
@@ -51,6 +51,20 @@ def test_curve_families_run_for_every_method(family: str) -> None:
     for method in curves.METHODS if family in ("power", "diverging") else ():
         run = curves.run_mf(family, method, 0, 2)
         assert run.epochs[-1] >= 2 * curves.R and run.best_at(10**6) < 1.0
+
+
+def test_the_unseen_families_have_their_shapes() -> None:
+    slow_wd, fast_wd = (1e-2, 1e-6, 128.0, 0.3), (1e-2, 1e-2, 128.0, 0.3)
+    drop = [curves.error("two-phase", x, 12, 0) - curves.error("two-phase", x, curves.R, 0)
+            for x in (slow_wd, fast_wd)]
+    assert drop[0] > drop[1] + 0.2  # little weight decay: the second drop comes after 12
+    fast, slow = (0.9, 1e-4, 128.0, 0.3), (1e-3, 1e-4, 128.0, 0.3)
+    rise = [curves.error("late-overfit", x, curves.R, 0) - curves.error("late-overfit", x, 10, 0)
+            for x in (fast, slow)]
+    assert rise[0] > 0.2 and rise[1] < 0.05  # fast starters overfit late
+    noisy = [curves.error("heavy-noise", fast, t, 0) for t in range(1, curves.R + 1)]
+    clean = [curves.error("heavy-noise", fast, t, 0, noise=False) for t in range(1, curves.R + 1)]
+    assert 0.05 < float(np.std(np.subtract(noisy, clean))) < 0.15
 
 
 def test_diverging_curves_rise_for_large_learning_rates() -> None:

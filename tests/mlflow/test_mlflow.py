@@ -21,9 +21,9 @@ import pytest
 mlflow = pytest.importorskip("mlflow")
 
 import tunecraft  # noqa: E402
-from tunecraft import FrozenTrial, History, TrialState  # noqa: E402
+from tests._pruners import PruneThirdTrials  # noqa: E402
+from tunecraft import TrialState  # noqa: E402
 from tunecraft.mlflow import MLflowCallback  # noqa: E402
-from tunecraft.pruners.base import BasePruner, Decision  # noqa: E402
 from tunecraft.samplers import RandomSampler  # noqa: E402
 
 # MLflow's SQL store uses an option SQLAlchemy 2.1 deprecates: theirs to fix, not ours
@@ -32,16 +32,6 @@ pytestmark = pytest.mark.filterwarnings(
 
 STATUS = {TrialState.COMPLETE: "FINISHED", TrialState.PRUNED: "KILLED",
           TrialState.FAIL: "FAILED"}
-
-
-class PruneThirdTrials(BasePruner):
-    """Prunes trials 1, 4, 7... at their second report."""
-
-    def decide(self, trial: FrozenTrial, history: History) -> Decision:
-        last = trial.last_step
-        if trial.number % 3 == 1 and last is not None and last >= 2:
-            return Decision.PRUNE
-        return Decision.CONTINUE
 
 
 def objective(trial: tunecraft.Trial) -> float:

@@ -1,5 +1,6 @@
 """Hyperband's adaptive bracket choice (``bracket_choice="adaptive"``): the rank agreement
-between a bracket's first rung and the full budget, the epoch shares it gives, and, on curves
+between a bracket's first rung and the full budget (measured on configurations no rung
+selected, corrected for noise at the full budget), the epoch shares it gives, and, on curves
 whose early ranking is reversed, a budget moved to the bracket without pruning."""
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ import math
 from collections import Counter
 from collections.abc import Callable
 
+import numpy as np
 import pytest
 
 import tunecraft
@@ -15,9 +17,11 @@ from tunecraft import FrozenTrial, History, StudyDirection, TrialState
 from tunecraft.pruners import HyperbandPruner
 from tunecraft.pruners._bracket_choice import (
     FLOOR,
+    disattenuated,
     epoch_shares,
     kendall_tau_a,
     pick,
+    reliability,
     shrunk,
 )
 from tunecraft.pruners.hyperband import hyperband_brackets
@@ -77,6 +81,69 @@ def test_shares_follow_the_rank_agreement_of_each_first_rung() -> None:
     # a maximised objective: the same agreement with the signs flipped
     flipped = [_full(i, {1: i, 3: -i, 9: 0.5, R: -float(i)}) for i in range(6)]
     assert epoch_shares(History(flipped, (StudyDirection.MAXIMIZE,)), [1, 3, 9], R) == shares
+
+
+def test_reliability_is_the_agreement_of_the_last_two_steps() -> None:
+    same = [_full(i, {R - 1: i + 0.5, R: float(i)}) for i in range(5)]
+    assert reliability(History(same, (MIN,)), R) == (1.0, 10)
+    swapped = [_full(i, {R - 1: -i, R: float(i)}) for i in range(5)]
+    assert reliability(History(swapped, (MIN,)), R) == (-1.0, 10)
+    # diverged runs tied at both steps agree; one tied at only one step says nothing
+    tied = [_full(0, {R - 1: 1.0, R: 1.0}), _full(1, {R - 1: 1.0, R: 1.0}),
+            _full(2, {R - 1: 1.0, R: 0.5})]
+    assert reliability(History(tied, (MIN,)), R) == (pytest.approx(1 / 3), 3)
+    # without a report at R - 1 there is no evidence of noise
+    rungs_only = [_full(i, {1: -i, R: float(i)}) for i in range(4)]
+    assert reliability(History(rungs_only, (MIN,)), R) == (1.0, 6)
+
+
+def test_disattenuation_undoes_noise_at_the_full_budget_only() -> None:
+    assert disattenuated(0.3, 1.0) == pytest.approx(0.3)  # noise-free criterion: unchanged
+    assert disattenuated(0.3, 0.5) > 0.3 and disattenuated(-0.3, 0.5) < -0.3
+    assert disattenuated(0.5, 1 / 3) == 1.0  # sin(pi/4) / sqrt(sin(pi/6)) > 1: capped
+    assert disattenuated(0.3, 0.0) == 0.3 and disattenuated(0.3, -0.2) == 0.3
+
+
+def test_noise_at_the_full_budget_does_not_move_epochs_from_a_faithful_rung() -> None:
+    # the rung at 3 ranks by the noise-free final error; the reports at 26 and 27 add
+    # independent noise as large as the spread of the errors
+    rng = np.random.default_rng(0)
+    true = [float(e) for e in rng.uniform(0.0, 1.0, 30)]
+    trials = [_full(i, {3: 1.0 + e, R - 1: e + float(rng.normal(0, 0.3)),
+                        R: e + float(rng.normal(0, 0.3))}) for i, e in enumerate(true)]
+    history = History(trials, (MIN,))
+    raw, pairs = kendall_tau_a([t.intermediate_values[3] for t in trials],
+                               [t.intermediate_values[R] for t in trials])
+    shares = epoch_shares(history, [3], R)
+    assert raw < 0.75  # the noise alone makes the faithful rung look unreliable
+    assert shares[0] > shrunk(raw, pairs) + 0.1
+    # the same rung, reversed: still a low share, whatever the noise
+    reversed_rung = [_full(i, {3: 1.0 - e, R - 1: t.intermediate_values[R - 1],
+                               R: t.intermediate_values[R]})
+                     for i, (e, t) in enumerate(zip(true, trials, strict=True))]
+    assert epoch_shares(History(reversed_rung, (MIN,)), [3], R)[0] == FLOOR
+
+
+def _in_bracket(number: int, values: dict[int, float], rungs: tuple[int, ...]) -> FrozenTrial:
+    budget = {"bracket": 3 - len(rungs), "min_resource": rungs[0] if rungs else R,
+              "max_resource": R, "rungs": list(rungs)}
+    return FrozenTrial(number=number, state=TrialState.COMPLETE, value=values[R],
+                       intermediate_values=freeze(values),
+                       system_attrs=freeze({"bracket": budget["bracket"], "budget": budget}))
+
+
+def test_only_configurations_that_no_rung_selected_measure_the_agreement() -> None:
+    # survivors of rung 1 (bracket 0) rank in reverse there; the configurations of the last
+    # bracket, trained in full without a rung, rank alike: the rung keeps its share
+    survivors = [_in_bracket(i, {1: -i, R: float(i)}, (1, 3, 9)) for i in range(6)]
+    unselected = [_in_bracket(10 + i, {1: i, R: float(i)}, ()) for i in range(6)]
+    assert epoch_shares(History([*survivors, *unselected], (MIN,)), [1, 3, 9], R)[0] == 1.0
+    # and the other way round: the unselected configurations decide
+    flipped = [_in_bracket(10 + i, {1: -i, R: float(i)}, ()) for i in range(6)]
+    agreeing = [_in_bracket(i, {1: i, R: float(i)}, (1, 3, 9)) for i in range(6)]
+    assert epoch_shares(History([*agreeing, *flipped], (MIN,)), [1, 3, 9], R)[0] == FLOOR
+    # survivors alone are no evidence: the equal split
+    assert epoch_shares(History(survivors, (MIN,)), [1, 3, 9], R) == (1.0,) * 4
 
 
 def test_equal_choice_is_unchanged_and_validated() -> None:

@@ -4,7 +4,7 @@ see only their bracket, and BOHB-style TPE fitted on the largest budget with eno
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pytest
@@ -48,14 +48,18 @@ def test_brackets_are_assigned_in_proportion_and_interleaved() -> None:
     assert picks[:143] == picks[143:] == list(order)
 
 
-def test_new_trials_get_a_bracket_and_resumed_ones_keep_theirs() -> None:
-    hb = HyperbandPruner(1, 27, 3, pause=True)
+@pytest.mark.parametrize("choice", ["equal", "adaptive"])
+def test_new_trials_get_a_bracket_and_resumed_ones_keep_theirs(
+        choice: Literal["equal", "adaptive"]) -> None:
+    hb = HyperbandPruner(1, 27, 3, pause=True, bracket_choice=choice)
     study = tunecraft.create_study(sampler=RandomSampler(seed=0), pruner=hb)
     study.optimize(make_objective(27), n_trials=60)
     trials = study.trials
     fresh = [t for t in trials if "resume" not in t.system_attrs]
-    expected = [hb.bracket_for(i, study.history()) for i in range(len(fresh))]
-    assert [t.system_attrs["bracket"] for t in fresh] == expected
+    if choice == "equal":  # the paper's round robin over the order of new configurations
+        expected = [hb.bracket_for(i, study.history()) for i in range(len(fresh))]
+        assert [t.system_attrs["bracket"] for t in fresh] == expected
+    assert {t.system_attrs["bracket"] for t in fresh} == {0, 1, 2, 3}
     for t in trials:
         budget = t.system_attrs["budget"]
         assert budget["bracket"] == t.system_attrs["bracket"]
@@ -66,6 +70,28 @@ def test_new_trials_get_a_bracket_and_resumed_ones_keep_theirs() -> None:
     # the last bracket (first rung at 27 = max) never stops a trial
     assert all(t.state is TrialState.COMPLETE for t in trials
                if t.system_attrs["bracket"] == 3)
+
+
+def _allocated(number: int, bracket: int) -> FrozenTrial:
+    return FrozenTrial(number=number, state=TrialState.RUNNING, system_attrs=freeze({
+        "bracket": bracket, "budget": {"bracket": bracket, "min_resource": 1, "rungs": []}}))
+
+
+def test_the_default_bracket_choice_is_adaptive_and_splits_equally_without_evidence() -> None:
+    hb = HyperbandPruner(1, 27, 3)
+    assert hb.bracket_choice == "adaptive" and "bracket_choice='adaptive'" in repr(hb)
+    trials: list[FrozenTrial] = []
+    for number in range(2 * 49):  # no configuration trained in full: nothing to measure
+        budget = hb.allocate(number, History(trials, (MIN,)))
+        assert budget is not None
+        trials.append(_allocated(number, budget.bracket))
+    counts = Counter(t.system_attrs["bracket"] for t in trials)
+    assert counts == {0: 54, 1: 24, 2: 12, 3: 8}  # Hyperband's n = 27, 12, 6, 4, twice
+    # pick for pick the round robin of bracket_choice="equal"
+    empty = History([], (MIN,))
+    assert [t.system_attrs["bracket"] for t in trials] == [hb.bracket_for(i, empty)
+                                                          for i in range(2 * 49)]
+    assert HyperbandPruner(1, 27, 3, bracket_choice="equal").bracket_choice == "equal"
 
 
 def test_trials_are_compared_only_within_their_bracket() -> None:

@@ -14,20 +14,10 @@ from tensorboard.backend.event_processing import event_accumulator  # noqa: E402
 from tensorboard.plugins.hparams import api_pb2, metadata  # noqa: E402
 
 import tunecraft  # noqa: E402
-from tunecraft import FrozenTrial, History, TrialState  # noqa: E402
-from tunecraft.pruners.base import BasePruner, Decision  # noqa: E402
+from tests._pruners import PruneThirdTrials  # noqa: E402
+from tunecraft import TrialState  # noqa: E402
 from tunecraft.samplers import RandomSampler  # noqa: E402
 from tunecraft.tensorboard import TensorBoardCallback  # noqa: E402
-
-
-class PruneThirdTrials(BasePruner):
-    """Prunes trials 1, 4, 7... at their second report."""
-
-    def decide(self, trial: FrozenTrial, history: History) -> Decision:
-        last = trial.last_step
-        if trial.number % 3 == 1 and last is not None and last >= 2:
-            return Decision.PRUNE
-        return Decision.CONTINUE
 
 
 def objective(trial: tunecraft.Trial) -> float:

@@ -9,13 +9,13 @@ import random
 import numpy as np
 import pytest
 
-from tunecraft.torch.lr_rules import (
+from tunecraft.torch.lr_confirm import (
     CONFIRM_FACTORS,
     confirm_candidates,
     confirm_pick,
-    lr_sweep,
     probe_blew_up,
 )
+from tunecraft.torch.lr_rules import lr_sweep
 
 # ----------------------------------------------------------------------------- pure rules
 

@@ -134,16 +134,18 @@ def test_stops_when_the_loss_diverges_or_turns_nan(digits: TensorDataset) -> Non
 
 def test_accumulation_splits_a_batch_and_val_loader_replaces_the_loss(
         digits: TensorDataset) -> None:
-    whole = lr_range_test(mlp(), nn.CrossEntropyLoss(), loader(digits, 32, False), num_iter=5)
+    # the sweep's losses only: no probe (5 iterations leave it nothing to confirm)
+    whole = lr_range_test(mlp(), nn.CrossEntropyLoss(), loader(digits, 32, False), num_iter=5,
+                          confirm_steps=0)
     halves = lr_range_test(mlp(), nn.CrossEntropyLoss(), loader(digits, 16, False), num_iter=5,
-                           accumulation_steps=2)
+                           accumulation_steps=2, confirm_steps=0)
     assert halves.losses[0] == pytest.approx(whole.losses[0], rel=1e-6)
     val = loader(digits, 100, False)
     model = mlp()
     with torch.no_grad():
         initial = float(nn.functional.cross_entropy(model(digits.tensors[0]), digits.tensors[1]))
     on_val = lr_range_test(model, nn.CrossEntropyLoss(), loader(digits), num_iter=5,
-                           val_loader=val)
+                           val_loader=val, confirm_steps=0)
     assert on_val.losses[0] == pytest.approx(initial, rel=1e-4)  # one step at lr 1e-7
     with pytest.raises(ValueError, match="accumulation_steps"):
         lr_range_test(mlp(), nn.CrossEntropyLoss(), loader(digits), accumulation_steps=0)

@@ -3,7 +3,9 @@
 BTTackler (Pei et al. 2026) stops trials on training-problem indicators beside the usual
 accuracy rules and reaches the baseline accuracy in 40% less time. Here the indicators are
 the training doctor's diagnosis, which ``fit(..., doctor=True)`` writes on the trial (user
-attribute ``"diagnosis"``) every epoch before the pruner is asked.
+attribute ``"diagnosis"``) every epoch before the pruner is asked. A slow problem
+(``lr_too_low``) prunes only when the run's own curve shows it is a hopeless plateau
+(``tunecraft.pruners._hopeless``).
 """
 
 from __future__ import annotations
@@ -15,10 +17,11 @@ from typing import Any
 
 from tunecraft._validation import InstanceOf, Interval, Options, Spec, validate
 from tunecraft.history import History
+from tunecraft.pruners._hopeless import hopeless_plateau
 from tunecraft.pruners.base import BasePruner, Decision, NopPruner, WrappingPruner
 from tunecraft.record import FrozenTrial
 
-__all__ = ["UNRECOVERABLE", "DiagnosisPruner"]
+__all__ = ["HOPELESS", "UNRECOVERABLE", "DiagnosisPruner"]
 
 UNRECOVERABLE: Mapping[str, str] = {
     "lr_too_high": "error",          # divergence: spikes, NaN, a loss back at chance
@@ -29,10 +32,17 @@ UNRECOVERABLE: Mapping[str, str] = {
 }
 """Problem code -> the least severity that prunes (the default of :class:`DiagnosisPruner`)."""
 
+HOPELESS: Mapping[str, str] = {
+    "lr_too_low": "error",  # steps under 1e-3 of the weights, loss down under 15%: a crawl
+}
+"""Problem code -> the least severity that prunes when the run's curve, extrapolated over
+its remaining steps, cannot reach the other trials' top third (the default ``hopeless``)."""
+
 _RANK = {"info": 0, "warning": 1, "error": 2}
 _CONSTRAINTS: Spec = {
     "wrapped": [InstanceOf(BasePruner, "a tunecraft pruner"), Options(None)],
     "min_epochs": Interval(int, 1),
+    "horizon": [Interval(int, 1), Options(None)],
 }
 
 
@@ -57,48 +67,54 @@ class DiagnosisPruner(WrappingPruner):
             and barely lowers the loss, then learns; a CNN's loss spikes at step 1, then it
             reaches 96%); a diverged, dead or vanishing run stays flat and low and is pruned
             one epoch later. False prunes on the diagnosis alone.
+        hopeless: Problem codes (with their least severity, or an iterable at ``error``)
+            that a run may outgrow, so they prune only a hopeless plateau: after three or
+            more reports, the best gain per step the run has shown, tripled and kept up to
+            ``horizon``, stays below the top third of the other trials' reports at its step
+            (``tunecraft.pruners._hopeless``; default :data:`HOPELESS`:
+            ``lr_too_low``; ``()`` turns this off). ``confirm`` does not apply: the
+            projection is the metric's evidence.
+        horizon: The last step of a full run (e.g. Hyperband's ``max_resource``); None
+            reads it from the history: the last step of the longest COMPLETE trial (the
+            hopeless rule waits for one).
     """
 
     name = "diagnosis"
 
     def __init__(self, wrapped: BasePruner | None = None, *,
                  codes: Mapping[str, str] | Iterable[str] | None = None, min_epochs: int = 1,
-                 attr: str = "diagnosis", confirm: bool = True) -> None:
-        validate(_CONSTRAINTS, wrapped=wrapped, min_epochs=min_epochs)
-        if codes is None:
-            table = dict(UNRECOVERABLE)
-        elif isinstance(codes, Mapping):
-            table = dict(codes)
-        else:
-            table = dict.fromkeys(codes, "error")
-        for code, severity in table.items():
-            if severity not in _RANK:
-                raise ValueError(f"codes[{code!r}]={severity!r} must be 'info', 'warning' or "
-                                 "'error'")
+                 attr: str = "diagnosis", confirm: bool = True,
+                 hopeless: Mapping[str, str] | Iterable[str] | None = None,
+                 horizon: int | None = None) -> None:
+        validate(_CONSTRAINTS, wrapped=wrapped, min_epochs=min_epochs, horizon=horizon)
         self.wrapped = wrapped
-        self.codes = table
+        self.codes = _table("codes", codes, UNRECOVERABLE)
+        self.hopeless = _table("hopeless", hopeless, HOPELESS)
         self.min_epochs = min_epochs
         self.attr = attr
         self.confirm = bool(confirm)
+        self.horizon = horizon
 
     def reason(self, trial: FrozenTrial, history: History | None = None) -> str | None:
         """Why the diagnosis prunes ``trial`` ("code: evidence"), or None.
 
         With ``confirm``, ``history`` (``study.history()``: for its direction) is needed to
-        read the reports; without it only the diagnosis is judged.
+        read the reports; without it only the diagnosis is judged. The hopeless-plateau rule
+        needs it too (the other trials' reports): without it, it never prunes.
         """
-        if self.confirm and history is not None and not _confirmed(trial, history):
-            return None
         data: Any = trial.user_attrs.get(self.attr)
         if not isinstance(data, Mapping) or int(data.get("epochs", 0) or 0) < self.min_epochs:
             return None
-        for problem in data.get("problems") or ():
-            if not isinstance(problem, Mapping):
-                continue
-            least = self.codes.get(str(problem.get("code")))
-            rank = _RANK.get(str(problem.get("severity")), -1)
-            if least is not None and rank >= _RANK[least]:
-                return f"{problem.get('code')}: {problem.get('evidence', '')}"
+        problems = [p for p in data.get("problems") or () if isinstance(p, Mapping)]
+        fatal = _matching(problems, self.codes)
+        if fatal and not (self.confirm and history is not None
+                          and not _confirmed(trial, history)):
+            return f"{fatal[0].get('code')}: {fatal[0].get('evidence', '')}"
+        slow = _matching(problems, self.hopeless)
+        if slow and history is not None:
+            why = hopeless_plateau(trial, history, self.horizon)
+            if why is not None:
+                return f"{slow[0].get('code')}: {slow[0].get('evidence', '')}; {why}"
         return None
 
     def decide(self, trial: FrozenTrial, history: History) -> Decision:
@@ -108,7 +124,35 @@ class DiagnosisPruner(WrappingPruner):
 
     def __repr__(self) -> str:
         return (f"{type(self).__name__}(wrapped={self.wrapped!r}, codes={self.codes!r}, "
-                f"min_epochs={self.min_epochs}, confirm={self.confirm})")
+                f"min_epochs={self.min_epochs}, confirm={self.confirm}, "
+                f"hopeless={self.hopeless!r}, horizon={self.horizon})")
+
+
+def _table(name: str, codes: Mapping[str, str] | Iterable[str] | None,
+           default: Mapping[str, str]) -> dict[str, str]:
+    """``codes`` as a table code -> least severity (``default`` for None)."""
+    if codes is None:
+        table = dict(default)
+    elif isinstance(codes, Mapping):
+        table = dict(codes)
+    else:
+        table = dict.fromkeys(codes, "error")
+    for code, severity in table.items():
+        if severity not in _RANK:
+            raise ValueError(f"{name}[{code!r}]={severity!r} must be 'info', 'warning' or "
+                             "'error'")
+    return table
+
+
+def _matching(problems: list[Mapping[str, Any]], table: Mapping[str, str]
+              ) -> list[Mapping[str, Any]]:
+    """The problems whose code is in ``table`` at its least severity or above."""
+    out = []
+    for problem in problems:
+        least = table.get(str(problem.get("code")))
+        if least is not None and _RANK.get(str(problem.get("severity")), -1) >= _RANK[least]:
+            out.append(problem)
+    return out
 
 
 def _confirmed(trial: FrozenTrial, history: History) -> bool:

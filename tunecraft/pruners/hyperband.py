@@ -84,10 +84,13 @@ class HyperbandPruner(BasePruner):
     prunes from the first rung on, the last bracket runs every trial to ``max_resource``.
     Trials are compared only with trials of their own bracket.
 
-    New trials are assigned to brackets deterministically, by their order among new
-    configurations (resumed trials keep their bracket): a smooth weighted round robin whose
-    weights are the brackets' ``n`` (81, 34, 15, 8, 5 for R = 81, eta = 3), so that every
-    bracket spends about the same number of steps, as in the paper. The study records the
+    New trials are assigned to brackets as a pure function of the history (resumed trials
+    keep their bracket). By default (``bracket_choice="adaptive"``) every bracket spends the
+    same number of steps, as in the paper (in proportion to the brackets' ``n``: 81, 34, 15,
+    8, 5 for R = 81, eta = 3), until configurations trained in full show that a bracket's
+    first rung ranks unlike ``max_resource``; then that bracket's share shrinks (see
+    ``bracket_choice``). ``"equal"`` keeps the paper's split for good, as a smooth weighted
+    round robin over the order of new configurations. The study records the
     bracket on the trial and hands the sampler only that bracket's trials
     (``history.where(bracket=b)``), unless the sampler models budgets itself, such as
     ``TPESampler(multi_fidelity=True)`` (BOHB-style), which then sees them all.
@@ -110,15 +113,17 @@ class HyperbandPruner(BasePruner):
             curve has 4 reports up to the rung, which averages out the noise of single
             reports and does not favour configurations that learn fast but level off high.
             It needs a report at most steps (e.g. every epoch).
-        bracket_choice: How new configurations are split between brackets: ``"equal"``
-            (Li et al.: every bracket gets the same epochs, the round robin above) or
-            ``"adaptive"``: a bracket's share of the epochs follows how well the ranking at
-            its first rung agrees with the ranking at ``max_resource`` (Kendall's tau over
-            the configurations trained in full, measured online, as Hyper-Tune's bracket
-            selection, Li et al. VLDB 2022), so that when early values mislead (curves that
-            cross, a plateau before a late drop) the budget moves to brackets that prune
-            later; see ``tunecraft.pruners._bracket_choice``. With agreeing rankings it is
-            the equal split.
+        bracket_choice: How new configurations are split between brackets: ``"adaptive"``
+            (the default since 2026-12, measured against ``"equal"`` in
+            ``benchmarks/results/issue-18.md``) or ``"equal"`` (Li et al.: every bracket
+            gets the same epochs, the round robin above). With ``"adaptive"`` a bracket's
+            share of the epochs follows how well the ranking at its first rung agrees with
+            the ranking at ``max_resource`` (Kendall's tau over the configurations trained in
+            full, measured online, as Hyper-Tune's bracket selection, Li et al. VLDB 2022),
+            so that when early values mislead (curves that cross, a plateau before a late
+            drop) the budget moves to brackets that prune later; see
+            ``tunecraft.pruners._bracket_choice``. With agreeing rankings, and until a
+            configuration has been trained in full, it is the equal split.
     """
 
     name = "hyperband"
@@ -133,7 +138,7 @@ class HyperbandPruner(BasePruner):
         pause: bool = False,
         promote_in_place: bool = True,
         rank_by: Literal["value", "forecast"] = "value",
-        bracket_choice: Literal["equal", "adaptive"] = "equal",
+        bracket_choice: Literal["equal", "adaptive"] = "adaptive",
     ) -> None:
         validate(_CONSTRAINTS, min_resource=min_resource, reduction_factor=reduction_factor,
                  bootstrap_count=bootstrap_count, pause=pause, rank_by=rank_by,
@@ -171,7 +176,8 @@ class HyperbandPruner(BasePruner):
                                  max_resource)
 
     def bracket_for(self, index: int, history: History) -> int | None:
-        """The bracket of the ``index``-th new configuration (0-based)."""
+        """The bracket of the ``index``-th new configuration (0-based) under
+        ``bracket_choice="equal"`` (the paper's round robin)."""
         brackets = self.brackets(history)
         if not brackets:
             return None

@@ -4,34 +4,39 @@ Train for ``num_iter`` mini-batches while the learning rate grows from ``start_l
 record the loss, then put the model, the optimizer and every random generator back exactly as
 they were. Then confirm the suggestion (:func:`confirm_lr`): train a few hundred steps from the
 same start at a few constant rates from ``minimum/3`` up to the lowest loss's LR and keep the
-best one that stays stable with a step of margin. The suggestion rules, smoothing and the
-probe's decision live in the torch-free :mod:`tunecraft.torch.lr_rules`; the loop and the
+best one that stays stable with a step of margin. The suggestion rules and smoothing live in
+the torch-free :mod:`tunecraft.torch.lr_rules`, the probe's decisions in
+:mod:`tunecraft.torch.lr_confirm`; the loop and the
 result in :mod:`tunecraft.torch.lr_result`.
 """
 
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 from tunecraft._imports import require
 from tunecraft._validation import Interval, Options, check
 from tunecraft.torch import _restore
+from tunecraft.torch.lr_confirm import (
+    CONFIRM_FACTORS,
+    CONFIRM_STEPS,
+    MAX_STEP_DOWNS,
+    STEP_DOWN,
+    all_diverged,
+    confirm_candidates,
+    confirm_pick,
+    probe_trains,
+)
 from tunecraft.torch.lr_result import (
     LRConfirmation,
     LRRangeResult,
     lr_bounds_from_range_test,
     run_range_test,
 )
-from tunecraft.torch.lr_rules import (
-    CONFIRM_FACTORS,
-    CONFIRM_STEPS,
-    CURVE_DEFAULT,
-    Mode,
-    confirm_candidates,
-    confirm_pick,
-)
+from tunecraft.torch.lr_rules import CURVE_DEFAULT, Mode
 
 if TYPE_CHECKING:
     import torch
@@ -274,13 +279,22 @@ def confirm_lr(
     So ask the model: from its current state, train ``steps`` mini-batches at each constant
     rate ``m/3 * f`` for ``f`` in ``factors`` (default ``1, sqrt(3), 3``; capped at ``m``, so
     none lies past the lowest loss toward divergence) and keep the pick of
-    :func:`~tunecraft.torch.lr_rules.confirm_pick`: the lowest loss at the end of the probe
+    :func:`~tunecraft.torch.lr_confirm.confirm_pick`: the lowest loss at the end of the probe
     among probes that never blew up, a higher rate only when clearly better and only when the
     probe one step (``sqrt(3)``) above it still trains: near the edge a run blows up by
     chance, so the pick keeps a step of margin. The step above ``m`` is a sentinel probe,
     capped at the sweep's last LR and never picked. A constant rate for a few hundred steps
     is the first, hardest stretch of a decaying schedule at that peak rate. Costs ``steps``
     training steps per probe (4 by default); everything is restored afterwards.
+
+    The pick is never a rate whose own probe did not train
+    (:func:`~tunecraft.torch.lr_confirm.probe_trains`: no blow-up and a fall clearly above
+    batch noise). When the kept candidate did not train, the lowest candidate that did is
+    taken; when every candidate diverged from the start weights (a sweep whose late steps
+    acted on a model its earlier steps had trained puts ``m`` too high), rates ``sqrt(3)``
+    apart below ``m/3`` are probed, at most 4, until one trains (``stepped_down``). When no
+    probe trains at all, the result has ``confirmed=False``, keeps ``m/3`` (or the lowest
+    rate stepped down to) and a ``UserWarning`` names the fix (:attr:`LRConfirmation.note`).
 
     Args:
         model, loss_fn, train_loader, optimizer, accumulation_steps: As for
@@ -290,7 +304,7 @@ def confirm_lr(
         factors: Multiples of ``minimum/3`` to probe: start at 1 and rise.
         decay_steps: Mini-batches appended to each candidate's probe with the rate annealed
             to 0 (cosine); the candidates are then compared at the end of that decay (see
-            :func:`~tunecraft.torch.lr_rules.confirm_pick`). 0 (default): constant-rate
+            :func:`~tunecraft.torch.lr_confirm.confirm_pick`). 0 (default): constant-rate
             probes only; a 100-step tail fixed one miss of the benchmark and made another
             (benchmarks/results/issue-14.md), so it is not the default.
 
@@ -312,9 +326,28 @@ def confirm_lr(
                                accumulation_steps)
     # without room for a sentinel, the highest rate serves as one (probed, never picked)
     index, scores = confirm_pick(losses, steps, decay_steps=decay_steps)
-    return LRConfirmation(lr=rates[index], candidates=tuple(rates), sentinel=sentinel,
-                          losses=tuple(tuple(v) for v in losses), scores=tuple(scores),
-                          steps=steps, decay_steps=decay_steps)
+    trains = [probe_trains(run[:steps], steps) for run in losses[:len(rates)]]
+    lr, lower, lower_losses = rates[index], list[float](), list[list[float]]()
+    if not trains[index]:  # never a rate whose own probe showed it does not train
+        lr = rates[trains.index(True)] if any(trains) else rates[0]
+    if not any(trains) and all_diverged(losses[:len(rates)], steps):
+        while len(lower) < MAX_STEP_DOWNS:  # past the edge from the start: step down
+            lr /= STEP_DOWN
+            lower.append(lr)
+            lower_losses += probe_losses(model, loss_fn, train_loader, optimizer, [lr],
+                                         steps, accumulation_steps)
+            if probe_trains(lower_losses[-1], steps):
+                break
+    confirmed = probe_trains((lower_losses or [losses[rates.index(lr)]])[-1][:steps], steps)
+    out = LRConfirmation(lr=lr, candidates=tuple(rates), sentinel=sentinel,
+                         losses=tuple(tuple(v) for v in losses), scores=tuple(scores),
+                         steps=steps, decay_steps=decay_steps, lower=tuple(lower),
+                         lower_losses=tuple(tuple(v) for v in lower_losses),
+                         confirmed=confirmed)
+    if not confirmed:
+        warnings.warn(f"LR range test: the suggestion is {out.note}", UserWarning,
+                      stacklevel=2)
+    return out
 
 
 def _mean_loss(model: torch.nn.Module, loss_fn: Callable[[Any, Any], torch.Tensor],

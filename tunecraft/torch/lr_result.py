@@ -49,10 +49,18 @@ class LRConfirmation:
         losses: Per probe (the candidates, then the sentinel), the raw training loss of each
             step (shorter when the loss turned NaN/inf).
         scores: Per probe, the mean loss of the last quarter, ``inf`` for a probe that blew
-            up (:func:`~tunecraft.torch.lr_rules.confirm_pick`).
+            up (:func:`~tunecraft.torch.lr_confirm.confirm_pick`).
         steps: Mini-batches per probe at a constant rate.
         decay_steps: Mini-batches that followed in each candidate's probe with the rate
             annealed to 0 (its score read there); 0 for constant-rate probes.
+        lower: The rates probed below the candidates, highest first, because every
+            candidate blew up (each ``sqrt(3)`` below the last, until one trains); ``lr`` is
+            then the last of them. Empty when no step down was needed.
+        lower_losses: Per rate of ``lower``, the raw loss of each step of its probe.
+        confirmed: Whether the probe of ``lr`` trained (ran all ``steps`` without blowing
+            up, its loss clearly below where it started). False when no probe made progress
+            (``lr`` is then the conservative ``minimum/3``, or the lowest rate stepped down
+            to): see :attr:`note`.
     """
 
     lr: float
@@ -62,6 +70,30 @@ class LRConfirmation:
     scores: tuple[float, ...]
     steps: int
     decay_steps: int = 0
+    lower: tuple[float, ...] = ()
+    lower_losses: tuple[tuple[float, ...], ...] = ()
+    confirmed: bool = True
+
+    @property
+    def stepped_down(self) -> bool:
+        """Whether the pick lies below the candidates (every candidate blew up)."""
+        return bool(self.lower)
+
+    @property
+    def note(self) -> str:
+        """One line on how ``lr`` was confirmed, with the fix when it was not."""
+        if not self.confirmed:
+            where = (f"every candidate from {self.candidates[0]:.3g} up blew up and none of "
+                     f"{len(self.lower)} rate(s) below, down to {self.lr:.3g}, trained"
+                     if self.lower else "no probe made progress (each ended where it "
+                     f"started after {self.steps} steps)")
+            return (f"unconfirmed: {where}; {self.lr:.3g} is a guess. Run a longer sweep "
+                    "(num_iter) or more probe steps (confirm_steps), and check the model and "
+                    "the data (labels, input scale, a loss that can fall)")
+        if self.lower:
+            return (f"stepped down: every candidate from {self.candidates[0]:.3g} up blew up; "
+                    f"{self.lr:.3g} ({len(self.lower)} step(s) of sqrt(3) below) trains")
+        return f"confirmed: the probe at {self.lr:.3g} trains"
 
 
 @dataclass(frozen=True, slots=True)

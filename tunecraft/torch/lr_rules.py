@@ -9,7 +9,7 @@ Adam and AdamW on digits, MNIST-1D and synthetic data, it was the curve rule who
 trained closest to a grid's best accuracy, with no run at chance (``steepest``, the previous
 default, ended at chance in 5 of 24 runs). The default, ``confirmed`` (:data:`DEFAULT_RULE`),
 checks it with a short training probe at ``m/3``, ``m/sqrt(3)`` and ``m``
-(:func:`confirm_candidates`, :func:`confirm_pick`), which fixes the one setting where
+(:mod:`tunecraft.torch.lr_confirm`), which fixes the one setting where
 ``minimum/3`` was too low (plain SGD on an under-trained MLP; ``benchmarks/results/issue-14.md``).
 
 Smoothing does not lag. fastai's debiased EMA (beta 0.98) trails the raw loss by about 49
@@ -303,98 +303,3 @@ def suggest(rule: str, lrs: Sequence[float], losses: Sequence[float], *,
     if rule not in funcs:
         raise ValueError(f"rule={rule!r} is not one of {RULES}")
     return funcs[rule](lrs, losses, skip_start=skip_start, skip_end=skip_end)
-
-
-CONFIRM_FACTORS: tuple[float, ...] = (1.0, math.sqrt(3.0), 3.0)
-"""Multiples of the ``minimum/3`` suggestion that the confirmation probe may pick: ``m/3``,
-``m/sqrt(3)`` and ``m``, with ``m`` the LR of the lowest smoothed loss."""
-CONFIRM_STEPS = 300
-"""Mini-batches per rate of the confirmation probe (``lr_range_test(confirm_steps=...)``)."""
-
-
-def confirm_candidates(lrs: Sequence[float], smoothed: Sequence[float], suggestion: float,
-                       factors: Sequence[float] = CONFIRM_FACTORS, *, skip_start: int = 10,
-                       skip_end: int = 2) -> tuple[list[float], float | None]:
-    """The rates to probe and the sentinel rate above them.
-
-    Rates: ``suggestion * f`` for each factor, capped at the LR of the lowest smoothed loss
-    (read with the rules' skips), without duplicates. Sentinel: the next step up (the last
-    rate times the last factor ratio, ``sqrt(3)`` by default), capped at the sweep's last LR
-    (where the divergence stop fired) and None when that is not above the last rate; it is
-    probed but never picked (see :func:`confirm_pick`).
-    """
-    fs = [float(f) for f in factors]
-    if not fs or fs[0] != 1.0 or any(not (math.isfinite(f) and f >= 1.0) for f in fs) or any(
-            b <= a for a, b in zip(fs, fs[1:], strict=False)):
-        raise ValueError(f"factors={tuple(factors)!r} must start at 1 and rise (the "
-                         "suggestion, then larger multiples of it)")
-    cap = max(minimum(lrs, smoothed, skip_start=skip_start, skip_end=skip_end, divide=1.0),
-              suggestion)
-    out: list[float] = []
-    for f in fs:
-        rate = min(suggestion * f, cap)
-        if not out or rate > out[-1] * (1.0 + 1e-9):
-            out.append(float(rate))
-    step = fs[-1] / fs[-2] if len(fs) > 1 else math.sqrt(3.0)
-    sentinel = min(out[-1] * step, float(lrs[-1]))
-    return out, (float(sentinel) if sentinel > out[-1] * (1.0 + 1e-9) else None)
-
-
-def probe_blew_up(losses: Sequence[float] | FloatArray) -> bool:
-    """Whether a probe at a constant rate blew up: a NaN/inf loss, or its running median of 5
-    losses climbed back above its first value after it had fallen below half of it (all the
-    progress undone). Oscillations on the way down, and an early rise before any progress
-    (the catapult of a large rate, Lewkowycz et al. 2020), are not blow-ups: the probe's
-    score, its final loss, judges them.
-    """
-    x = np.asarray(losses, dtype=np.float64)
-    if not np.isfinite(x).all():
-        return True
-    if len(x) < 5:
-        return False
-    med = np.array([np.median(x[i - 4:i + 1]) for i in range(4, len(x))])
-    low = np.minimum.accumulate(med)
-    return bool(((low < 0.5 * med[0]) & (med > med[0])).any())
-
-
-def probe_trains(losses: Sequence[float] | FloatArray, steps: int) -> bool:
-    """Whether a probe ran all ``steps`` without blowing up (:func:`probe_blew_up`) and ended
-    below where it started (the mean loss of its last quarter under its first running median
-    of 5): a rate that still trains."""
-    x = np.asarray(losses, dtype=np.float64)
-    if len(x) < max(steps, 5) or probe_blew_up(x):
-        return False
-    return bool(x[-max(1, steps // 4):].mean() < np.median(x[:5]))
-
-
-def confirm_pick(losses: Sequence[Sequence[float]], steps: int, *, margin: float = 0.02,
-                 sentinel: bool = True, decay_steps: int = 0) -> tuple[int, list[float]]:
-    """Which probe to keep (the index into the candidates, lowest rate first) and the scores.
-
-    A probe's score is its mean loss over the last quarter of ``steps``, or ``inf`` when it
-    stopped early or blew up (:func:`probe_blew_up`). Near the edge of stability a run blows
-    up by chance (one batch order trains, another does not), so a rate above the first is
-    eligible only when the probe one step higher still trains (:func:`probe_trains`): a
-    margin of one step (``sqrt(3)``) from the edge. With ``sentinel`` the last entry of
-    ``losses`` is that step above the highest candidate, probed but never picked; without
-    it no margin is asked. Going up from the first candidate, an eligible rate replaces the
-    kept one only when its score is lower by more than ``margin`` (relative), so a near tie
-    keeps the lower, safer rate. The first candidate is kept when no other qualifies.
-
-    With ``decay_steps``, a candidate's probe goes on that many steps with its rate annealed
-    to 0 (cosine) and is scored on the decayed tail's last quarter; checks read ``steps``.
-    """
-    scores: list[float] = []
-    for i, run in enumerate(losses):
-        x = np.asarray(run, dtype=np.float64)
-        n = steps if sentinel and i == len(losses) - 1 else steps + decay_steps
-        bad = len(x) < n or probe_blew_up(x[:steps]) or not np.isfinite(x[:n]).all()
-        tail = max(1, (n - steps or steps) // 4)
-        scores.append(math.inf if bad else float(x[n - tail:n].mean()))
-    picks = len(losses) - 1 if sentinel else len(losses)
-    keep = 0
-    for i in range(1, picks):
-        safe = not sentinel or probe_trains(losses[i + 1][:steps], steps)
-        if safe and scores[i] < scores[keep] * (1.0 - margin):
-            keep = i
-    return keep, scores

@@ -171,6 +171,8 @@ def handle(args: argparse.Namespace) -> int:
     for rule, lr in found.items():
         mark = "  <- --rule" if rule == report.rule else ""
         out.print(f"  {rule:<9} {lr:.3g}{mark}")
+    if res.confirmation is not None:  # stepped down, or unconfirmed (with the fix)
+        out.print(f"Probe: {visible(res.confirmation.note)}")
     if report.bounds is not None:
         low, high = report.bounds
         out.print("Search range for the learning rate (paste under 'space:'):")

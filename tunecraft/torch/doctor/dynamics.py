@@ -62,25 +62,32 @@ def _swing(values: Sequence[float], scale: float, rise: float, floor: float
 
 def oscillation(train: Sequence[float], val: Sequence[float], l0: float,
                 th: Mapping[str, float], first_steps: Mapping[str, float]) -> Problem | None:
-    """``lr_too_high`` (warning) when an epoch loss rises by more than ``th["swing"]`` of
-    itself and a later epoch falls back as far: training does not go up and down by such
-    amounts at a stable step size (memorising makes the training loss fall every epoch)."""
+    """``lr_too_high`` (warning) when the epoch training loss rises by more than
+    ``th["swing"]`` of itself and a later epoch falls back as far: the loss the optimizer
+    descends does not go up and down by such amounts at a stable step size (memorising
+    makes it fall every epoch).
+
+    The validation loss is not read: it swings without any unstable step (healthy
+    recurrent and attention runs of the unseen zoo went 0.50 -> 1.13 -> 0.36 while their
+    training loss moved under 16%), as a boundary moving past a cluster of held-out
+    examples makes a few of them confidently wrong; ``val`` only completes the evidence."""
     if not math.isfinite(l0) or l0 <= 0:
         return None
-    found = [(name, s) for name, series in (("validation", val), ("training", train))
-             if (s := _swing(series, l0, th["swing"], th["swing_floor"])) is not None]
-    if not found:
+    swing = _swing(train, l0, th["swing"], th["swing_floor"])
+    if swing is None:
         return None
-    parts = [f"the {name} loss rose from {a:.3g} to {b:.3g} ({b / max(a, 1e-12):.3g} x) at "
-             f"epoch {e} and fell back to {low:.3g} later" for name, (e, a, b, low) in found]
+    e, a, b, low = swing
+    held = (f"; validation loss {val[e - 1]:.3g} at that epoch" if len(val) == len(train)
+            else "")
     return Problem(
         "lr_too_high", "warning",
-        "; ".join(parts) + f" (untrained loss {l0:.3g}): the losses swing between epochs, "
-        "as they do when the steps overshoot the minimum",
+        f"the training loss rose from {a:.3g} to {b:.3g} ({b / max(a, 1e-12):.3g} x) at "
+        f"epoch {e} and fell back to {low:.3g} later{held} (untrained loss {l0:.3g}): the "
+        "loss the optimizer descends swings between epochs, as it does when the steps "
+        "overshoot the minimum",
         "lower the learning rate (fix() sizes the factor from the measured first step, "
         "at least 3x lower) and warm it up over the first 5% of steps (warmup_pct=0.05)",
-        {"lr_factor": 0.3, "swing": max(b / max(a, 1e-12) for _, (_, a, b, _) in found),
-         **first_steps})
+        {"lr_factor": 0.3, "swing": b / max(a, 1e-12), **first_steps})
 
 
 def metric_kept(obs: Observations, n_val: int, best: int) -> tuple[float, float] | None:

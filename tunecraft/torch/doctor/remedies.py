@@ -86,12 +86,19 @@ def _vanishing(p: Problem, c: TrainConfig, ctx: Mapping[str, Any]) -> dict[str, 
 
 
 def _exploding(p: Problem, c: TrainConfig, ctx: Mapping[str, Any]) -> dict[str, Any]:
+    """Re-initialise, clip, size the rate (``_rate_after_cure``) and stop early.
+
+    The sick run spent its epochs undoing the blown-up scale, so it cannot show how fast
+    the cured model fits: early stopping lets the epoch budget follow (7 of 32 cured runs in
+    five zoos overfit within the sick run's budget; it keeps their best epoch)."""
     out: dict[str, Any] = {"grad_clip": 1.0 if c.grad_clip is None else c.grad_clip / 10}
     if c.init in ("torch_default", "orthogonal", "xavier_uniform", "kaiming_uniform"):
         out["init"] = _init_for(ctx)
     factor = _rate_after_cure(p, c, "init" in out)
     if factor < 1.0:
         out["lr"] = c.lr * factor
+    if c.patience is None:
+        out["patience"] = 3
     return out
 
 
@@ -122,15 +129,56 @@ def _rate_after_cure(p: Problem, c: TrainConfig, reinit: bool) -> float:
 
 
 def _dead(p: Problem, c: TrainConfig, ctx: Mapping[str, Any]) -> dict[str, Any]:
-    return {"init": "kaiming_normal"} if c.init != "kaiming_normal" else {"lr": c.lr / 3}
+    """Re-initialise; with plain SGD and a whole dead layer also warm up and clip.
+
+    A dead layer passes no gradient, so the layers below it never moved: SGD's step follows
+    the gradient, and the one the revived units produce was never measured, so the rate
+    meets it untried (warm-up: Goyal et al. 2017, Sec. 2.2). Adam-type steps are lr-sized
+    whatever the gradient, as the live layers already showed (as in ``_rate_after_cure``)."""
+    if c.init == "kaiming_normal":
+        return {"lr": c.lr / 3}
+    out: dict[str, Any] = {"init": "kaiming_normal"}
+    if p.data.get("dead_layer") and target_update_max(c) is not None:
+        if c.warmup_pct == 0:
+            out["warmup_pct"] = 0.05
+        if c.grad_clip is None:
+            out["grad_clip"] = 1.0
+    return out
 
 
 def _saturated(p: Problem, c: TrainConfig, ctx: Mapping[str, Any]) -> dict[str, Any]:
     return {"init": "lsuv"} if c.init != "lsuv" else {"init": "xavier_normal"}
 
 
+# the share of the weights decay may remove per step in the cure: a tenth of what the
+# underfitting rule calls heavy (thresholds.py, ``decay_step``), so the cure cannot cause it
+_CURE_DECAY_STEP = 0.005
+# coupled L2 in Adam, RMSprop and Adagrad is divided by the same running gradient scale as
+# the data gradient, so once the data gradient is small (a memorising run's is) even 1e-3
+# dominates the step (Loshchilov & Hutter, ICLR 2019, Sec. 2): stay at this
+_COUPLED_DECAY_MAX = 1e-3
+
+
+def _regularising_decay(c: TrainConfig) -> float:
+    """Weight decay for an overfitting run: x10 the current (0.05 where there is none), at most
+    0.5, and never so much that it removes more than ``_CURE_DECAY_STEP`` of the weights per
+    step (SGD: ``lr * wd / (1 - momentum)``, AdamW: ``lr * wd``) or, for coupled L2 in the
+    other adaptive optimizers, more than ``_COUPLED_DECAY_MAX``: a cure that starves the model
+    of its gradient turns overfitting into underfitting."""
+    wd = max(0.05, min(c.weight_decay * 10, 0.5))
+    if c.optimizer == "sgd":
+        wd = min(wd, _CURE_DECAY_STEP * (1.0 - min(c.momentum or 0.0, 0.99)) / c.lr)
+    elif c.optimizer == "adamw":
+        wd = min(wd, _CURE_DECAY_STEP / c.lr)
+    else:
+        wd = min(wd, _COUPLED_DECAY_MAX)
+    return max(wd, c.weight_decay)
+
+
 def _overfitting(p: Problem, c: TrainConfig, ctx: Mapping[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {"weight_decay": max(0.05, min(c.weight_decay * 10, 0.5))}
+    if p.data.get("deferred"):  # found beside an error, whose cure comes first
+        return {}
+    out: dict[str, Any] = {"weight_decay": _regularising_decay(c)}
     if ctx.get("has_dropout") and c.dropout < 0.3:
         out["dropout"] = 0.3
     if c.patience is None:

@@ -15,7 +15,9 @@ Every rule reads a signal that the cause produces, not a symptom several causes 
 - loss dynamics: progress from the untrained loss, the train/validation gap, the rise of
   the validation loss above its minimum, the last epochs' improvement.
 
-Thresholds live in :data:`THRESHOLDS`; a healthy run gets no problem above ``info``.
+Thresholds live in :data:`THRESHOLDS`; a healthy run gets no problem above ``info``. This
+module holds the signals and the rules for the network's state (init, units, gradient flow,
+fit); the step-size rules are in :mod:`tunecraft.torch.doctor.step_rules`.
 """
 
 from __future__ import annotations
@@ -27,8 +29,9 @@ from itertools import pairwise
 
 import numpy as np
 
+from tunecraft.torch.doctor import step_rules as step
 from tunecraft.torch.doctor.diagnosis import Diagnosis, Problem
-from tunecraft.torch.doctor.dynamics import first_step_blowup, metric_kept, oscillation
+from tunecraft.torch.doctor.dynamics import first_step_blowup, metric_kept
 from tunecraft.torch.doctor.observations import Observations
 from tunecraft.torch.doctor.thresholds import THRESHOLDS
 
@@ -48,10 +51,11 @@ def diagnose(obs: Observations, thresholds: Mapping[str, float] | None = None) -
                          context)
     s = _Signals(obs, th)
     found: list[Problem] = []
-    for rule in (s.rule_exploding, s.rule_lr_too_high, s.rule_dead, s.rule_saturated,
-                 s.rule_vanishing, s.rule_lr_too_low, s.rule_plateau, s.rule_overfitting,
-                 s.rule_oscillation, s.rule_underfitting):
-        p = rule(found)
+    for rule in (_Signals.rule_exploding, step.lr_too_high, _Signals.rule_dead,
+                 _Signals.rule_saturated, _Signals.rule_vanishing, step.lr_too_low,
+                 step.plateau, _Signals.rule_overfitting, step.oscillation,
+                 _Signals.rule_underfitting):
+        p = rule(s, found)
         if p is not None:
             found.append(p)
     if not epochs:
@@ -165,54 +169,9 @@ class _Signals:
                 {"step": float(bad[0]), **self.first_steps()})
         return None
 
-    def rule_lr_too_high(self, found: list[Problem]) -> Problem | None:
-        th, upd = self.th, self.upd
-        big_steps = upd is not None and upd > th["update_high"] and not self.decay_driven
-        spiked = self._spiked() or self.blowup is not None
-        killed = (self.dead is not None and self.dead0 is not None
-                  and self.dead > th["dead"] and self.dead - self.dead0 > 0.25)
-        lost = self.progress < th["stuck_progress"]
-        if _has(found, "exploding_gradients") or not (
-                spiked or (big_steps and (lost or killed))):
-            return None
-        if (self.heavy_decay or self.heavy_dropout) and self.nan_at is None and (
-                self.blowup is None):
-            return None  # weight decay, or dropout noise amplified 1 / (1 - p) times, rocks
-            # the weights: the regularisation is the cause (see rule_underfitting)
-        if not spiked and not killed and self.depth is not None and (
-                self.depth < th["vanishing"]):
-            return None  # adaptive optimizers take big steps on vanishing gradients' noise
-        parts = [self.blowup] if self.blowup is not None else []
-        if self.nan_at is not None:
-            parts.append(f"the loss became NaN/inf at step {self.nan_at}")
-        elif self._spiked():
-            parts.append(f"the loss spiked to {self.peak:.3g} at step {self.peak_at}, "
-                         f"{self.peak / self.l0:.3g} x the untrained loss {self.l0:.3g}")
-        if upd is not None:
-            parts.append(f"steps change the weights by up to {upd:.3g} of their norm "
-                         "(healthy: about 1e-3..3e-2)")
-        if killed:
-            parts.append(f"{100 * (self.dead or 0):.0f}% of a layer's ReLU units died during "
-                         f"training ({100 * (self.dead0 or 0):.0f}% at the start)")
-        parts.append(f"loss now {self.tail:.3g} vs {self.l0:.3g} untrained")
-        data = {"lr_factor": 0.1 if upd is None or upd < 0.5 else 0.01}
-        if self.upd0 is not None:
-            parts.append(f"the first step already moved the weights by {self.upd0:.3g} of "
-                         "their norm")
-            data["update0"] = self.upd0
-        if self.upd0_max is not None:
-            data["update0_max"] = self.upd0_max
-        return Problem("lr_too_high", "error", "; ".join(parts),
-                       "lower the learning rate so the first step moves the weights by the "
-                       "optimizer's healthy share of their norm (Adam 2e-2, RMSprop 6e-2; SGD: "
-                       "the fastest layer 8e-2 x (1 - momentum); fix() computes the factor "
-                       "from the measured step) and warm it up over the first 5% of steps "
-                       "(warmup_pct=0.05)",
-                       data)
-
     def rule_dead(self, found: list[Problem]) -> Problem | None:
         th = self.th
-        if self.dead0 is None or self.dead0 <= th["dead"] or _has(found, "lr_too_high"):
+        if self.dead0 is None or self.dead0 <= th["dead"] or step.has(found, "lr_too_high"):
             return None
         if self.dead is None or self.dead <= th["dead"]:
             return None  # the units revived (e.g. an LSTM's small outputs leave half of a
@@ -221,18 +180,23 @@ class _Signals:
                 and 0 < self.upd < th["update_low"]):
             return None  # part of a layer is dead and the weights barely move: the step size
             # keeps them dead (see rule_lr_too_low); a dead layer passes no gradient at all
+        whole = self.dead0 >= th["dead_layer"]  # no gradient reaches the layers below
         return Problem(
             "dead_units", "error" if self.progress < 0.5 else "warning",
             f"{100 * self.dead0:.0f}% of a layer's ReLU units output 0 for the whole batch "
             f"from the start (later {100 * (self.dead or 0):.0f}%); they pass no gradient",
             "re-initialise with init='kaiming_normal' (zero biases, He-scaled weights); if it "
-            "persists use LeakyReLU/GELU in the model", {"dead": self.dead0})
+            "persists use LeakyReLU/GELU in the model" + (
+                "; with SGD also warm the rate up (warmup_pct=0.05) and clip gradients "
+                "(grad_clip=1.0): a dead layer passed no gradient, so the rate was never "
+                "tried on a live network" if whole else ""),
+            {"dead": self.dead0, "dead_layer": float(whole), **self.first_steps()})
 
     def rule_saturated(self, found: list[Problem]) -> Problem | None:
         sat, slope, th = self.sat0, self.slope0, self.th
         flat = sat is not None and sat > th["saturated"]
         steep_lost = slope is not None and slope < th["slope"]
-        if not (flat or steep_lost) or _has(found, "lr_too_high"):
+        if not (flat or steep_lost) or step.has(found, "lr_too_high"):
             return None
         # the mean slope is what the layer does to the gradient (a share of outputs in the
         # tails is not: a layer with 22% there still passes half of it back)
@@ -248,7 +212,7 @@ class _Signals:
 
     def rule_vanishing(self, found: list[Problem]) -> Problem | None:
         d = self.depth
-        if d is None or d >= self.th["vanishing"] or _has(
+        if d is None or d >= self.th["vanishing"] or step.has(
                 found, "dead_units", "lr_too_high", "exploding_gradients", "saturated_units"):
             return None
         if self.heavy_decay:
@@ -263,61 +227,33 @@ class _Signals:
             "ReLU/GELU activations, residual connections or normalisation layers",
             {"depth_ratio": d})
 
-    def rule_lr_too_low(self, found: list[Problem]) -> Problem | None:
-        upd = self.upd
-        if upd is None or upd >= self.th["update_low"] or any(p.rank >= 2 for p in found):
-            return None
-        if self.progress >= 0.5 or self.decay_driven or self.collapsed:
-            return None  # decay-driven: weight decay holds the model (underfit); collapsed:
-            # the schedule shrank the steps 50x during the run (a plateau), not the base LR
-        factor = float(min(1e5, max(3.0, 1e-2 / max(upd, 1e-12))))
-        return Problem(
-            "lr_too_low", "error" if self.progress < self.th["stuck_progress"] else "warning",
-            f"even the largest steps change the weights by only {upd:.3g} of their norm "
-            f"(healthy: about 1e-3..3e-2); loss {self.tail:.3g} vs {self.l0:.3g} untrained "
-            f"({100 * self.progress:.0f}% progress)",
-            f"multiply the learning rate by about {factor:.3g}",
-            {"lr_factor": factor, **self.first_steps()})
-
-    def rule_plateau(self, found: list[Problem]) -> Problem | None:
-        if not (self.stalled and self.collapsed) or any(p.rank >= 1 for p in found):
-            return None
-        if self.progress > 0.9:
-            return None
-        return Problem(
-            "plateau", "warning",
-            f"the training loss improved {100 * (self.gain or 0):.1f}% over the last "
-            f"{len(self.train) - len(self.train) // 2} epochs and sits at {self.train[-1]:.3g} "
-            f"({100 * self.progress:.0f}% below the untrained {self.l0:.3g}); steps fell to "
-            f"{_g(self.upd_late)} of the weights from up to {_g(self.upd)}: the learning rate "
-            "decayed before the model converged",
-            "use a schedule that decays late (schedule='cosine') so the learning rate stays "
-            "useful, and raise the peak rate if even the first steps were below the "
-            "optimizer's healthy size (fix() computes it from the measured first step)",
-            {"gain": self.gain or 0.0, "collapsed": 1.0, **self.first_steps()})
-
-    def rule_oscillation(self, found: list[Problem]) -> Problem | None:
-        if any(p.rank >= 1 for p in found) or self.heavy_decay or self.heavy_dropout:
-            return None  # explained: another problem (memorisation included: a run that
-            # overfits at a warning says what to change first), or regularisation
-        return oscillation(self.train, self.val, self.l0, self.th, self.first_steps())
-
     def rule_overfitting(self, found: list[Problem]) -> Problem | None:
         val, train = self.val, self.train
-        if len(val) < 4 or not train or any(p.rank >= 2 for p in found):
+        if len(val) < 4 or not train:
             return None
         best = int(np.argmin(val))
         after = val[best + 1:]
         sev = "info" if self.obs.early_stopping else "warning"
-        if math.isfinite(self.l0) and train[-1] < self.th["memorised"] * val[-1] and (
-                val[-1] - train[-1]) > self.th["memorised_gap"] * self.l0:
+        memorised = math.isfinite(self.l0) and train[-1] < self.th["memorised"] * val[-1] and (
+            val[-1] - train[-1]) > self.th["memorised_gap"] * self.l0
+        if any(p.rank >= 2 for p in found) and not memorised:
+            return None  # a rise of the validation loss may be the error's doing; a training
+            # loss 20x below the validation loss is capacity, which no cure of it removes
+        if memorised:
+            errors = [p.code for p in found if p.rank >= 2]
+            # beside an error the regulariser waits: its cure changes how fast the model
+            # fits (a lower rate plus decay and early stopping underfit), heal's next round
+            # regularises if the cured run still memorises
+            later = (f" (beside {errors[0]}: fix() cures that first; regularise if the "
+                     "cured run still memorises)" if errors else "")
             return Problem(
                 "overfitting", sev,
                 f"the training loss {train[-1]:.3g} is {val[-1] / max(train[-1], 1e-12):.0f} x "
                 f"below the validation loss {val[-1]:.3g}: the model memorised its training "
-                "set", "regularise: weight_decay=0.05 (x10 if set), dropout=0.3 where the "
-                "model has dropout, early stopping (patience=3), or more training data",
-                {"gap": val[-1] - train[-1], "best_epoch": best + 1})
+                f"set{later}", "regularise: weight_decay=0.05 (x10 if set), dropout=0.3 where "
+                "the model has dropout, early stopping (patience=3), or more training data",
+                {"gap": val[-1] - train[-1], "best_epoch": best + 1,
+                 **({"deferred": 1.0} if errors else {})})
         if len(after) < 2:
             return None  # the minimum is recent: one bad epoch is noise, not a trend
         rise = (statistics.fmean(after[-2:]) - val[best]) / max(abs(val[best]), 1e-12)
@@ -340,13 +276,19 @@ class _Signals:
             # rose too: both losses swing with the step size (instability, not overfitting)
             tail += (f"; but the training loss also rose {100 * jump[1]:.0f}% within one "
                      "epoch since then: the losses oscillate, which memorising does not do")
+        rate = step.has(found, "lr_too_high")
+        if rate:  # steps that overshoot also raise the validation loss: lower them first
+            tail += ("; beside lr_too_high, whose steps also raise the validation loss: "
+                     "fix() lowers the rate first")
         return Problem(
             "overfitting", sev,
             f"the validation loss rose {100 * rise:.0f}% above its minimum {val[best]:.3g} "
             f"(epoch {best + 1}) to {val[-1]:.3g}, while the training loss fell to "
             f"{train[-1]:.3g}{tail}",
-            "regularise: weight_decay=0.05 (x10 if set), dropout=0.3 where the model has "
-            "dropout, and early stopping (patience=3)", {"rise": rise, "best_epoch": best + 1})
+            "regularise: weight_decay=0.05 (x10 if set; at most 0.5% of the weights per "
+            "step, 1e-3 as Adam's coupled L2), dropout=0.3 where the model has dropout, and "
+            "early stopping (patience=3)",
+            {"rise": rise, "best_epoch": best + 1, **({"deferred": 1.0} if rate else {})})
 
     def rule_underfitting(self, found: list[Problem]) -> Problem | None:
         val, train = self.val, self.train
@@ -372,7 +314,9 @@ class _Signals:
                    f"mode {val[-1]:.3g})")
         elif val[-1] < 0.9 * train[-1]:
             why = (f"the training-mode loss is {train[-1] / val[-1]:.2f} x the evaluation-mode "
-                   "loss: dropout noise drowns the signal")
+                   "loss: " + ("dropout noise drowns the signal" if self.obs.dropout_rate > 0
+                               else "the model has no dropout, so the epoch's mean loss lags "
+                               "weights that still change within the epoch"))
         else:
             why = f"steps change the weights by up to {_g(self.upd)} of their norm"
         held = (self.decay_driven or (self.shrink is not None and self.shrink < 0.5)
@@ -393,6 +337,3 @@ class _Signals:
             "capacity", {"progress": self.progress, "decay_driven": float(self.decay_driven),
                          **self.first_steps()})
 
-
-def _has(found: list[Problem], *codes: str) -> bool:
-    return any(p.code in codes and p.rank >= 1 for p in found)

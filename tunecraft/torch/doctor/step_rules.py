@@ -1,0 +1,127 @@
+"""The doctor's step-size rules: a learning rate too high (spikes, divergence, steps that
+rewrite the weights, losses that swing) or too low, and a schedule that decayed too early.
+
+Each reads the per-step update-to-weight ratio ``||dW|| / ||W||`` (healthy runs sit near
+1e-3..1e-1) and the loss dynamics it causes (Goodfellow et al., *Deep Learning*, Sec. 8.2);
+the first step's ratio, proportional to the learning rate, sizes the remedy. The rules for
+the network's state (init, units, gradient flow, fit) are in :mod:`.rules`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from tunecraft.torch.doctor.diagnosis import Problem
+from tunecraft.torch.doctor.dynamics import oscillation as _oscillation
+
+if TYPE_CHECKING:
+    from tunecraft.torch.doctor.rules import _Signals
+
+__all__ = ["has", "lr_too_high", "lr_too_low", "oscillation", "plateau"]
+
+
+def has(found: list[Problem], *codes: str) -> bool:
+    """Whether a problem of one of ``codes`` above ``info`` was found."""
+    return any(p.code in codes and p.rank >= 1 for p in found)
+
+
+def _g(x: float | None) -> str:
+    return "n/a" if x is None else f"{x:.3g}"
+
+
+def lr_too_high(s: _Signals, found: list[Problem]) -> Problem | None:
+    th, upd = s.th, s.upd
+    big_steps = upd is not None and upd > th["update_high"] and not s.decay_driven
+    spiked = s._spiked() or s.blowup is not None
+    killed = (s.dead is not None and s.dead0 is not None
+              and s.dead > th["dead"] and s.dead - s.dead0 > 0.25)
+    lost = s.progress < th["stuck_progress"]
+    # a first step that moves the weights by half their norm (10x the healthy limit) throws
+    # the initialisation away in one step, whatever the run reaches afterwards: the first
+    # step's ratio is the learning rate's (Adam: lr x sqrt(n) / ||W||), not the data's
+    thrown = (s.upd0 is not None and s.upd0 > th["update_blowup"] and not s.decay_driven)
+    if has(found, "exploding_gradients") or not (
+            spiked or thrown or (big_steps and (lost or killed))):
+        return None
+    if (s.heavy_decay or s.heavy_dropout) and s.nan_at is None and (
+            s.blowup is None):
+        return None  # weight decay, or dropout noise amplified 1 / (1 - p) times, rocks
+        # the weights: the regularisation is the cause (see rule_underfitting)
+    if not spiked and not killed and s.depth is not None and (
+            s.depth < th["vanishing"]):
+        return None  # adaptive optimizers take big steps on vanishing gradients' noise
+    parts = [s.blowup] if s.blowup is not None else []
+    if s.nan_at is not None:
+        parts.append(f"the loss became NaN/inf at step {s.nan_at}")
+    elif s._spiked():
+        parts.append(f"the loss spiked to {s.peak:.3g} at step {s.peak_at}, "
+                     f"{s.peak / s.l0:.3g} x the untrained loss {s.l0:.3g}")
+    if upd is not None:
+        parts.append(f"steps change the weights by up to {upd:.3g} of their norm "
+                     "(healthy: about 1e-3..3e-2)")
+    if killed:
+        parts.append(f"{100 * (s.dead or 0):.0f}% of a layer's ReLU units died during "
+                     f"training ({100 * (s.dead0 or 0):.0f}% at the start)")
+    parts.append(f"loss now {s.tail:.3g} vs {s.l0:.3g} untrained")
+    data = {"lr_factor": 0.1 if upd is None or upd < 0.5 else 0.01}
+    if s.upd0 is not None:
+        parts.append(f"the first step already moved the weights by {s.upd0:.3g} of "
+                     "their norm" + (f" (above {th['update_blowup']:.3g}: it threw the "
+                                     "initialisation away)" if thrown else ""))
+        data["update0"] = s.upd0
+    if s.upd0_max is not None:
+        data["update0_max"] = s.upd0_max
+    # a run that learned despite a thrown first step is warned, not pruned
+    severity = "error" if spiked or lost or killed else "warning"
+    return Problem("lr_too_high", severity, "; ".join(parts),
+                       "warm the learning rate up over the first 5% of steps "
+                       "(warmup_pct=0.05): only the first steps are too large", data)
+    return Problem("lr_too_high", severity, "; ".join(parts),
+                   "lower the learning rate so the first step moves the weights by the "
+                   "optimizer's healthy share of their norm (Adam 2e-2, RMSprop 6e-2; SGD: "
+                   "the fastest layer 8e-2 x (1 - momentum); fix() computes the factor "
+                   "from the measured step) and warm it up over the first 5% of steps "
+                   "(warmup_pct=0.05)",
+                   data)
+
+
+def lr_too_low(s: _Signals, found: list[Problem]) -> Problem | None:
+    upd = s.upd
+    if upd is None or upd >= s.th["update_low"] or any(p.rank >= 2 for p in found):
+        return None
+    if s.progress >= 0.5 or s.decay_driven or s.collapsed:
+        return None  # decay-driven: weight decay holds the model (underfit); collapsed:
+        # the schedule shrank the steps 50x during the run (a plateau), not the base LR
+    factor = float(min(1e5, max(3.0, 1e-2 / max(upd, 1e-12))))
+    return Problem(
+        "lr_too_low", "error" if s.progress < s.th["stuck_progress"] else "warning",
+        f"even the largest steps change the weights by only {upd:.3g} of their norm "
+        f"(healthy: about 1e-3..3e-2); loss {s.tail:.3g} vs {s.l0:.3g} untrained "
+        f"({100 * s.progress:.0f}% progress)",
+        f"multiply the learning rate by about {factor:.3g}",
+        {"lr_factor": factor, **s.first_steps()})
+
+
+def plateau(s: _Signals, found: list[Problem]) -> Problem | None:
+    if not (s.stalled and s.collapsed) or any(p.rank >= 1 for p in found):
+        return None
+    if s.progress > 0.9:
+        return None
+    return Problem(
+        "plateau", "warning",
+        f"the training loss improved {100 * (s.gain or 0):.1f}% over the last "
+        f"{len(s.train) - len(s.train) // 2} epochs and sits at {s.train[-1]:.3g} "
+        f"({100 * s.progress:.0f}% below the untrained {s.l0:.3g}); steps fell to "
+        f"{_g(s.upd_late)} of the weights from up to {_g(s.upd)}: the learning rate "
+        "decayed before the model converged",
+        "use a schedule that decays late (schedule='cosine') so the learning rate stays "
+        "useful, and raise the peak rate if even the first steps were below the "
+        "optimizer's healthy size (fix() computes it from the measured first step)",
+        {"gain": s.gain or 0.0, "collapsed": 1.0, **s.first_steps()})
+
+
+def oscillation(s: _Signals, found: list[Problem]) -> Problem | None:
+    if any(p.rank >= 1 for p in found) or s.heavy_decay or s.heavy_dropout:
+        return None  # explained: another problem (memorisation included: a run that
+        # overfits at a warning says what to change first), or regularisation
+    return _oscillation(s.train, s.val, s.l0, s.th, s.first_steps())
