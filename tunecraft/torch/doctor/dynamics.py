@@ -9,12 +9,13 @@ far larger than the weights throws them where the gradients overflow).
 from __future__ import annotations
 
 import math
+import statistics
 from collections.abc import Mapping, Sequence
 
 from tunecraft.torch.doctor.diagnosis import Problem
 from tunecraft.torch.doctor.observations import Observations
 
-__all__ = ["first_step_blowup", "metric_kept", "oscillation"]
+__all__ = ["first_step_blowup", "metric_held", "metric_kept", "oscillation"]
 
 
 def first_step_blowup(obs: Observations, l0: float, upd0: float | None,
@@ -90,13 +91,41 @@ def oscillation(train: Sequence[float], val: Sequence[float], l0: float,
         {"lr_factor": 0.3, "swing": b / max(a, 1e-12), **first_steps})
 
 
-def metric_kept(obs: Observations, n_val: int, best: int) -> tuple[float, float] | None:
-    """``(metric at the validation-loss minimum, last metric)`` when the last is at least
-    as good (``obs.metric_mode``), else None (also without a metric every epoch)."""
+def _metrics(obs: Observations, n_val: int) -> list[float] | None:
+    """The validation metric of every epoch with a finite validation loss, or None."""
     metrics = [e.val_metric for e in obs.epochs if e.val_loss is not None
                and math.isfinite(e.val_loss)]
     if len(metrics) != n_val or any(m is None or not math.isfinite(m) for m in metrics):
         return None
+    return [float(m or 0.0) for m in metrics]
+
+
+def metric_kept(obs: Observations, n_val: int, best: int) -> tuple[float, float] | None:
+    """``(metric at the validation-loss minimum, last metric)`` when the last is at least
+    as good (``obs.metric_mode``), else None (also without a metric every epoch)."""
+    metrics = _metrics(obs, n_val)
+    if metrics is None:
+        return None
     then, now = float(metrics[best] or 0.0), float(metrics[-1] or 0.0)
     better = now >= then if obs.metric_mode == "max" else now <= then
     return (then, now) if better else None
+
+
+def metric_held(obs: Observations, n_val: int) -> tuple[float, float, float] | None:
+    """``(last metric, best metric, noise)`` when the last epoch's metric is within noise of
+    the run's best, else None. The noise is twice the standard deviation of the
+    epoch-to-epoch metric changes over the second half of the run (their mean, a trend, is
+    left out): the best of ten noisy epochs sits about that far above a typical one, so a
+    smaller gap is no lost accuracy; a metric that keeps falling has a small spread and a
+    large gap. Needs at least 3 changes."""
+    metrics = _metrics(obs, n_val)
+    if metrics is None:
+        return None
+    tail = metrics[len(metrics) // 2:]
+    changes = [b - a for a, b in zip(tail, tail[1:], strict=False)]
+    if len(changes) < 3:
+        return None
+    noise = 2.0 * statistics.pstdev(changes)
+    best = max(metrics) if obs.metric_mode == "max" else min(metrics)
+    now = metrics[-1]
+    return (now, best, noise) if abs(best - now) <= noise else None

@@ -31,7 +31,7 @@ import numpy as np
 
 from tunecraft.torch.doctor import step_rules as step
 from tunecraft.torch.doctor.diagnosis import Diagnosis, Problem
-from tunecraft.torch.doctor.dynamics import first_step_blowup, metric_kept
+from tunecraft.torch.doctor.dynamics import first_step_blowup, metric_held, metric_kept
 from tunecraft.torch.doctor.observations import Observations
 from tunecraft.torch.doctor.thresholds import THRESHOLDS
 
@@ -215,8 +215,11 @@ class _Signals:
         if d is None or d >= self.th["vanishing"] or step.has(
                 found, "dead_units", "lr_too_high", "exploding_gradients", "saturated_units"):
             return None
-        if self.heavy_decay:
+        shrunk = self.decay_driven and self.shrink is not None and self.shrink < 0.5
+        if self.heavy_decay or shrunk:
             return None  # decay shrinking the weights starves the early layers: underfitting
+            # (coupled L2 under Adam/RMSprop has no per-step share: its updates point
+            # against the weights, cosine < -0.5, and the weights lose half their norm)
         sev = "error" if self.progress < 0.5 else "info"
         return Problem(
             "vanishing_gradients", sev,
@@ -268,6 +271,12 @@ class _Signals:
             # metric the run is judged by has not fallen since the loss minimum
             tail += (f"; the validation metric has not fallen since that epoch ({kept[0]:.4g} "
                      f"then, {kept[1]:.4g} now): over-confidence, not yet lost accuracy")
+        elif (held := metric_held(self.obs, len(val))) is not None:
+            sev = "info"  # the metric the run is judged by is within its epoch-to-epoch
+            # noise of its best: the loss grew on confidence, not on accuracy
+            tail += (f"; the metric holds at {held[0]:.4g}, best {held[1]:.4g} (within "
+                     f"{held[2]:.2g}, twice its epoch-to-epoch spread): over-confidence, "
+                     "not yet lost accuracy")
         since = train[best:] if len(train) == len(val) else []
         jump = max(((b - a, (b - a) / max(a, 1e-12)) for a, b in pairwise(since)),
                    key=lambda j: j[1], default=(0.0, 0.0))
