@@ -9,6 +9,7 @@ by one is not changed by a later one.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -188,8 +189,11 @@ def _overfitting(p: Problem, c: TrainConfig, ctx: Mapping[str, Any]) -> dict[str
 
 def _underfitting(p: Problem, c: TrainConfig, ctx: Mapping[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    if c.weight_decay > 1e-4:
-        out["weight_decay"] = c.weight_decay / 100
+    if c.weight_decay > 1e-4:  # coupled L2 in Adam-type optimizers: well below the most
+        # the overfitting cure allows (``_COUPLED_DECAY_MAX``), or it still dominates the step
+        coupled = c.optimizer not in ("sgd", "adamw")
+        out["weight_decay"] = min(c.weight_decay / 100,
+                                  _COUPLED_DECAY_MAX / 10 if coupled else math.inf)
     if c.dropout > 0.1:
         out["dropout"] = 0.1
     if c.label_smoothing > 0.1:

@@ -328,8 +328,11 @@ class _Signals:
                                "weights that still change within the epoch"))
         else:
             why = f"steps change the weights by up to {_g(self.upd)} of their norm"
+        # a training-mode loss above the evaluation-mode one holds the model back only
+        # through dropout; without any, the epoch's mean merely lags a model still learning
+        noisy = val[-1] < 0.9 * train[-1] and self.obs.dropout_rate > 0
         held = (self.decay_driven or (self.shrink is not None and self.shrink < 0.5)
-                or val[-1] < 0.9 * train[-1] or dropped)
+                or noisy or dropped)
         if not (self.stalled or self.val_stalled or held):
             return Problem(
                 "underfitting", "info",
