@@ -181,6 +181,19 @@ def print_summary(s: dict[str, Any], rows: list[dict[str, Any]]) -> None:
         print(f"NOT REPAIRED {r['name']}: after {r.get('codes_after')} fixed={r.get('fixed')}")
 
 
+def report(rows: list[dict[str, Any]], started: float, out: str | None,
+           header: dict[str, Any]) -> None:
+    """Summarise and print a zoo's rows with the wall time since ``started``; with ``out``,
+    write ``header`` (which zoo, which tunecraft), the summary and the rows there as JSON."""
+    summary = summarise(rows)
+    summary["wall_seconds"] = time.perf_counter() - started
+    print_summary(summary, rows)
+    print(f"wall {summary['wall_seconds']:.0f} s")
+    if out:
+        with open(out, "w") as fh:
+            json.dump({**header, "summary": summary, "rows": rows}, fh, indent=1)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--zoo", choices=("dev", "holdout", "final", "fresh", "unseen"),
@@ -198,13 +211,7 @@ def main(argv: list[str] | None = None) -> int:
         from benchmarks.doctor_zoo_unseen import relabel
 
         rows = relabel(rows)
-    summary = summarise(rows)
-    summary["wall_seconds"] = time.perf_counter() - started
-    print_summary(summary, rows)
-    print(f"wall {summary['wall_seconds']:.0f} s")
-    if args.out:
-        with open(args.out, "w") as fh:
-            json.dump({"zoo": args.zoo, "summary": summary, "rows": rows}, fh, indent=1)
+    report(rows, started, args.out, {"zoo": args.zoo})
     return 0
 
 

@@ -30,7 +30,6 @@ Sick runs keep their recipe's label whatever they reach.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
@@ -87,6 +86,14 @@ def blind_zoo() -> list[Case]:
     def batch() -> int:
         return int(rng.choice((32, 64, 96)))
 
+    def wrong_lr(high: bool, opt: str, seed: int, base: float) -> tuple[str, dict[str, Any]]:
+        """The label and config of a run whose rate is a drawn factor above (or below) the
+        optimizer's good one."""
+        factors = (40.0, 250.0, 900.0, 12000.0) if high else (8e-4, 1.5e-4, 6e-5, 8e-6)
+        factor = float(rng.choice(factors))
+        return ("lr_too_high" if high else "lr_too_low",
+                config(opt, seed, batch(), base * factor))
+
     for i, (arch, data, act, depth, group_opts, sgd_mult) in enumerate(GROUPS):
         opts = [group_opts[(i + j) % len(group_opts)] for j in range(4)]
         m = {"act": act, "depth": depth}
@@ -95,25 +102,12 @@ def blind_zoo() -> list[Case]:
             seed = SEEDS[(i + j) % 3]
             base = sgd_mult if opt.startswith("sgd") else 1.0
             add("healthy", arch, data, opt, config(opt, seed, batch(), base), m, epochs)
-            if j % 2 == 0:
-                hi = float(rng.choice((40.0, 250.0, 900.0, 12000.0)))
-                add("lr_too_high", arch, data, opt, config(opt, seed, batch(), base * hi), m,
-                    epochs)
-            else:
-                lo = float(rng.choice((8e-4, 1.5e-4, 6e-5, 8e-6)))
-                add("lr_too_low", arch, data, opt, config(opt, seed, batch(), base * lo), m,
-                    epochs)
+            label, cfg = wrong_lr(j % 2 == 0, opt, seed, base)
+            add(label, arch, data, opt, cfg, m, epochs)
         for j, opt in enumerate(opts[2:]):  # the other sign for two optimizers per group
-            seed = SEEDS[(i + j + 1) % 3]
             base = sgd_mult if opt.startswith("sgd") else 1.0
-            if j % 2 == 1:
-                hi = float(rng.choice((40.0, 250.0, 900.0, 12000.0)))
-                add("lr_too_high", arch, data, opt, config(opt, seed, batch(), base * hi), m,
-                    epochs)
-            else:
-                lo = float(rng.choice((8e-4, 1.5e-4, 6e-5, 8e-6)))
-                add("lr_too_low", arch, data, opt, config(opt, seed, batch(), base * lo), m,
-                    epochs)
+            label, cfg = wrong_lr(j % 2 == 1, opt, SEEDS[(i + j + 1) % 3], base)
+            add(label, arch, data, opt, cfg, m, epochs)
     extra_healthy = (("mlp", "rings3d", "tanh", 2, "sgd0"), ("mlp", "moons8", "sigmoid", 2,
                      "adam"), ("ln_mlp", "xor10", "tanh", 3, "rmsprop"),
                      ("gru", "parity_seq", "relu", 2, "adamw"),
@@ -244,7 +238,7 @@ def tunecraft_root(given: str | None) -> str | None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from benchmarks.doctor_zoo import print_summary, summarise
+    from benchmarks.doctor_zoo import report
 
     ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     ap.add_argument("--only", default=None, help="a code, 'healthy', or part of a case name")
@@ -266,14 +260,7 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit(f"--only {args.only!r} matches no case; give a code of {CODES}")
     started = time.perf_counter()
     rows = run(cases, repair=not args.no_repair)
-    summary = summarise(rows)
-    summary["wall_seconds"] = time.perf_counter() - started
-    print_summary(summary, rows)
-    print(f"wall {summary['wall_seconds']:.0f} s")
-    if args.out:
-        with open(args.out, "w") as fh:
-            json.dump({"zoo": "blind", "tunecraft": tunecraft.__file__, "summary": summary,
-                       "rows": rows}, fh, indent=1)
+    report(rows, started, args.out, {"zoo": "blind", "tunecraft": tunecraft.__file__})
     return 0
 
 
