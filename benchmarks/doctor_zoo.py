@@ -141,9 +141,10 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
         "repaired": len(repaired) / max(len(curable), 1), "curable": len(curable),
         "repaired_all": sum(bool(r.get("healthy_after")) for r in sick) / max(len(sick), 1),
         "repair_tried": len(tried),
-        "acc_before": statistics.median([r["accuracy"] for r in sick]),
+        # NaN where the selection has no sick run (``--only healthy``)
+        "acc_before": statistics.median([r["accuracy"] for r in sick] or [math.nan]),
         "acc_after": statistics.median([r.get("accuracy_after", r["accuracy"])
-                                        for r in sick]),
+                                        for r in sick] or [math.nan]),
         "per_label": per_label,
         "confusion": {k: dict(v) for k, v in confusion.items()},
         "seconds": sum(r["seconds"] for r in rows),
