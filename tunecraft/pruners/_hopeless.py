@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 
 from tunecraft.history import History
+from tunecraft.pruners.median import percentile
 from tunecraft.record import FrozenTrial, TrialState
 
 __all__ = ["LEVEL", "SLACK", "budget_of", "hopeless_plateau"]
@@ -72,7 +73,7 @@ def hopeless_plateau(trial: FrozenTrial, history: History,
               for v in (t.intermediate_values.get(step),) if v is not None and math.isfinite(v)]
     if len(others) < _MIN_OTHERS:
         return None
-    level = _quantile(others, LEVEL)
+    level = percentile(others, 100 * LEVEL)
     reach = best + SLACK * rate * (horizon - step)
     if reach >= level:
         return None
@@ -80,12 +81,3 @@ def hopeless_plateau(trial: FrozenTrial, history: History,
             f"{rate:.3g} per step; even {SLACK:g}x that for the {horizon - step} steps left "
             f"reaches {sign * reach:.4g}, below the other trials' top third ({sign * level:.4g}) "
             f"at step {step}")
-
-
-def _quantile(values: list[float], q: float) -> float:
-    """The ``q`` quantile of ``values`` (linear between order statistics)."""
-    ordered = sorted(values)
-    at = q * (len(ordered) - 1)
-    low = math.floor(at)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (at - low) * (ordered[high] - ordered[low])
