@@ -327,18 +327,18 @@ def confirm_lr(
     # without room for a sentinel, the highest rate serves as one (probed, never picked)
     index, scores = confirm_pick(losses, steps, decay_steps=decay_steps)
     trains = [probe_trains(run[:steps], steps) for run in losses[:len(rates)]]
-    lr, lower, lower_losses = rates[index], list[float](), list[list[float]]()
+    lower: list[float] = []
+    lower_losses: list[list[float]] = []
+    lr, confirmed = rates[index], any(trains)
     if not trains[index]:  # never a rate whose own probe showed it does not train
-        lr = rates[trains.index(True)] if any(trains) else rates[0]
-    if not any(trains) and all_diverged(losses[:len(rates)], steps):
-        while len(lower) < MAX_STEP_DOWNS:  # past the edge from the start: step down
+        lr = rates[trains.index(True)] if confirmed else rates[0]
+    if not confirmed and all_diverged(losses[:len(rates)], steps):
+        while not confirmed and len(lower) < MAX_STEP_DOWNS:  # past the edge: step down
             lr /= STEP_DOWN
             lower.append(lr)
             lower_losses += probe_losses(model, loss_fn, train_loader, optimizer, [lr],
                                          steps, accumulation_steps)
-            if probe_trains(lower_losses[-1], steps):
-                break
-    confirmed = probe_trains((lower_losses or [losses[rates.index(lr)]])[-1][:steps], steps)
+            confirmed = probe_trains(lower_losses[-1], steps)
     out = LRConfirmation(lr=lr, candidates=tuple(rates), sentinel=sentinel,
                          losses=tuple(tuple(v) for v in losses), scores=tuple(scores),
                          steps=steps, decay_steps=decay_steps, lower=tuple(lower),
