@@ -37,7 +37,6 @@ from tunecraft.system_attrs import budget_of, lineage
 
 PRIOR_PAIRS = 3.0  # the prior tau = 1 counts as this many pairs
 FLOOR = 0.1  # a bracket keeps at least this fraction of the equal share
-UNSELECTED_ONLY = True  # measure on configurations that no rung selected (see _values_at)
 
 
 def _selected(trial: FrozenTrial) -> bool:
@@ -64,7 +63,7 @@ def _values_at(history: History, steps: Sequence[int], horizon: int
     newest: dict[int, tuple[int, tuple[float, ...]]] = {}
     for t in history.trials:
         ivs = t.intermediate_values
-        if not ivs or max(ivs) < horizon or (UNSELECTED_ONLY and _selected(t)):
+        if not ivs or max(ivs) < horizon or _selected(t):
             continue
         row = []
         for target in (*steps, horizon):
