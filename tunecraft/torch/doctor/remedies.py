@@ -13,6 +13,8 @@ import math
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from tunecraft.torch.doctor.thresholds import THRESHOLDS
+
 if TYPE_CHECKING:  # diagnosis.py imports this module when Diagnosis.fix is called
     from tunecraft.torch.doctor.diagnosis import Diagnosis, Problem
     from tunecraft.torch.train_config import TrainConfig
@@ -152,28 +154,32 @@ def _saturated(p: Problem, c: TrainConfig, ctx: Mapping[str, Any]) -> dict[str, 
 
 
 # the share of the weights decay may remove per step in the cure: a tenth of what the
-# underfitting rule calls heavy (thresholds.py, ``decay_step``), so the cure cannot cause it
-_CURE_DECAY_STEP = 0.005
+# underfitting rule calls heavy (``decay_step``), so the cure cannot cause it
+_CURE_DECAY_STEP = THRESHOLDS["decay_step"] / 10
 # coupled L2 in Adam, RMSprop and Adagrad is divided by the same running gradient scale as
 # the data gradient, so once the data gradient is small (a memorising run's is) even 1e-3
 # dominates the step (Loshchilov & Hutter, ICLR 2019, Sec. 2): stay at this
 _COUPLED_DECAY_MAX = 1e-3
 
 
+def _decay_share_per_unit(c: TrainConfig) -> float | None:
+    """The share of the weights one unit of weight decay removes per step: ``lr / (1 -
+    momentum)`` for SGD (heavy-ball steps add up), ``lr`` for AdamW's decoupled decay; None
+    for coupled L2 in the other adaptive optimizers, whose normalised steps it enters."""
+    if c.optimizer == "sgd":
+        return c.lr / (1.0 - min(c.momentum or 0.0, 0.99))
+    return c.lr if c.optimizer == "adamw" else None
+
+
 def _regularising_decay(c: TrainConfig) -> float:
     """Weight decay for an overfitting run: x10 the current (0.05 where there is none), at most
     0.5, and never so much that it removes more than ``_CURE_DECAY_STEP`` of the weights per
-    step (SGD: ``lr * wd / (1 - momentum)``, AdamW: ``lr * wd``) or, for coupled L2 in the
-    other adaptive optimizers, more than ``_COUPLED_DECAY_MAX``: a cure that starves the model
-    of its gradient turns overfitting into underfitting."""
-    wd = max(0.05, min(c.weight_decay * 10, 0.5))
-    if c.optimizer == "sgd":
-        wd = min(wd, _CURE_DECAY_STEP * (1.0 - min(c.momentum or 0.0, 0.99)) / c.lr)
-    elif c.optimizer == "adamw":
-        wd = min(wd, _CURE_DECAY_STEP / c.lr)
-    else:
-        wd = min(wd, _COUPLED_DECAY_MAX)
-    return max(wd, c.weight_decay)
+    step (SGD, AdamW) or, for coupled L2 in the other adaptive optimizers, more than
+    ``_COUPLED_DECAY_MAX``: a cure that starves the model of its gradient turns overfitting
+    into underfitting."""
+    unit = _decay_share_per_unit(c)
+    cap = _COUPLED_DECAY_MAX if unit is None else _CURE_DECAY_STEP / unit
+    return max(min(max(0.05, min(c.weight_decay * 10, 0.5)), cap), c.weight_decay)
 
 
 def _overfitting(p: Problem, c: TrainConfig, ctx: Mapping[str, Any]) -> dict[str, Any]:
@@ -191,7 +197,7 @@ def _underfitting(p: Problem, c: TrainConfig, ctx: Mapping[str, Any]) -> dict[st
     out: dict[str, Any] = {}
     if c.weight_decay > 1e-4:  # coupled L2 in Adam-type optimizers: well below the most
         # the overfitting cure allows (``_COUPLED_DECAY_MAX``), or it still dominates the step
-        coupled = c.optimizer not in ("sgd", "adamw")
+        coupled = _decay_share_per_unit(c) is None
         out["weight_decay"] = min(c.weight_decay / 100,
                                   _COUPLED_DECAY_MAX / 10 if coupled else math.inf)
     if c.dropout > 0.1:
