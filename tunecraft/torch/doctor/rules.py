@@ -69,6 +69,12 @@ def _g(x: float | None) -> str:
     return "n/a" if x is None else f"{x:.3g}"
 
 
+_REGULARISE = ("regularise: weight_decay=0.05 (x10 if set; at most 0.5% of the weights per "
+               "step, 1e-3 as Adam's coupled L2), dropout=0.3 where the model has dropout, "
+               "and early stopping (patience=3)")
+"""The overfitting remedy as both overfitting rules state it (``remedies._overfitting``)."""
+
+
 class _Signals:
     """The derived signals of one run and one method per rule."""
 
@@ -253,8 +259,7 @@ class _Signals:
                 "overfitting", sev,
                 f"the training loss {train[-1]:.3g} is {val[-1] / max(train[-1], 1e-12):.0f} x "
                 f"below the validation loss {val[-1]:.3g}: the model memorised its training "
-                f"set{later}", "regularise: weight_decay=0.05 (x10 if set), dropout=0.3 where "
-                "the model has dropout, early stopping (patience=3), or more training data",
+                f"set{later}", f"{_REGULARISE}, or more training data",
                 {"gap": val[-1] - train[-1], "best_epoch": best + 1,
                  **({"deferred": 1.0} if errors else {})})
         if len(after) < 2:
@@ -294,9 +299,7 @@ class _Signals:
             f"the validation loss rose {100 * rise:.0f}% above its minimum {val[best]:.3g} "
             f"(epoch {best + 1}) to {val[-1]:.3g}, while the training loss fell to "
             f"{train[-1]:.3g}{tail}",
-            "regularise: weight_decay=0.05 (x10 if set; at most 0.5% of the weights per "
-            "step, 1e-3 as Adam's coupled L2), dropout=0.3 where the model has dropout, and "
-            "early stopping (patience=3)",
+            _REGULARISE,
             {"rise": rise, "best_epoch": best + 1, **({"deferred": 1.0} if rate else {})})
 
     def rule_underfitting(self, found: list[Problem]) -> Problem | None:
