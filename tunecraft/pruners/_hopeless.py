@@ -24,7 +24,7 @@ from tunecraft.history import History
 from tunecraft.pruners.median import percentile
 from tunecraft.record import FrozenTrial, TrialState
 
-__all__ = ["LEVEL", "SLACK", "budget_of", "hopeless_plateau"]
+__all__ = ["LEVEL", "SLACK", "full_run_steps", "hopeless_plateau"]
 
 SLACK = 3.0
 """The projection assumes every remaining epoch gains three times the best gain so far."""
@@ -35,7 +35,7 @@ _MIN_REPORTS = 3   # "crawls over several epochs": at least two gains per epoch 
 _MIN_OTHERS = 3    # a quantile of the others at a step needs a few of them to mean anything
 
 
-def budget_of(history: History) -> int | None:
+def full_run_steps(history: History) -> int | None:
     """The steps of a full run as the history shows it: the last step of the longest
     COMPLETE trial (None before any completed with reports)."""
     steps = [t.last_step for t in history.trials
@@ -57,7 +57,7 @@ def hopeless_plateau(trial: FrozenTrial, history: History,
     if len(history.directions) != 1:
         return None  # no single metric to project
     step = trial.last_step
-    horizon = horizon if horizon is not None else budget_of(history)
+    horizon = horizon if horizon is not None else full_run_steps(history)
     if step is None or horizon is None or step >= horizon:
         return None  # at its last step nothing is saved: let the wrapped pruner decide
     sign = -history.directions[0].sign  # larger sign * value is better (sign: to minimize)
