@@ -16,6 +16,8 @@ from typing import Any
 
 import numpy as np
 
+from benchmarks.lr_find_tasks5 import bn_cnn2d, conv1d_seq, gru_net, order, tabular6, wine
+
 Split = tuple[np.ndarray, np.ndarray]
 
 
@@ -30,7 +32,7 @@ class Setting:
     optimizer: str  # a name that make_optimizer knows
     batch_size: int
     epochs: int
-    schedule: str = "cosine"  # the peak rate's decay per step: cosine, step or constant
+    schedule: str = "cosine"  # per step: cosine, step, constant, warmcos or onecycle
     label_smoothing: float = 0.0  # of the cross-entropy, in training and in the range test
 
     def loss(self) -> Any:
@@ -41,9 +43,21 @@ class Setting:
 
     def factor(self, t: int, total: int) -> float:
         """The multiple of the peak rate at step ``t`` of ``total``: ``cosine`` (to 0),
-        ``step`` (x0.1 at half the run and x0.01 from three quarters) or ``constant``."""
+        ``step`` (x0.1 at half the run and x0.01 from three quarters), ``constant``,
+        ``warmcos`` (linear warm-up over the first 10%, then cosine to 0) or ``onecycle``
+        (the shape of ``torch.optim.lr_scheduler.OneCycleLR``'s defaults: cosine from 1/25
+        up to 1 over the first 30%, then cosine down to 1/25e4; its phases end a step
+        earlier)."""
         if self.schedule == "constant":
             return 1.0
+        p = min(t, total) / total
+        if self.schedule == "warmcos":
+            return p / 0.1 if p < 0.1 else 0.5 * (1.0 + math.cos(math.pi * (p - 0.1) / 0.9))
+        if self.schedule == "onecycle":
+            lo, hi, end = 1.0 / 25.0, 1.0, 1.0 / 25e4
+            if p < 0.3:
+                return hi + (lo - hi) * 0.5 * (1.0 + math.cos(math.pi * p / 0.3))
+            return end + (hi - end) * 0.5 * (1.0 + math.cos(math.pi * (p - 0.3) / 0.7))
         if self.schedule == "step":
             return 1.0 if t < total // 2 else 0.1 if t < 3 * total // 4 else 0.01
         return 0.5 * (1.0 + math.cos(math.pi * min(t, total) / total))
@@ -330,16 +344,49 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in (
     Setting("cancer-mlp-sgd0-const", "breast cancer (30 features, 2 classes), MLP 30-64-64-2, "
             "plain SGD (no momentum), batch 16, 10 epochs, constant rate", cancer,
             lambda: _mlp(30, 64, 2), "sgd0", 16, 10, schedule="constant"),
+    # Held-out group 5 (2026-12-08; HELDOUT_5): written, with the candidate rule and the
+    # decision rule (benchmarks/results/issue-14.md), before any result of theirs was looked
+    # at. New to the benchmark: the wine table, a 6-class make_classification task and a
+    # sequence task on the order of two events (lr_find_tasks5); a GRU and a 1-D CNN on it, a
+    # BatchNorm CNN, a 6-layer tanh MLP, a 1024-wide one-layer MLP, a GRU over tokens; NAdam;
+    # one-cycle and warm-up + cosine schedules; Adagrad at batch 8.
+    Setting("order-gru-nesterov-1cycle", "order of two events, GRU (24) classifier, SGD "
+            "(Nesterov momentum 0.9), batch 32, 10 epochs, one-cycle", order,
+            lambda: gru_net(3, 24, 4), "nesterov", 32, 10, schedule="onecycle"),
+    Setting("order-conv1d-adamw-warm", "order of two events, 1-D CNN (2 conv layers of 32), "
+            "AdamW (weight decay 0.01), batch 64, 12 epochs, warm-up + cosine", order,
+            lambda: conv1d_seq(3, 20, 4), "adamw", 64, 12, schedule="warmcos"),
+    Setting("digits-bncnn-adam", "digits, 2-D CNN (16-32 channels) with BatchNorm, Adam, "
+            "batch 64, 8 epochs", digits, bn_cnn2d, "adam", 64, 8),
+    Setting("tabular6-tanhmlp6-sgd", "make_classification (30 features, 6 classes), tanh MLP "
+            "30-64x6-6 (6 hidden layers), SGD (momentum 0.9), batch 32, 10 epochs", tabular6,
+            lambda: _mlp(30, 64, 6, depth=6, act="tanh"), "sgd", 32, 10),
+    Setting("tabular6-widemlp-nesterov-1cycle", "make_classification (30 features, 6 "
+            "classes), MLP 30-1024-6 (1 hidden layer), SGD (Nesterov momentum 0.9), batch 128, "
+            "15 epochs, one-cycle", tabular6, lambda: _mlp(30, 1024, 6, depth=1), "nesterov",
+            128, 15, schedule="onecycle"),
+    Setting("digits-mlp-adagrad8", "digits, MLP 64-128-128-10, Adagrad, batch 8, 3 epochs",
+            digits, lambda: _mlp(64, 128, 10), "adagrad", 8, 3),
+    Setting("wine-mlp-adamw-warm", "wine (13 features, 3 classes), MLP 13-64-64-3, AdamW "
+            "(weight decay 0.01), batch 8, 30 epochs, warm-up + cosine", wine,
+            lambda: _mlp(13, 64, 3), "adamw", 8, 30, schedule="warmcos"),
+    Setting("mnist1d-bnmlp-nadam", "MNIST-1D, MLP 40-256-256-10 with BatchNorm, NAdam, batch "
+            "128, 15 epochs", mnist1d, lambda: _mlp(40, 256, 10, norm=True), "nadam", 128, 15),
+    Setting("tokens-gru-rmsprop-step", "synthetic token counts, GRU (32) over the one-hot "
+            "tokens, RMSprop, batch 32, 8 epochs, step decay", tokens,
+            lambda: gru_net(12, 32, 4), "rmsprop", 32, 8, schedule="step"),
 )}
-HELDOUT_4: tuple[str, ...] = tuple(list(SETTINGS)[20:])
+HELDOUT_4: tuple[str, ...] = tuple(list(SETTINGS)[20:29])
 """The fourth held-out group (late session of 2026-12-07), apart from the 20 before it."""
+HELDOUT_5: tuple[str, ...] = tuple(list(SETTINGS)[29:])
+"""The fifth held-out group (2026-12-08), apart from the 29 before it."""
 
 
 def make_optimizer(name: str, params: Any, lr: float) -> Any:
     """The setting's optimizer at learning rate ``lr``: ``sgd`` (momentum 0.9), ``sgd0`` (no
     momentum), ``sgd5``, ``sgd8``, ``sgd95`` (momentum 0.5, 0.8, 0.95), ``nesterov`` (Nesterov
     momentum 0.9), ``adam``, ``adamw`` (weight decay 1e-2), ``adamw0.1`` (weight decay 0.1),
-    ``rmsprop`` and ``adagrad`` (torch's defaults)."""
+    ``rmsprop``, ``adagrad`` and ``nadam`` (torch's defaults)."""
     import torch
 
     if name == "sgd":
@@ -362,6 +409,8 @@ def make_optimizer(name: str, params: Any, lr: float) -> Any:
         return torch.optim.RMSprop(params, lr=lr)
     if name == "adagrad":
         return torch.optim.Adagrad(params, lr=lr)
+    if name == "nadam":
+        return torch.optim.NAdam(params, lr=lr)
     raise ValueError(f"unknown optimizer {name!r}")
 
 

@@ -230,9 +230,11 @@ def test_range_test_and_batch_size_finder_on_a_lightning_module() -> None:
     result = lightning_lr_range_test(model, num_iter=40, end_lr=1.0)
     assert 10 <= len(result.lrs) <= 40 and 1e-7 <= result.suggestion() <= 1.0
     assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
-    # training_step ran once per iteration of the sweep and of the confirmation probe
+    # training_step ran once per iteration of the sweep and of every confirmation probe
+    # (candidates, the step-down fallback and the upward probe)
     assert result.confirmation is not None
-    probed = sum(len(run) for run in result.confirmation.losses)
+    conf = result.confirmation
+    probed = sum(len(run) for run in (*conf.losses, *conf.lower_losses, *conf.upper_losses))
     assert model.steps == len(result.lrs) + probed
 
     found = lightning_find_max_batch_size(

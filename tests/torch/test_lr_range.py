@@ -96,8 +96,9 @@ def test_the_default_optimizer_is_sgd_and_a_factory_is_called_with_the_parameter
     plain = lr_range_test(mlp(), nn.CrossEntropyLoss(), loader(digits), num_iter=20)
     made = lr_range_test(mlp(), nn.CrossEntropyLoss(), loader(digits), factory, num_iter=20)
     # once for the sweep, once per probe of the confirmation (a fresh state each)
-    assert made.confirmation is not None
-    assert len(seen) == 1 + len(made.confirmation.losses)
+    conf = made.confirmation
+    assert conf is not None
+    assert len(seen) == 1 + len(conf.losses) + len(conf.lower) + len(conf.upper)
     assert plain.losses == made.losses  # the sweep sets the rate, not the factory's 0.5
     with pytest.raises(TypeError, match="optimizer"):
         lr_range_test(mlp(), nn.CrossEntropyLoss(), loader(digits), "sgd")  # type: ignore

@@ -37,6 +37,7 @@ from tunecraft.torch.lr_result import (
     run_range_test,
 )
 from tunecraft.torch.lr_rules import CURVE_DEFAULT, Mode
+from tunecraft.torch.lr_upward import probe_upward
 
 if TYPE_CHECKING:
     import torch
@@ -161,9 +162,9 @@ def lr_range_test(
         val_loader: Optional loader whose mean loss replaces the training loss.
         accumulation_steps: Mini-batches per optimizer step (gradient accumulation).
         confirm_steps: Mini-batches per probe of the confirmation (:func:`confirm_lr`: 3
-            rates from ``minimum/3`` to the lowest loss's LR and a sentinel above); 0 skips
-            it. The probe is skipped too when the sweep leaves too few points for a
-            suggestion.
+            rates from ``minimum/3`` to the lowest loss's LR and a sentinel above; up to 4
+            more when the sweep or the probes stayed flat); 0 skips it. The probe is skipped
+            too when the sweep leaves too few points for a suggestion.
 
     Returns:
         A frozen :class:`LRRangeResult`; ``result.suggestion()`` gives the default rule
@@ -270,6 +271,7 @@ def confirm_lr(
     factors: Sequence[float] = CONFIRM_FACTORS,
     accumulation_steps: int = 1,
     decay_steps: int = 0,
+    upward: bool = True,
 ) -> LRConfirmation:
     """Probe rates from the range test's ``minimum/3`` up to its lowest loss; keep the best.
 
@@ -295,6 +297,8 @@ def confirm_lr(
     apart below ``m/3`` are probed, at most 4, until one trains (``stepped_down``). When no
     probe trains at all, the result has ``confirmed=False``, keeps ``m/3`` (or the lowest
     rate stepped down to) and a ``UserWarning`` names the fix (:attr:`LRConfirmation.note`).
+    When the sweep or the probes stayed flat, rates probed down from the sweep's last rate may
+    raise the pick (``upward``).
 
     Args:
         model, loss_fn, train_loader, optimizer, accumulation_steps: As for
@@ -307,6 +311,10 @@ def confirm_lr(
             :func:`~tunecraft.torch.lr_confirm.confirm_pick`). 0 (default): constant-rate
             probes only; a 100-step tail fixed one miss of the benchmark and made another
             (benchmarks/results/issue-14.md), so it is not the default.
+        upward: When the sweep or the probes stayed flat, probe down from the sweep's last
+            rate and raise the pick to a rate that trains clearly better
+            (:func:`~tunecraft.torch.lr_upward.probe_upward`; at most 4 more probes). On by
+            default since benchmarks/results/issue-14.md (2026-12-08); False: the rule before.
 
     Raises:
         ValueError: ``steps`` below 20, ``decay_steps`` below 0, bad ``factors``, or a result
@@ -344,7 +352,10 @@ def confirm_lr(
                          steps=steps, decay_steps=decay_steps, lower=tuple(lower),
                          lower_losses=tuple(tuple(v) for v in lower_losses),
                          confirmed=confirmed)
-    if not confirmed:
+    if upward:
+        out = probe_upward(result, out, lambda rate: probe_losses(
+            model, loss_fn, train_loader, optimizer, [rate], steps, accumulation_steps)[0])
+    if not out.confirmed:
         warnings.warn(f"LR range test: the suggestion is {out.note}", UserWarning,
                       stacklevel=2)
     return out

@@ -61,6 +61,12 @@ class LRConfirmation:
             up, its loss clearly below where it started). False when no probe made progress
             (``lr`` is then the conservative ``minimum/3``, or the lowest rate stepped down
             to): see :attr:`note`.
+        upper: The rates probed down from the sweep's last rate because the sweep or the
+            probes were flat (:func:`~tunecraft.torch.lr_upward.probe_upward`), highest
+            first; empty when that probe did not run.
+        upper_losses: Per rate of ``upper``, the raw loss of each step of its probe.
+        raised_from: The pick before the upward probe replaced it (``lr`` is then the last
+            of ``upper``); None when it did not.
     """
 
     lr: float
@@ -73,6 +79,9 @@ class LRConfirmation:
     lower: tuple[float, ...] = ()
     lower_losses: tuple[tuple[float, ...], ...] = ()
     confirmed: bool = True
+    upper: tuple[float, ...] = ()
+    upper_losses: tuple[tuple[float, ...], ...] = ()
+    raised_from: float | None = None
 
     @property
     def stepped_down(self) -> bool:
@@ -90,6 +99,10 @@ class LRConfirmation:
             return (f"unconfirmed: {where}; {self.lr:.3g} is a guess. Run a longer sweep "
                     "(num_iter) or more probe steps (confirm_steps), and check the model and "
                     "the data (labels, input scale, a loss that can fall)")
+        if self.raised_from is not None:
+            return (f"raised: the sweep or the probes stayed flat; {self.lr:.3g}, probed "
+                    f"down from the sweep's last rate, trains clearly better than "
+                    f"{self.raised_from:.3g}")
         if self.lower:
             return (f"stepped down: every candidate from {self.candidates[0]:.3g} up blew up; "
                     f"{self.lr:.3g} ({len(self.lower)} step(s) of sqrt(3) below) trains")
