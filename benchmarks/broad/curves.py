@@ -38,6 +38,17 @@ choice should be the default, before any method was run on them:
   LRs, the fast starters (the ranking flips late);
 - ``heavy-noise``: ``power`` plus Gaussian noise of sd 0.1 per (configuration, epoch).
 
+``FRESH`` (2026-12-08 session): three more, written before any method ran on them, to
+judge a change to the multi-fidelity sampler on shapes nobody tuned for:
+
+- ``double-descent``: ``power`` plus a bump of up to 0.25 centred between epochs 8 and 12
+  (later for small LRs), highest for wide networks with little weight decay (epoch-wise
+  double descent): rung 9 ranks the wide networks in their bump;
+- ``hetero-noise``: ``power`` plus noise whose sd grows with the LR (0.01 to 0.13): the
+  fast starters are also the noisiest, so low rungs promote lucky draws;
+- ``mixed-shape``: ``exp`` curves whose time constant grows with the dropout (1 to 13
+  epochs), not the LR: early rungs rank by another dimension than the bowl's.
+
 Methods run until the same budget of epochs is spent (``n_random * R``: what random search
 with full training spends on ``n_random`` trials). A configuration's score is its
 noise-free error at epoch R, what full training reaches (not the asymptote ``e``, which
@@ -60,6 +71,7 @@ ETA = 3
 FAMILIES = ("power", "exp", "crossing", "noisy", "diverging")
 HOLDOUT = ("sigmoid", "overfit", "noisy-early", "warmup", "step-decay")
 UNSEEN = ("two-phase", "late-overfit", "heavy-noise")
+FRESH = ("double-descent", "hetero-noise", "mixed-shape")
 METHODS = ("tc-tpe-hyperband", "tc-tpe-hyperband-pause", "tc-tpe-hyperband-forecast",
            "tc-tpe-hyperband-adaptive", "tc-tpe-hyperband-stop-adaptive",
            "optuna-tpe-hyperband", "random-full")
@@ -133,6 +145,9 @@ def error(family: str, x: tuple[float, ...], t: int, task_seed: int, *,
         if noise and family == "noisy-early":
             value += 0.08 / math.sqrt(t) * _noise(x, t, task_seed)
         return float(value)
+    if family == "mixed-shape":
+        tau = 1 + 12 * x[3] / 0.8  # dropout, not the LR, sets the speed
+        return float(e + (0.6 - 0.3 * speed) * math.exp(-t / tau))
     if family == "crossing":
         b = 0.2 + 2.5 * (e - 0.05)  # good final errors converge slowly
         return e + (0.8 - e) * math.pow(t, -b)
@@ -147,6 +162,13 @@ def error(family: str, x: tuple[float, ...], t: int, task_seed: int, *,
         return float(value + 0.3 / (1 + math.exp((t - drop_at) / 1.5)))
     if family == "late-overfit":
         return float(value + 0.3 * speed**2 * (max(t - 10, 0) / (R - 10)) ** 2)
+    if family == "double-descent":
+        wide = (math.log2(x[2]) - 4) / 5 * (1 - (math.log10(x[1]) + 6) / 4)
+        centre = 8 + 4 * (1 - speed)
+        return float(value + 0.25 * wide * math.exp(-(((t - centre) / 3) ** 2)))
+    if family == "hetero-noise":
+        sd = 0.01 + 0.12 * speed**2
+        return float(value + (sd * _noise(x, t, task_seed) if noise else 0.0))
     if family == "heavy-noise":
         return float(value + (0.1 * _noise(x, t, task_seed) if noise else 0.0))
     if family == "warmup":
@@ -236,9 +258,9 @@ class _Ledger:
 def run_mf(family: str, method: str, seed: int, n_random: int) -> MFRun:
     """Run ``method`` on the curve ``family`` (task seed = ``seed``) for ``n_random * R``
     epochs."""
-    if family not in FAMILIES + HOLDOUT + UNSEEN:
+    if family not in FAMILIES + HOLDOUT + UNSEEN + FRESH:
         raise ValueError(f"family={family!r} is unknown; use one of "
-                         f"{FAMILIES + HOLDOUT + UNSEEN}")
+                         f"{FAMILIES + HOLDOUT + UNSEEN + FRESH}")
     run = MFRun(family, method, seed)
     ledger = _Ledger(run, n_random * R)
 

@@ -168,7 +168,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     ap.add_argument("--seeds", type=int, default=None, help="seeds per problem (10)")
     ap.add_argument("--trials", type=int, default=None, help="trials per run (50)")
     ap.add_argument("--curve-families", nargs="+", default=None,
-                    choices=curves.FAMILIES + curves.HOLDOUT + curves.UNSEEN,
+                    choices=curves.FAMILIES + curves.HOLDOUT + curves.UNSEEN + curves.FRESH,
                     help="curve families (default: all but the held-out ones)")
     ap.add_argument("--curve-methods", nargs="+", default=None,
                     choices=curves.METHODS + PEERS,

@@ -165,7 +165,7 @@ def test_bohb_view_fits_on_the_largest_budget_with_enough_observations() -> None
         (10, TrialState.RUNNING, None), (11, TrialState.RUNNING, None)]
     assert view.trials[:6] == h.trials[:6]  # stopped earlier: ranked after, as pruned
     assert budget_view(h, 50) is h  # not enough anywhere: plain TPE
-    default = budget_view(h)  # d + 1 = 2 observations: budget 3
+    default = budget_view(h)  # d + 3 = 4 observations (trials 6-9): budget 3
     assert [t.values for t in default.trials[6:9]] == [(0.4,), (0.39,), (0.38,)]
     # a paused trial and its continuation are one configuration
     resumed = curve(12, TrialState.RUNNING, {1: 0.5, 3: 0.39, 4: 0.3},

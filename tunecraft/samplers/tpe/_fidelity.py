@@ -2,8 +2,13 @@
 
 Under Hyperband or successive halving, most trials stop at low budgets, and values reported
 at different budgets are not comparable. Following BOHB (Falkner et al., ICML 2018), TPE then
-fits on one budget: the largest step at which at least ``n_min`` configurations (``d + 1`` in
-BOHB, ``d`` the number of parameters) reported a finite value. Each configuration counts once,
+fits on one budget: the largest step at which at least ``n_min`` configurations reported a
+finite value. The default ``n_min`` is BOHB's (Algorithm 2: the largest budget ``b`` with
+``|D_b| >= N_min + 2``, ``N_min = d + 1``, ``d`` the number of parameters), i.e. ``d + 3``:
+below that, "good" is the best one or two of a handful of configurations, and a model on
+them is mostly their noise. (The default was ``d + 1`` before; with 4 parameters, 13 curve
+families and 40 seeds, ``d + 3`` won more seeds than it lost and was significantly worse on
+none: ``benchmarks/results/issue-18.md``, section 10.) Each configuration counts once,
 with its value at that step, whatever its state (a trial stopped at a later rung, or still
 running past it, has a real observation there). Unlike BOHB, the configurations stopped
 before that budget are kept, ranked after every one that reached it (as TPE ranks pruned
@@ -24,6 +29,12 @@ from tunecraft.record import FrozenTrial, TrialState
 from tunecraft.system_attrs import heads
 
 
+def default_min_observations(n_params: int) -> int:
+    """BOHB's ``N_min + 2`` with ``N_min = d + 1`` (Falkner et al. 2018, Algorithm 2): the
+    configurations a budget needs before TPE fits on it."""
+    return n_params + 3
+
+
 def largest_budget(history: History, n_min: int) -> int | None:
     """The largest step with a finite report from at least ``n_min`` configurations."""
     counts: Counter[int] = Counter()
@@ -41,7 +52,8 @@ def budget_view(history: History, n_min: int | None = None) -> History:
     if history.n_objectives != 1:
         return history
     configs = heads(history)
-    need = n_min if n_min is not None else len(history.param_distributions()) + 1
+    need = n_min if n_min is not None else default_min_observations(
+        len(history.param_distributions()))
     budget = largest_budget(configs, max(need, 1))
     if budget is None:
         return history

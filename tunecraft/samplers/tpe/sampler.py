@@ -106,7 +106,7 @@ class TPESampler(BaseSampler):
             reported, using their values there, instead of on final values; the study then
             shows this sampler every bracket's trials (see ``_fidelity``).
         min_budget_observations: Configurations needed at a budget; default the number of
-            parameters + 1 (BOHB's ``d + 1``).
+            parameters + 3 (BOHB's ``N_min + 2`` with ``N_min = d + 1``, its Algorithm 2).
         max_observations: The most bad trials the density g(x) is fitted on (None: all).
             Beyond it, g is fitted on the newest ``max_observations`` of them, at the weights
             they have among all, so the cost of a suggestion stops growing with the history
