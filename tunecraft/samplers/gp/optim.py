@@ -10,6 +10,16 @@
    jointly with exact gradients), then an exhaustive coordinate search over each small
    discrete or categorical column, then a doubling line search over the grid of each large
    discrete column (which the gradient step moved as if continuous and which is rounded back).
+4. Return the best row that does not repeat one of the caller's ``avoid`` rows (the evaluated
+   and running trials): the best local optimum, else the best candidate, that is new. A
+   repeated configuration costs a trial and teaches a deterministic objective nothing, yet
+   with a fitted noise variance EI keeps value at an evaluated point (the noise leaves
+   posterior variance there), and its maximum can sit on an evaluated box corner, which every
+   local search then returns (BBOB Katsuura 2-D: one corner proposed seven times in a row).
+   GPyOpt (``de_duplication``: a DuplicateManager of the evaluated and pending points) and
+   scikit-optimize (a random point instead of a repeat) skip repeats too; here the next best
+   point of the same search replaces it. Only if every row scored is a repeat (a small
+   discrete space, fully explored) is a repeat returned.
 """
 
 from __future__ import annotations
@@ -33,8 +43,10 @@ def maximize(
     n_local: int = 10,
     extra: np.ndarray | None = None,
     max_rounds: int = 5,
+    avoid: np.ndarray | None = None,
 ) -> tuple[np.ndarray, float]:
-    """The best legal row found and its acquisition value."""
+    """The best legal row found that repeats no row of ``avoid`` (step 4 of the module's
+    docstring), and its acquisition value."""
     qmc = require("scipy.stats.qmc", "gp")
     d = enc.dim
     log2n = max(int(math.ceil(math.log2(max(n_candidates, 2)))), 1)
@@ -53,8 +65,24 @@ def maximize(
         x, f = _coordinate_search(acq, enc, x, f)
         if not np.any(f > before + 1e-9 * (1.0 + np.abs(before))):
             break
-    best = int(np.argmax(f))
-    return x[best], float(f[best])
+    pool = np.vstack([x, cands])
+    scores = np.concatenate([f, values])
+    order = np.argsort(-scores, kind="stable")  # ties: local optima first, as argmax(f)
+    if avoid is not None and avoid.size:
+        for i in order:
+            if not is_repeat(pool[i], avoid):
+                return pool[i], float(scores[i])
+    return pool[order[0]], float(scores[order[0]])
+
+
+REPEAT_TOL = 1e-8
+"""Two encoded rows closer than this in every column (the unit cube; choice indices for
+categorical columns) are the same configuration."""
+
+
+def is_repeat(row: np.ndarray, avoid: np.ndarray) -> bool:
+    """Whether ``row`` repeats a row of ``avoid`` (within :data:`REPEAT_TOL` in every column)."""
+    return bool((np.abs(avoid - row[None, :]).max(axis=1) < REPEAT_TOL).any())
 
 
 def _pick_starts(values: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:

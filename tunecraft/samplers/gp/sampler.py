@@ -50,6 +50,9 @@ class GPSampler(BaseSampler):
       changing the model elsewhere, so concurrent suggestions spread out.
     - **Noise**: the noise variance is fitted (unless ``deterministic_objective``) and the
       incumbent is the best posterior mean at the observed points, not the luckiest value.
+    - **No repeats**: a configuration already evaluated or running is never proposed again
+      (the best new point of the acquisition search instead; see ``gp.optim``), unless every
+      point scored is one (a small discrete space, fully explored).
     - **Constraints** (``create_study(constraints_func=...)`` or ``trial.set_constraint``):
       one GP per constraint, and the acquisition is multiplied by the probability that
       every constraint holds. Until a feasible trial exists it seeks feasibility alone.
@@ -76,6 +79,7 @@ class GPSampler(BaseSampler):
     """
 
     name = "gp"
+    _avoid_repeats: bool = True  # False only to measure the rule (benchmarks/broad)
 
     def __init__(
         self,
@@ -152,8 +156,10 @@ class GPSampler(BaseSampler):
         if obs.n < max(self.n_startup_trials, 2):
             return self._startup(space, history, rng, number)
         acq, extra = self._acquisition(enc, obs, rng, obs.n)
+        # never a configuration already evaluated or running (optim.py, step 4)
+        avoid = np.vstack([obs.x, obs.x_running]) if self._avoid_repeats else None
         row, _ = maximize(acq, enc, rng, n_candidates=self.n_candidates,
-                          n_local=self.n_local_search, extra=extra)
+                          n_local=self.n_local_search, extra=extra, avoid=avoid)
         return enc.decode(row)
 
     def _startup(self, space: dict[str, Dim], history: History, rng: np.random.Generator,
