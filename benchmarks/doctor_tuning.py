@@ -21,6 +21,13 @@ the best full-budget accuracy in the budget; and the top-10 count (BTTackler's m
 of the 10 best full-budget trials that random-full, none, hyperband and one doctor arm found
 on a seed together, how many this method found).
 
+Since 2026-12-08 the doctor arms prune within the first epoch
+(``DiagnosisPruner(substep_progress=0.05)``, off in the library by default); suffixes:
+``-nosub`` turns that off (the library's default), ``-oldgp`` runs the GP as before that
+day, ignoring PRUNED trials (now it observes them, ``tunecraft/samplers/gp/_data.py``).
+Epochs are counted as optimizer steps over an epoch's steps, so a trial stopped within an
+epoch costs a fraction.
+
 Two more doctor arms: ``doctor-hyperband-noconfirm`` uses ``DiagnosisPruner(confirm=False)``
 (it prunes on the diagnosis alone, as before the metric check), and
 ``doctor-hyperband+lr_too_low`` also prunes ``lr_too_low`` at ``error`` (confirmed by the
@@ -44,8 +51,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Final
 
 import tunecraft.pruners._hopeless as hopeless_rule
-from benchmarks.doctor_tuning_tasks import TASK_DATA, suggest
-from benchmarks.doctor_zoo_cases import load
+from benchmarks.doctor_tuning_tasks import TASK_DATA, load_task, suggest
 
 R, ETA = 9, 3
 BRACKETS: Final = "equal"
@@ -64,11 +70,13 @@ class Run:
     task: str
     method: str
     seed: int
-    epochs: list[int] = field(default_factory=list)  # cumulative epochs after each trial
+    epochs: list[float] = field(default_factory=list)  # cumulative epochs after each trial
     seconds: list[float] = field(default_factory=list)
     full: list[float | None] = field(default_factory=list)  # accuracy if trained R epochs
     pruned_by_doctor: int = 0
     detail: list[dict[str, Any]] = field(default_factory=list)  # per trial, for audits
+    fractional: bool = False  # epochs are optimizer steps / steps per epoch (else whole epochs)
+    whole: list[int] = field(default_factory=list)  # cumulative last reported epochs (as before)
 
     def to_target(self, target: float) -> tuple[float, float]:
         """(epochs, seconds) when a full-budget trial first reached ``target`` (inf if never)."""
@@ -86,15 +94,24 @@ def run_method(task: str, method: str, seed: int, n_trials: int) -> Run:
 
     import tunecraft
     from tunecraft.pruners import DiagnosisPruner, HyperbandPruner, NopPruner
+    from tunecraft.pruners._substep import MIN_PROGRESS
     from tunecraft.pruners.diagnosis import UNRECOVERABLE
     from tunecraft.samplers import RandomSampler
     from tunecraft.samplers.auto import AutoSampler
+    from tunecraft.samplers.gp import _data as gp_data
     from tunecraft.torch import fit
 
     torch.set_num_threads(1)
-    train, val = load(TASK_DATA[task], seed, None)
+    train, val = load_task(task, seed)
     budget = n_trials * R
-    run = Run(task, method, seed)
+    run = Run(task, method, seed, fractional=True)  # the arm's full name, suffixes included
+    # "-oldgp": the GP before 2026-12-08, which ignored PRUNED trials (module state, so
+    # every run in this process sets it); "-nosub": no first-epoch (sub-epoch) decisions
+    gp_data.PRUNED_AS_OBSERVATIONS = "-oldgp" not in method
+    substep = None if "-nosub" in method else MIN_PROGRESS
+    method = method.replace("-oldgp", "").replace("-nosub", "")
+    steps_per_epoch = math.ceil(len(train[1]) / 64)  # every task trains with batch_size=64
+    steps: dict[int, int] = {}
     pruner: Any = NopPruner()
     sampler: Any = AutoSampler(seed=seed)
     if method == "random-full":
@@ -111,7 +128,8 @@ def run_method(task: str, method: str, seed: int, n_trials: int) -> Run:
             hopeless = {"lr_too_low": "error", "underfitting": "warning"}
         pruner = DiagnosisPruner(HyperbandPruner(1, R, ETA, bracket_choice=BRACKETS),
                                  codes=codes, hopeless=hopeless,
-                                 confirm=not method.endswith("noconfirm"))
+                                 confirm=not method.endswith("noconfirm"),
+                                 substep_progress=substep)
     doctor = method.startswith("doctor-hyperband")
     from torch import nn
 
@@ -121,16 +139,24 @@ def run_method(task: str, method: str, seed: int, n_trials: int) -> Run:
     fit(lambda c: nn.Sequential(nn.Flatten(), nn.Linear(n_in, 8), nn.ReLU(), nn.Linear(8, n_out)),
         train, val, TrainConfig(), max_epochs=1, device="cpu", doctor=doctor)
     study = tunecraft.create_study(direction="maximize", sampler=sampler, pruner=pruner)
-    total, start = 0, time.perf_counter()
+    total, start = 0.0, time.perf_counter()
 
     def objective(trial: tunecraft.Trial) -> float:
         config, factory = suggest(trial, task)
-        return fit(factory, train, val, config, trial, max_epochs=R, device="cpu",
-                   doctor=doctor).best_metric
+        counter = _step_counter()
+        steps[trial.number] = 0
+        try:
+            return fit(factory, train, val, config, trial, max_epochs=R, device="cpu",
+                       doctor=doctor, callbacks=[counter]).best_metric
+        finally:
+            steps[trial.number] = counter.steps
 
     def account(study: tunecraft.Study, frozen: tunecraft.FrozenTrial) -> None:
         nonlocal total
-        total += frozen.last_step or 0
+        # what the trial cost: its optimizer steps over an epoch's (a run that diverged or
+        # was pruned within an epoch costs a fraction of it), not its last reported epoch
+        total += steps.pop(frozen.number, 0) / steps_per_epoch
+        run.whole.append((run.whole[-1] if run.whole else 0) + (frozen.last_step or 0))
         run.epochs.append(total)
         run.seconds.append(time.perf_counter() - start)
         complete = frozen.state is tunecraft.TrialState.COMPLETE
@@ -155,6 +181,19 @@ def run_method(task: str, method: str, seed: int, n_trials: int) -> Run:
     study.optimize(objective, callbacks=[account], catch=(),
                    n_trials=n_trials if method in ("random-full", "none") else None)
     return run
+
+
+def _step_counter() -> Any:
+    """A fit callback that counts the optimizer steps a trial trained (``.steps``)."""
+    from tunecraft.torch.callbacks import Callback
+
+    class StepCounter(Callback):
+        steps = 0
+
+        def on_step_end(self, state: Any) -> None:
+            self.steps += 1
+
+    return StepCounter()
 
 
 def _run(args: tuple[str, str, int, int]) -> Run:

@@ -9,8 +9,10 @@ records the first epoch it would have pruned and why. Printed per trial: the fin
 accuracy, its rank, and the doctor's verdict; a *wrong* prune is a pruned trial whose
 final accuracy reaches the median of the 10 best, a *miss* a trial at chance level (within
 0.05 of the majority class share) that the doctor let run; also counted: pruned trials that
-end in the top 10 when trained in full. Each trial's report and diagnosis per epoch are kept
-in ``--out`` (``epochs``) to replay other pruning rules offline:
+end in the top 10 when trained in full. Since 2026-12-08 fit also asks the pruner within
+the first epoch (``tunecraft.torch.doctor._fit.SUBSTEPS``): those entries have step None
+and the diagnosis's ``"substep"`` loss progress. Each trial's report and diagnosis per
+epoch are kept in ``--out`` (``epochs``) to replay other pruning rules offline:
 ``python -m benchmarks.doctor_tuning_audit --replay A.json B.json`` replays the saved trials
 epoch by epoch through today's ``DiagnosisPruner`` (with and without its hopeless-plateau
 rule) and counts, per file, the pruned trials, those in the top 10 and the epochs saved.
@@ -26,8 +28,7 @@ import sys
 from typing import Any
 
 from benchmarks.doctor_tuning import R
-from benchmarks.doctor_tuning_tasks import TASK_DATA, suggest
-from benchmarks.doctor_zoo_cases import load
+from benchmarks.doctor_tuning_tasks import TASK_DATA, load_task, suggest
 
 
 def audit(task: str, n_trials: int, seed: int) -> list[dict[str, Any]]:
@@ -40,7 +41,7 @@ def audit(task: str, n_trials: int, seed: int) -> list[dict[str, Any]]:
     from tunecraft.torch import fit
 
     torch.set_num_threads(1)
-    train, val = load(TASK_DATA[task], seed, None)
+    train, val = load_task(task, seed)
     judge = DiagnosisPruner(None)
     verdicts: dict[int, tuple[int, str]] = {}
     seen: dict[int, list[dict[str, Any]]] = {}  # per trial, each epoch's report and diagnosis
@@ -104,7 +105,7 @@ def replay(rows: list[dict[str, Any]], pruner: Any) -> list[tuple[int, str] | No
                               user_attrs=attrs)
             why = pruner.reason(now, History([*done, now], [StudyDirection.MAXIMIZE]))
             if why is not None:
-                first = (int(e["step"]), why)
+                first = (int(e["step"] or 0), why)  # None: within the first epoch
                 break
         out.append(first)
         done.append(FrozenTrial(r["number"], TrialState.COMPLETE, value=r["best"],

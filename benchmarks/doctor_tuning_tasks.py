@@ -18,6 +18,11 @@ relu/tanh/sigmoid. The architecture and its depth differ per task:
   of single-head attention and a feed-forward layer with residual connections, model width
   8..32, mean-pooled) on 10-step, 3-feature sequences whose class is the argmax of summed
   tanh projections (3 classes).
+- ``signal_cnn`` (added on 2026-12-08, before any run on it, to check the sub-epoch and
+  sampler changes of that session on a fifth architecture): a 1-D CNN (1..5 conv layers of
+  4..24 channels, kernel 5, one 2x pooling after the first, global average pooling) on
+  48-sample noisy sinusoids whose class is their frequency band (4 classes), made here
+  (:func:`load_task`).
 """
 
 from __future__ import annotations
@@ -28,8 +33,38 @@ from typing import Any
 from benchmarks.doctor_zoo_cases import dims
 
 TASK_DATA = {"digits": "digits", "seq_gru": "seq_sum", "bars_cnn": "bars_img",
-             "seq_attn": "seq"}
-"""Task name -> dataset name of ``benchmarks.doctor_zoo_cases.load``."""
+             "seq_attn": "seq", "signal_cnn": "signal"}
+"""Task name -> dataset name of ``benchmarks.doctor_zoo_cases.load`` (``signal``: made here)."""
+_OWN_DIMS = {"signal": (48, 4)}
+
+
+def load_task(task: str, seed: int) -> tuple[Any, Any]:
+    """``(train, val)`` tensors of ``task``: the zoo's datasets, or the ones made here."""
+    data = TASK_DATA[task]
+    if data not in _OWN_DIMS:
+        from benchmarks.doctor_zoo_cases import load
+
+        return load(data, seed, None)
+    import numpy as np
+    import torch
+
+    rng = np.random.default_rng(2000 + seed)
+    n, length = 1500, _OWN_DIMS[data][0]
+    y = rng.integers(0, 4, size=n)
+    freq = (1.5 + 2.0 * y + rng.uniform(0, 1.5, size=n))[:, None]  # cycles per window
+    t = np.arange(length)[None, :] / length
+    x = rng.uniform(0.5, 1.5, size=(n, 1)) * np.sin(2 * np.pi * freq * t
+                                                   + rng.uniform(0, 2 * np.pi, size=(n, 1)))
+    x = (x + rng.normal(0, 0.8, size=(n, length)))[:, None, :].astype(np.float32)
+    cut = int(0.6 * n)
+    xs, ys = torch.tensor(x), torch.tensor(y.astype(np.int64))
+    return (xs[:cut], ys[:cut]), (xs[cut:], ys[cut:])
+
+
+def task_dims(task: str) -> tuple[int, int]:
+    """``(inputs, classes)`` of ``task``."""
+    data = TASK_DATA[task]
+    return _OWN_DIMS[data] if data in _OWN_DIMS else dims(data)
 
 _ACTS = ("relu", "tanh", "sigmoid")
 
@@ -149,12 +184,31 @@ def _seq_attn(trial: Any, n_in: int, n_out: int) -> Callable[..., Any]:
     return factory
 
 
+def _signal_cnn(trial: Any, n_in: int, n_out: int) -> Callable[..., Any]:
+    import torch
+    from torch import nn
+
+    depth = trial.suggest_int("depth", 1, 5)
+    c = trial.suggest_int("width", 4, 24, log=True)
+    act = _act(trial.suggest_categorical("activation", list(_ACTS)))
+
+    def factory(config: Any) -> nn.Module:
+        torch.manual_seed(config.seed)
+        layers: list[nn.Module] = [nn.Conv1d(1, c, 5, padding=2), act(), nn.MaxPool1d(2)]
+        for _ in range(depth - 1):
+            layers += [nn.Conv1d(c, c, 5, padding=2), act()]
+        layers += [nn.AdaptiveAvgPool1d(1), nn.Flatten(), nn.Linear(c, n_out)]
+        return nn.Sequential(*layers)
+
+    return factory
+
+
 _MODELS = {"digits": _digits, "seq_gru": _seq_gru, "bars_cnn": _bars_cnn,
-           "seq_attn": _seq_attn}
+           "seq_attn": _seq_attn, "signal_cnn": _signal_cnn}
 
 
 def suggest(trial: Any, task: str) -> tuple[Any, Callable[..., Any]]:
     """A TrainConfig and a model factory ``config -> nn.Module`` for ``task``."""
     config = _shared(trial)
-    n_in, n_out = dims(TASK_DATA[task])
+    n_in, n_out = task_dims(task)
     return config, _MODELS[task](trial, n_in, n_out)

@@ -5,7 +5,10 @@ accuracy rules and reaches the baseline accuracy in 40% less time. Here the indi
 the training doctor's diagnosis, which ``fit(..., doctor=True)`` writes on the trial (user
 attribute ``"diagnosis"``) every epoch before the pruner is asked. A slow problem
 (``lr_too_low``) prunes only when the run's own curve shows it is a hopeless plateau
-(``tunecraft.pruners._hopeless``).
+(``tunecraft.pruners._hopeless``). Fit also asks at half of the first epoch, before the
+first report; with ``substep_progress`` set, an unrecoverable problem whose training loss
+has not fallen prunes then (``tunecraft.pruners._substep``), so that a sick trial costs half
+an epoch.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from typing import Any
 from tunecraft._validation import InstanceOf, Interval, Options, Spec, validate
 from tunecraft.history import History
 from tunecraft.pruners._hopeless import hopeless_plateau
+from tunecraft.pruners._substep import substep_reason
 from tunecraft.pruners.base import BasePruner, Decision, NopPruner, WrappingPruner
 from tunecraft.record import FrozenTrial
 
@@ -43,6 +47,7 @@ _CONSTRAINTS: Spec = {
     "wrapped": [InstanceOf(BasePruner, "a tunecraft pruner"), Options(None)],
     "min_epochs": Interval(int, 1),
     "horizon": [Interval(int, 1), Options(None)],
+    "substep_progress": [Interval(float, 0.0, 1.0), Options(None)],
 }
 
 
@@ -77,6 +82,15 @@ class DiagnosisPruner(WrappingPruner):
         horizon: The last step of a full run (e.g. Hyperband's ``max_resource``); None
             reads it from the history: the last step of the longest COMPLETE trial (the
             hopeless rule waits for one).
+        substep_progress: Before a trial's first report (fit asks at half of the first
+            epoch), prune on ``lr_too_high``, ``exploding_gradients`` or ``dead_units`` of
+            ``codes`` when the training loss fell by less than this fraction of the first
+            step's loss (e.g. ``0.05``, ``tunecraft.pruners._substep.MIN_PROGRESS``), or is
+            not finite; ``wrapped`` is not asked then, so its steps stay epochs. None (the
+            default) never prunes before the first report: on the tuning benchmark
+            (benchmarks/results/issue-15.md, section 14) it saved no compute to the target
+            (digits: 58 epochs with it, 48 without) and one of its 14 prunes in four audits
+            was a run that recovered into the top 10.
     """
 
     name = "diagnosis"
@@ -85,8 +99,10 @@ class DiagnosisPruner(WrappingPruner):
                  codes: Mapping[str, str] | Iterable[str] | None = None, min_epochs: int = 1,
                  attr: str = "diagnosis", confirm: bool = True,
                  hopeless: Mapping[str, str] | Iterable[str] | None = None,
-                 horizon: int | None = None) -> None:
-        validate(_CONSTRAINTS, wrapped=wrapped, min_epochs=min_epochs, horizon=horizon)
+                 horizon: int | None = None,
+                 substep_progress: float | None = None) -> None:
+        validate(_CONSTRAINTS, wrapped=wrapped, min_epochs=min_epochs, horizon=horizon,
+                 substep_progress=substep_progress)
         self.wrapped = wrapped
         self.codes = _table("codes", codes, UNRECOVERABLE)
         self.hopeless = _table("hopeless", hopeless, HOPELESS)
@@ -94,6 +110,7 @@ class DiagnosisPruner(WrappingPruner):
         self.attr = attr
         self.confirm = bool(confirm)
         self.horizon = horizon
+        self.substep_progress = substep_progress
 
     def reason(self, trial: FrozenTrial, history: History | None = None) -> str | None:
         """Why the diagnosis prunes ``trial`` ("code: evidence"), or None.
@@ -103,10 +120,16 @@ class DiagnosisPruner(WrappingPruner):
         needs it too (the other trials' reports): without it, it never prunes.
         """
         data: Any = trial.user_attrs.get(self.attr)
-        if not isinstance(data, Mapping) or int(data.get("epochs", 0) or 0) < self.min_epochs:
+        if not isinstance(data, Mapping):
             return None
         problems = [p for p in data.get("problems") or () if isinstance(p, Mapping)]
         fatal = _matching(problems, self.codes)
+        if "substep" in data:  # a first-epoch diagnosis, written before any report
+            if self.substep_progress is None or trial.last_step is not None:
+                return None
+            return substep_reason(data, fatal, self.substep_progress)
+        if int(data.get("epochs", 0) or 0) < self.min_epochs:
+            return None
         if fatal and not (self.confirm and history is not None
                           and not _confirmed(trial, history)):
             return f"{fatal[0].get('code')}: {fatal[0].get('evidence', '')}"
@@ -120,12 +143,16 @@ class DiagnosisPruner(WrappingPruner):
     def decide(self, trial: FrozenTrial, history: History) -> Decision:
         if self.reason(trial, history) is not None:
             return Decision.PRUNE
+        data = trial.user_attrs.get(self.attr)
+        if trial.last_step is None and isinstance(data, Mapping) and "substep" in data:
+            return Decision.CONTINUE  # asked within epoch 1: nothing reported to the wrapped
         return (self.wrapped or NopPruner()).decide(trial, history)
 
     def __repr__(self) -> str:
         return (f"{type(self).__name__}(wrapped={self.wrapped!r}, codes={self.codes!r}, "
                 f"min_epochs={self.min_epochs}, confirm={self.confirm}, "
-                f"hopeless={self.hopeless!r}, horizon={self.horizon})")
+                f"hopeless={self.hopeless!r}, horizon={self.horizon}, "
+                f"substep_progress={self.substep_progress})")
 
 
 def _table(name: str, codes: Mapping[str, str] | Iterable[str] | None,

@@ -51,6 +51,9 @@ class FitRun:
         """Train; ``(stop_reason, why it diverged or None)``."""
         st, opt = self.state, self.state.optimizer
         guard = Guard(self.diverge_factor, 1 if self.dev.type == "cpu" else 16)
+        if self.doctor is not None and self.trial is not None and resumed_at == 0:
+            self.doctor.watch_first_epoch(self.trial, math.ceil(
+                len(self.train_b) / self.accumulation))
         for epoch in range(resumed_at + 1, max_epochs + 1):
             st.epoch = epoch
             mean_train, bad = train_epoch(self.model, self.train_b, opt, st.scheduler,

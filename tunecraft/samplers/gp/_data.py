@@ -27,7 +27,11 @@ class Observations:
             constraint, e.g. a FAIL that ran out of memory) that recorded ``c`` constraints.
         x_running: (r, d) RUNNING trials other than the one being sampled, at their flushed
             params over their published proposal.
-        n: Number of finished trials observed (COMPLETE or infeasible).
+        n: Number of finished trials observed (COMPLETE, PRUNED with a value, or
+            infeasible).
+
+    A PRUNED trial is a row of ``x``/``values`` too (see :func:`_pruned_value`): a pruner
+    stopped it because it was worse than the others, so its region is bad, not unknown.
     """
 
     x: np.ndarray
@@ -61,6 +65,41 @@ def _clip_infinite(values: np.ndarray) -> np.ndarray:
     return out
 
 
+PRUNED_AS_OBSERVATIONS = True
+"""Whether PRUNED trials are observations (see :func:`_pruned_value`); False ignores them, as
+Optuna's GPSampler does (it reads COMPLETE trials only)."""
+
+
+def _last_report(t: FrozenTrial) -> float | None:
+    """The trial's report at its last step (None without one, or when it is NaN)."""
+    if not t.intermediate_values:
+        return None
+    value = t.intermediate_values[max(t.intermediate_values)]
+    return None if math.isnan(value) else float(value)
+
+
+def _pruned_value(last: float | None, sign: float, complete: np.ndarray) -> float | None:
+    """The minimised value a PRUNED trial is observed at: its last report, but never better
+    than the worst COMPLETE value (the worst one alone when it has no usable report), or
+    None when neither exists.
+
+    A pruner stops a trial because its curve ranks low, so its final value is unknown but
+    unlikely to be good. Optuna's TPE ranks every PRUNED trial below every COMPLETE one and
+    the PRUNED ones by their last report (``optuna/samplers/_tpe/sampler.py``,
+    ``_get_pruned_trial_score``); this is that order as values a GP can regress on. Ignoring
+    them (Optuna's GPSampler) leaves the GP blind to most of a Hyperband study, whose
+    PRUNED trials outnumber the COMPLETE ones 2:1, and keeps it on its quasi-random start-up
+    until ``n_startup_trials`` trials COMPLETE, which in a pruning bracket (the sampler sees
+    its trial's bracket only) may be never (benchmarks/results/issue-15.md, section 14).
+    """
+    finite = complete[np.isfinite(complete)]
+    worst = float(finite.max()) if finite.size else None
+    if last is None or math.isinf(last):
+        return worst
+    value = sign * last
+    return value if worst is None else max(value, worst)
+
+
 def _params(t: FrozenTrial) -> Mapping[str, Any]:
     if t.state is TrialState.RUNNING:
         proposal = t.system_attrs.get(PROPOSAL_KEY)
@@ -92,7 +131,12 @@ def observations(history: History, enc: Encoding, number: int) -> Observations:
     cons: list[tuple[float, ...]] = []
     running: list[np.ndarray] = []
     n = 0
+    pruned: list[tuple[np.ndarray, float | None, bool, bool]] = []
     for t in history.trials:
+        if (PRUNED_AS_OBSERVATIONS and t.state is TrialState.PRUNED and len(sign) == 1
+                and _fits(t, space, t.params)):  # (row, last report, feasible, counted)
+            pruned.append((enc.encode(t.params), _last_report(t), t.is_feasible(),
+                           t.constraints is not None and not t.is_feasible()))
         if t.state is TrialState.RUNNING:
             if t.number != number:
                 p = _params(t)
@@ -117,6 +161,14 @@ def observations(history: History, enc: Encoding, number: int) -> Observations:
             cons.append(constraints)
     d, m = enc.dim, len(sign)
     ys = _clip_infinite(np.array(values).reshape(len(xs), m))
+    ranked = ys[:, 0].copy()  # the COMPLETE values only (one objective when any PRUNED)
+    for row, last, ok, counted in pruned:
+        value = _pruned_value(last, sign[0], ranked)
+        if value is not None:
+            xs.append(row)
+            ys = np.vstack([ys, [[value]]])
+            feasible.append(ok)
+            n += 0 if counted else 1  # an infeasible one was counted with the constraints
     width = max((len(c) for c in cons), default=0)
     keep = [i for i, c in enumerate(cons) if len(c) == width]
     return Observations(
