@@ -1,5 +1,6 @@
-"""Loss-dynamics signals the rules share: a blow-up caused by the first step, epoch-level
-oscillation, and whether the validation metric held since the loss minimum.
+"""Loss-dynamics signals the rules share: a blow-up caused by the first step, an untrained
+loss far above chance, epoch-level oscillation, and whether the validation metric held since
+the loss minimum.
 
 Each reads a mechanism of the step size (Goodfellow et al., *Deep Learning*, Sec. 8.2: a
 rate above the curvature's stability limit makes the loss rise and swing, and a first step
@@ -15,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from tunecraft.torch.doctor.diagnosis import Problem
 from tunecraft.torch.doctor.observations import Observations
 
-__all__ = ["first_step_blowup", "metric_held", "metric_kept", "oscillation"]
+__all__ = ["first_step_blowup", "loud_init", "metric_held", "metric_kept", "oscillation"]
 
 
 def first_step_blowup(obs: Observations, l0: float, upd0: float | None,
@@ -44,6 +45,39 @@ def first_step_blowup(obs: Observations, l0: float, upd0: float | None,
     grad = f" (untrained gradients {g0:.3g} x the weights)" if g0 is not None else ""
     return (f"gradients became NaN/inf at step {bad[0]} right after {' and '.join(why)}"
             f"{grad}: the step size blew the weights up")
+
+
+def loud_init(obs: Observations, l0: float, progress: float, th: Mapping[str, float],
+              first_steps: Mapping[str, float]) -> Problem | None:
+    """``exploding_gradients`` when the untrained loss is more than ``th["init_loss"]`` x
+    the chance loss ``ln(classes)`` of the model's output (``obs.output_width``, a model
+    whose metric rises: a classifier), else None.
+
+    A classifier whose logits are all near 0 starts at the cross-entropy ``ln(classes)``
+    (Karpathy, "A recipe for training neural networks": verify loss @ init); a
+    variance-preserving init stays near it. Far above it, the initial weights amplify the
+    input into huge logits, and the gradients with them: the spikes and killed units of the
+    first steps are the init's scale showing, not the rate's. Read before any step, so it
+    holds whatever the steps did afterwards."""
+    width = obs.output_width
+    # a metric that rises (accuracy) marks a classifier; a regression's squared error has
+    # no chance level, and unscaled targets make it large at any init
+    if width is None or width < 2 or obs.metric_mode != "max" or not math.isfinite(l0):
+        return None
+    chance = math.log(width)
+    if l0 <= th["init_loss"] * chance:
+        return None
+    upd0 = first_steps.get("update0")
+    moved = f"; the first step moved the weights by {upd0:.3g} of their norm" if upd0 else ""
+    return Problem(
+        "exploding_gradients", "error" if progress < 0.5 else "warning",
+        f"the untrained loss {l0:.3g} is {l0 / chance:.3g} x the chance loss ln({width}) = "
+        f"{chance:.3g} of the {width}-way output (a variance-preserving init starts near "
+        f"it): before any update the weights amplify the input into huge logits, and the "
+        f"gradients with them{moved}",
+        "re-initialise with a variance-preserving scheme (init='kaiming_normal' for ReLU, "
+        "'xavier_normal' for tanh) and clip the gradient norm (grad_clip=1.0)",
+        {"init_loss_ratio": l0 / chance, **first_steps})
 
 
 def _swing(values: Sequence[float], scale: float, rise: float, floor: float

@@ -26,6 +26,13 @@ from tunecraft.torch.doctor.observations import (
     Observations,
     StepSample,
 )
+from tunecraft.torch.doctor.optim_facts import (
+    accumulates,
+    decay_per_step,
+    dropout_rate,
+    learning_rate,
+    output_width,
+)
 
 if TYPE_CHECKING:
     import torch
@@ -64,7 +71,8 @@ class Doctor:
         early_stopping: The run returns its best epoch's weights (overfitting is then only
             reported as ``info``).
         optimizer: The torch optimizer, optional: its learning rate, momentum and weight
-            decay tell the doctor how much of the weights decay removes per step.
+            decay tell the doctor how much of the weights decay removes per step, and the
+            rate at each sampled step whether a schedule lowered it.
         budget: The largest share of the run's wall time the sampled statistics may take:
             a due sample is skipped while they took more (the first 3 steps, and one step
             an epoch, are always sampled: late signals such as a collapsed step size stay
@@ -111,6 +119,7 @@ class Doctor:
         self._kinds: list[str] = []
         self._has_dropout = any(isinstance(m, torch.nn.modules.dropout._DropoutNd)
                                 for m in model.modules())
+        self._recurrent = any(isinstance(m, torch.nn.RNNBase) for m in model.modules())
         for name, module in model.named_modules():
             kind = _RELU.get(type(module).__name__) or _SAT.get(type(module).__name__)
             if kind is None:
@@ -164,7 +173,8 @@ class Doctor:
             layer_w2.append(w2)
         if not finite:
             self._bad_grads.append(self.step)
-        self._pending = StepSample(self.step, tuple(norms), tuple(rel))
+        self._pending = StepSample(self.step, tuple(norms), tuple(rel),
+                                   lr=learning_rate(self.optimizer))
         self._before = snapshot
         self._before_w2 = layer_w2
         self._spent += time.perf_counter() - started
@@ -192,7 +202,7 @@ class Doctor:
                 cosines.append(dw / math.sqrt(d2 * w2) if d2 * w2 > 0 else 0.0)
             self._samples.append(StepSample(self._pending.step, self._pending.grad_norms,
                                             self._pending.grad_rel, tuple(ratios),
-                                            tuple(cosines)))
+                                            tuple(cosines), self._pending.lr))
             self._spent += time.perf_counter() - started
         elif self._pending is not None:
             self._samples.append(self._pending)
@@ -221,9 +231,11 @@ class Doctor:
             layers=tuple(name for name, _ in self._layers),
             activation_kinds=tuple(dict.fromkeys(self._kinds)),
             has_dropout=self._has_dropout, early_stopping=self.early_stopping,
-            dropout_rate=_dropout_rate(self.model),
-            decay_per_step=_decay_per_step(self.optimizer),
-            metric_mode=self.metric_mode, non_finite_grad_steps=tuple(self._bad_grads))
+            dropout_rate=dropout_rate(self.model),
+            decay_per_step=decay_per_step(self.optimizer),
+            metric_mode=self.metric_mode, non_finite_grad_steps=tuple(self._bad_grads),
+            recurrent=self._recurrent, accumulating=accumulates(self.optimizer),
+            output_width=output_width(self.model))
 
     def diagnose(self) -> Diagnosis:
         """The diagnosis of the run so far (never raises for odd runs: a run with no step
@@ -357,36 +369,6 @@ def _to_floats(tensors: list[Any]) -> list[float]:
                                               ).double().cpu().tolist()]
     except RuntimeError:  # tensors on several devices
         return [float(t) for t in tensors]
-
-
-def _decay_per_step(optimizer: Any) -> float | None:
-    """The share of the weights that weight decay alone removes per step: ``lr * wd`` for
-    decoupled decay (AdamW), ``lr * wd / (1 - momentum)`` for SGD (heavy-ball steps add up);
-    None without an optimizer, without decay, or for coupled decay in adaptive optimizers
-    (Adam, RMSprop), whose normalised steps the update/weight cosine measures instead."""
-    if optimizer is None or not getattr(optimizer, "param_groups", None):
-        return None
-    group = max(optimizer.param_groups, key=lambda g: float(g.get("weight_decay") or 0.0))
-    wd = float(group.get("weight_decay") or 0.0)
-    lr = float(group.get("initial_lr", group.get("lr", 0.0)) or 0.0)
-    name = type(optimizer).__name__
-    if wd <= 0 or lr <= 0:
-        return None
-    if name == "AdamW":
-        return lr * wd
-    if name == "SGD":
-        momentum = min(float(group.get("momentum") or 0.0), 0.99)
-        return lr * wd / (1.0 - momentum)
-    return None
-
-
-def _dropout_rate(model: nn.Module) -> float:
-    """The largest dropout probability among the model's dropout modules (0 if none)."""
-    import torch
-
-    rates = [float(m.p) for m in model.modules()
-             if isinstance(m, torch.nn.modules.dropout._DropoutNd)]
-    return max(rates, default=0.0)
 
 
 def _num(value: Any) -> float | None:

@@ -28,6 +28,8 @@ class StepSample:
             ``after_step`` was not called for this step.
         update_cos: The cosine between each layer's update and its weights: near -1 when
             the step mostly shrinks the weights (weight decay dominates the gradient).
+        lr: The optimizer's (largest) learning rate at this step, or None when the doctor
+            was given no optimizer.
     """
 
     step: int
@@ -35,6 +37,7 @@ class StepSample:
     grad_rel: tuple[float, ...]
     update_rel: tuple[float, ...] | None = None
     update_cos: tuple[float, ...] | None = None
+    lr: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +90,13 @@ class Observations:
         early_stopping: Whether the run keeps its best epoch's weights (``fit`` with patience).
         metric_mode: ``max`` or ``min`` for ``val_metric``.
         non_finite_grad_steps: Sampled steps whose gradients held NaN/inf.
+        recurrent: Whether the model has a recurrent module (RNN, LSTM, GRU): it applies
+            its weights once per time step inside one module, where no activation hook
+            sees the signal grow.
+        accumulating: Whether the optimizer divides by the sum of all past squared
+            gradients (Adagrad): its first step is the largest it takes, by design.
+        output_width: The width of the model's last ``nn.Linear`` (a classifier's classes:
+            an untrained cross-entropy starts near ``ln(width)``), or None.
     """
 
     step_losses: tuple[float, ...]
@@ -101,6 +111,9 @@ class Observations:
     non_finite_grad_steps: tuple[int, ...] = ()
     dropout_rate: float = 0.0
     decay_per_step: float | None = None
+    recurrent: bool = False
+    accumulating: bool = False
+    output_width: int | None = None
 
     # ------------------------------------------------------------------ derived signals
     def initial_loss(self) -> float:
@@ -147,6 +160,18 @@ class Observations:
         if not values:
             return None
         return float(np.percentile(values, 90) if part == "peak" else _median(values))
+
+    def lr_fall(self) -> float | None:
+        """The median learning rate over the last third of the sampled steps divided by the
+        largest one sampled: 1 for a constant rate, well below 1 once a schedule decayed it
+        (None when no rate was recorded). It separates a schedule that shrank the steps
+        from steps that shrank for another reason (units that died, a flat loss)."""
+        rated = [(s.step, s.lr) for s in self.samples if s.lr is not None and s.lr > 0]
+        if not rated:
+            return None
+        last = max(step for step, _ in rated) + 1
+        late = [lr for step, lr in rated if step >= 2 * last / 3] or [rated[-1][1]]
+        return float(_median(late)) / max(lr for _, lr in rated)
 
     def first_update(self) -> float | None:
         """The layers' median ``||dW|| / ||W||`` at the first optimizer step: the step size

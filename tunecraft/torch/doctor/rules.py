@@ -31,7 +31,12 @@ import numpy as np
 
 from tunecraft.torch.doctor import step_rules as step
 from tunecraft.torch.doctor.diagnosis import Diagnosis, Problem
-from tunecraft.torch.doctor.dynamics import first_step_blowup, metric_held, metric_kept
+from tunecraft.torch.doctor.dynamics import (
+    first_step_blowup,
+    loud_init,
+    metric_held,
+    metric_kept,
+)
 from tunecraft.torch.doctor.observations import Observations
 from tunecraft.torch.doctor.thresholds import THRESHOLDS
 
@@ -125,8 +130,16 @@ class _Signals:
             min(self.val[:vhalf]) - min(self.val[vhalf:])) < th["plateau_gain"] * abs(
             min(self.val[:vhalf]))
         self.shrink = obs.weight_shrink()
-        self.collapsed = (self.upd is not None and self.upd_late is not None
-                          and self.upd_late < th["collapse"] * self.upd)
+        # the schedule collapsed the step size: the steps shrank 50x during the run while
+        # the recorded rate fell (or the rate itself fell 50x, even where the steps were
+        # too small to read); with the rate recorded and constant the steps shrank for
+        # another reason (a step size that killed the units, a flat loss)
+        self.lr_fall = obs.lr_fall()
+        steps_fell = (self.upd is not None and self.upd_late is not None
+                      and self.upd_late < th["collapse"] * self.upd)
+        self.collapsed = (steps_fell and (self.lr_fall is None
+                                          or self.lr_fall < th["schedule_fell"])) or (
+            self.lr_fall is not None and self.lr_fall < th["collapse"])
 
     def _units(self, stat: str) -> tuple[float | None, float | None]:
         """The worst activation module's share at the first sample, and over the second
@@ -167,6 +180,25 @@ class _Signals:
                 "ReLU, 'xavier_normal' for tanh), clip the gradient norm (grad_clip=1.0), and "
                 "lower the rate if first step x gain exceeds the optimizer's healthy share",
                 {"gain_per_layer": gain, "growth": grow, **self.first_steps()})
+        if self.obs.recurrent and self.g0 is not None and self.g0 > th["grad_explode"]:
+            # a recurrent layer amplifies through time inside one module, where no forward
+            # growth can be read: the gradient before any update, relative to the weights,
+            # shows it (only there: in a feed-forward net a large ratio also comes from
+            # small weights, e.g. LSUV on unstandardised inputs)
+            return Problem(
+                "exploding_gradients", "error" if self.progress < 0.5 else "warning",
+                f"before any update the largest layer gradient is {self.g0:.3g} x its "
+                f"weights (a variance-preserving init: about 1 or less): the initial weights "
+                f"amplify the signal (in a recurrent layer, through time); the first step "
+                f"moved them by {_g(self.upd0)} of their norm",
+                "clip the gradient norm (grad_clip=1.0) and size the rate from the first "
+                "step (fix() does both); TrainConfig.init re-draws Linear/Conv layers only: "
+                "give a recurrent layer orthogonal recurrent weights in the model "
+                "(torch.nn.init.orthogonal_ on weight_hh)",
+                {"initial_gradient": self.g0, **self.first_steps()})
+        loud = loud_init(self.obs, self.l0, self.progress, th, self.first_steps())
+        if loud is not None:  # read before any step: the spikes after it are the init's
+            return loud
         if bad and bad[0] < 3 and self.blowup is None:  # else: the step size (lr_too_high)
             return Problem(
                 "exploding_gradients", "error",

@@ -38,10 +38,17 @@ def lr_too_high(s: _Signals, found: list[Problem]) -> Problem | None:
     lost = s.progress < th["stuck_progress"]
     # a first step that moves the weights by half their norm (10x the healthy limit) throws
     # the initialisation away in one step, whatever the run reaches afterwards: the first
-    # step's ratio is the learning rate's (Adam: lr x sqrt(n) / ||W||), not the data's
-    thrown = (s.upd0 is not None and s.upd0 > th["update_blowup"] and not s.decay_driven)
+    # step's ratio is the learning rate's (Adam: lr x sqrt(n) / ||W||), not the data's.
+    # Not under Adagrad: its first step (lr x sign(g)) is the largest it takes by design,
+    # later ones shrink as the squared gradients add up, so it shows where the steps start,
+    # not where they stay (its spikes, lost progress and killed units still count)
+    thrown = (s.upd0 is not None and s.upd0 > th["update_blowup"] and not s.decay_driven
+              and not s.obs.accumulating)
+    # ReLUs alive at the start and dead later in a run that learned nothing, with no decay
+    # driving the weights down: the steps pushed the units where they never fire again
+    killed_all = killed and lost and not s.decay_driven
     if has(found, "exploding_gradients") or not (
-            spiked or thrown or (big_steps and (lost or killed))):
+            spiked or thrown or (big_steps and (lost or killed)) or killed_all):
         return None
     if (s.heavy_decay or s.heavy_dropout) and s.nan_at is None and (
             s.blowup is None):
@@ -73,9 +80,6 @@ def lr_too_high(s: _Signals, found: list[Problem]) -> Problem | None:
         data["update0_max"] = s.upd0_max
     # a run that learned despite a thrown first step is warned, not pruned
     severity = "error" if spiked or lost or killed else "warning"
-    return Problem("lr_too_high", severity, "; ".join(parts),
-                       "warm the learning rate up over the first 5% of steps "
-                       "(warmup_pct=0.05): only the first steps are too large", data)
     return Problem("lr_too_high", severity, "; ".join(parts),
                    "lower the learning rate so the first step moves the weights by the "
                    "optimizer's healthy share of their norm (Adam 2e-2, RMSprop 6e-2; SGD: "

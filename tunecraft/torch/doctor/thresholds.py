@@ -16,6 +16,10 @@ THRESHOLDS: Mapping[str, float] = MappingProxyType({
     "update_low": 1e-3,       # ... below this (largest step): the weights barely move
     "update_blowup": 0.5,     # a first step above this (10 x update_high) throws the weights
     "grad_blowup": 3.0,       # ... unless the untrained gradients exceed this x the weights
+    "grad_explode": 10.0,     # untrained gradient this many times its layer's weights in a
+                              # recurrent model: the init amplifies through time
+    "init_loss": 10.0,        # untrained loss this many times the chance loss ln(classes):
+                              # the init's logits are far from 0 (sane inits start near chance)
     "swing": 0.5,             # an epoch loss rising this much (relative) and falling back ...
     "swing_floor": 0.2,       # ... by more than this x the untrained loss: oscillation
     "spike": 3.0,             # a step loss this many times the untrained loss: a blow-up
@@ -33,6 +37,8 @@ THRESHOLDS: Mapping[str, float] = MappingProxyType({
     "memorised_gap": 0.2,     # ... and a gap above this x the untrained loss: memorised
     "plateau_gain": 0.02,     # relative train-loss gain over the last epochs below this
     "collapse": 0.02,         # late/early update ratio below this: the step size collapsed
+    "schedule_fell": 0.5,     # ... by the schedule only if the late rate is below this x its
+                              # peak (steps that shrink at a constant rate have other causes)
     "decay_step": 0.05,       # weight decay removing this share of the weights per step
     "heavy_dropout": 0.5,     # dropout probability from which dropout alone can underfit
 })
