@@ -16,7 +16,8 @@ from collections.abc import Mapping, Sequence
 from tunecraft.torch.doctor.diagnosis import Problem
 from tunecraft.torch.doctor.observations import Observations
 
-__all__ = ["first_step_blowup", "loud_init", "metric_held", "metric_kept", "oscillation"]
+__all__ = ["first_step_blowup", "loud_init", "metric_at_best", "metric_held", "metric_kept",
+           "oscillation"]
 
 
 def first_step_blowup(obs: Observations, l0: float, upd0: float | None,
@@ -163,3 +164,15 @@ def metric_held(obs: Observations, n_val: int) -> tuple[float, float, float] | N
     best = max(metrics) if obs.metric_mode == "max" else min(metrics)
     now = metrics[-1]
     return (now, best, noise) if abs(best - now) <= noise else None
+
+
+def metric_at_best(obs: Observations) -> bool:
+    """Whether the last epoch's validation metric is the run's best (``obs.metric_mode``),
+    or within its epoch-to-epoch noise of it (:func:`metric_held`); False without a
+    finite metric every epoch."""
+    n_val = sum(1 for e in obs.epochs if e.val_loss is not None and math.isfinite(e.val_loss))
+    metrics = _metrics(obs, n_val)
+    if not metrics:
+        return False
+    best = max(metrics) if obs.metric_mode == "max" else min(metrics)
+    return metrics[-1] == best or metric_held(obs, n_val) is not None

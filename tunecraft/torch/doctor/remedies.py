@@ -62,14 +62,22 @@ def _lr_factor(p: Problem, c: TrainConfig, low: float, high: float, default: flo
     """The learning-rate factor that brings the measured first step to the target (SGD: the
     fastest layer's step, when measured; otherwise the median layer's)."""
     if c.warmup_pct > 0:  # the first step ran at a fraction of the peak rate
-        return float(p.data.get("lr_factor", default))
+        return _bounded(p.data.get("lr_factor", default), low, high)
     fastest, target_max = p.data.get("update0_max"), target_update_max(c)
     if target_max is not None and fastest is not None and fastest > 0:
-        return float(min(high, max(low, target_max / float(fastest))))
+        return _bounded(target_max / float(fastest), low, high)
     first = p.data.get("update0")
     if first is None or not first > 0:
-        return float(p.data.get("lr_factor", default))
-    return float(min(high, max(low, target_update(c) / float(first))))
+        return _bounded(p.data.get("lr_factor", default), low, high)
+    return _bounded(target_update(c) / float(first), low, high)
+
+
+def _bounded(factor: float, low: float, high: float) -> float:
+    """``factor`` within ``[low, high]``, every path of :func:`_lr_factor` alike: the
+    bounds are the range a measured update ratio can size (about 1e-7..1e-2 of the
+    weights' norm for float32 weights: at most 1e5x either way), so no rule's own number
+    moves the rate further in one ``fix``; ``heal`` takes more rounds."""
+    return float(min(high, max(low, float(factor))))
 
 
 def _lr_high(p: Problem, c: TrainConfig, ctx: Mapping[str, Any]) -> dict[str, Any]:

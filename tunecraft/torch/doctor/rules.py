@@ -59,7 +59,7 @@ def diagnose(obs: Observations, thresholds: Mapping[str, float] | None = None) -
     for rule in (_Signals.rule_exploding, step.lr_too_high, _Signals.rule_dead,
                  _Signals.rule_saturated, _Signals.rule_vanishing, step.lr_too_low,
                  step.plateau, _Signals.rule_overfitting, step.oscillation,
-                 _Signals.rule_underfitting):
+                 _Signals.rule_underfitting, step.divergence):
         p = rule(s, found)
         if p is not None:
             found.append(p)
@@ -209,6 +209,19 @@ class _Signals:
 
     def rule_dead(self, found: list[Problem]) -> Problem | None:
         th = self.th
+        if (self.upd is not None and self.upd == 0.0 and self.g0 is not None
+                and self.g0 == 0.0 and self.progress < th["stuck_progress"]
+                and not step.has(found, "lr_too_high", "exploding_gradients")):
+            # no weight ever received any gradient: every path back runs through units of
+            # zero slope (Hardswish under -3, ...), which no rate moves (not lr_too_low)
+            return Problem(
+                "dead_units", "error",
+                "the weights received zero gradient from the first step on and never moved "
+                f"(loss {self.tail:.3g} vs {self.l0:.3g} untrained): the units output a "
+                "constant with zero slope for every example, so they pass no gradient",
+                "re-initialise with init='kaiming_normal' (zero biases, He-scaled weights); "
+                "if it persists use LeakyReLU/GELU in the model",
+                {"dead": 1.0, "dead_layer": 1.0, "zero_gradient": 1.0})
         if self.dead0 is None or self.dead0 <= th["dead"] or step.has(found, "lr_too_high"):
             return None
         if self.dead is None or self.dead <= th["dead"]:

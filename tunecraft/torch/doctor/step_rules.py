@@ -9,15 +9,18 @@ the network's state (init, units, gradient flow, fit) are in :mod:`.rules`.
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 from tunecraft.torch.doctor.diagnosis import Problem
+from tunecraft.torch.doctor.dynamics import metric_at_best
 from tunecraft.torch.doctor.dynamics import oscillation as _oscillation
 
 if TYPE_CHECKING:
     from tunecraft.torch.doctor.rules import _Signals
 
-__all__ = ["has", "lr_too_high", "lr_too_low", "oscillation", "plateau"]
+__all__ = ["divergence", "has", "has_diverged", "lr_too_high", "lr_too_low", "oscillation",
+           "plateau"]
 
 
 def has(found: list[Problem], *codes: str) -> bool:
@@ -32,7 +35,20 @@ def _g(x: float | None) -> str:
 def lr_too_high(s: _Signals, found: list[Problem]) -> Problem | None:
     th, upd = s.th, s.upd
     big_steps = upd is not None and upd > th["update_high"] and not s.decay_driven
-    spiked = s._spiked() or s.blowup is not None
+    diverged = has_diverged(s)
+    # a diverged run whose first step moved the weights 10x more than the decay alone
+    # removes (and above the blow-up share): the gradient's step, i.e. the rate, threw them
+    rate_threw = diverged and s.upd0 is not None and s.upd0 > th["update_blowup"] and (
+        s.upd0 > 10 * (s.obs.decay_per_step or 0.0))
+    # Adagrad's first step (lr x sign(g) per weight) is its largest by design, later ones
+    # shrink as 1/sqrt(t) (Duchi et al. 2011; see ``thrown``): a spike within the first two
+    # steps that the run fully recovers from (loss over 90% below the untrained, as the
+    # plateau rule reads "converged", and the metric at its best) is that step, not the
+    # rate it keeps. Adam/RMSprop forget: their first step's size is the run's, so their
+    # early spikes still count
+    by_design = (s.obs.accumulating and not diverged and 0 < s.peak_at <= 2
+                 and s.progress > 0.9 and metric_at_best(s.obs))
+    spiked = (s._spiked() and not by_design) or s.blowup is not None
     killed = (s.dead is not None and s.dead0 is not None
               and s.dead > th["dead"] and s.dead - s.dead0 > 0.25)
     lost = s.progress < th["stuck_progress"]
@@ -50,7 +66,7 @@ def lr_too_high(s: _Signals, found: list[Problem]) -> Problem | None:
     if has(found, "exploding_gradients") or not (
             spiked or thrown or (big_steps and (lost or killed)) or killed_all):
         return None
-    if (s.heavy_decay or s.heavy_dropout) and s.nan_at is None and (
+    if (s.heavy_decay or s.heavy_dropout) and s.nan_at is None and not rate_threw and (
             s.blowup is None):
         return None  # weight decay, or dropout noise amplified 1 / (1 - p) times, rocks
         # the weights: the regularisation is the cause (see rule_underfitting)
@@ -89,10 +105,43 @@ def lr_too_high(s: _Signals, found: list[Problem]) -> Problem | None:
                    data)
 
 
+def has_diverged(s: _Signals) -> bool:
+    """Whether the loss became non-finite, or spiked and ended (its last steps' mean) above
+    ``th["spike"]`` x the untrained loss: the run diverged and did not come back."""
+    return s.nan_at is not None or (
+        s._spiked() and math.isfinite(s.tail) and s.tail > s.th["spike"] * s.l0)
+
+
+def divergence(s: _Signals, found: list[Problem]) -> Problem | None:
+    """``lr_too_high`` (error) for a diverged run that no rule explained above ``info``.
+
+    A run whose loss blew up and stayed up (``fit`` stops it, possibly after two steps,
+    before any epoch a fit rule could read) is never healthy; lowering the rate is the cure
+    whatever made it diverge: a weight decay that flips the weights scales with it too
+    (AdamW removes lr x wd of them per step)."""
+    if any(p.rank >= 1 for p in found) or not has_diverged(s):
+        return None
+    where = (f"the loss became NaN/inf at step {s.nan_at}" if s.nan_at is not None else
+             f"the loss rose to {s.peak:.3g} at step {s.peak_at} and ended at "
+             f"{s.tail:.3g}, {s.tail / s.l0:.3g} x the untrained loss {s.l0:.3g}")
+    return Problem(
+        "lr_too_high", "error",
+        f"{where} after {len(s.obs.step_losses)} steps: the run diverged"
+        + (f"; the first step moved the weights by {s.upd0:.3g} of their norm"
+           if s.upd0 is not None else ""),
+        "lower the learning rate (fix() sizes the factor from the measured first step, at "
+        "least 3x lower) and warm it up over the first 5% of steps (warmup_pct=0.05)",
+        {"lr_factor": 0.1 if s.upd0 is None or s.upd0 < 0.5 else 0.01, "diverged": 1.0,
+         **s.first_steps()})
+
+
 def lr_too_low(s: _Signals, found: list[Problem]) -> Problem | None:
     upd = s.upd
     if upd is None or upd >= s.th["update_low"] or any(p.rank >= 2 for p in found):
         return None
+    if not upd > 0:
+        return None  # no weight moved at all: their gradients are zero (units that pass
+        # none back, see rule_dead), and any rate times a zero gradient is zero
     if s.progress >= 0.5 or s.decay_driven or s.collapsed:
         return None  # decay-driven: weight decay holds the model (underfit); collapsed:
         # the schedule shrank the steps 50x during the run (a plateau), not the base LR
