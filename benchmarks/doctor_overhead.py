@@ -8,7 +8,10 @@ config with and without the doctor, alternating the order in every repeat so tha
 a shared machine hit both alike. Reported per architecture: the median training time of each
 and the median over repeats of the paired ratio (doctor / plain), and the doctor's own
 measured share: the seconds inside its sampled statistics plus its final diagnosis, over the
-run's seconds (less noisy than the ratio of two wall times on a shared machine).
+run's seconds (less noisy than the ratio of two wall times on a shared machine). On a loaded
+machine a preempted process loses wall time at random, so the paired ratio is also measured
+in this process's CPU time (``time.process_time``), which does not count the time the
+process waited for a core.
 """
 
 from __future__ import annotations
@@ -52,16 +55,18 @@ def _self_timed() -> None:
 
 
 def time_fit(arch: str, data: str, opt: str, model: dict[str, Any], *, doctor: bool,
-             epochs: int) -> float:
-    """Seconds of one ``fit`` (training and evaluation, as the trainer measures it)."""
+             epochs: int) -> tuple[float, float]:
+    """``(seconds, CPU seconds)`` of one ``fit`` (training and evaluation; seconds as the
+    trainer measures them)."""
     from tunecraft.torch import TrainConfig, fit
 
     _self_timed()
     train, val = load(data, 0, None)
     factory = make_model(arch, data, width=64, **model)
+    cpu = time.process_time()
     result = fit(factory, train, val, TrainConfig(**_base(opt, 0)), max_epochs=epochs,
                  device="cpu", doctor=doctor)
-    return float(result.seconds)
+    return float(result.seconds), time.process_time() - cpu
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -77,23 +82,26 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     for arch, data, opt, model in ARCHS:
         time_fit(arch, data, opt, model, doctor=True, epochs=1)  # warm caches and imports
-        plain, doc, ratios, share = [], [], [], []
+        plain, doc, ratios, share, cpu_ratios = [], [], [], [], []
         for r in range(args.repeats):
             order = (False, True) if r % 2 == 0 else (True, False)
             got = {d: time_fit(arch, data, opt, model, doctor=d, epochs=args.epochs)
                    for d in order}
-            plain.append(got[False])
-            doc.append(got[True])
-            share.append(_SELF[-1] / got[True])
-            ratios.append(got[True] / got[False])
+            plain.append(got[False][0])
+            doc.append(got[True][0])
+            share.append(_SELF[-1] / got[True][0])
+            ratios.append(got[True][0] / got[False][0])
+            cpu_ratios.append(got[True][1] / got[False][1])
         row: dict[str, Any] = {
                "arch": f"{arch}-{data}/{opt}", "plain_s": statistics.median(plain),
                "doctor_s": statistics.median(doc), "ratio": statistics.median(ratios),
-               "ratios": ratios, "self_share": statistics.median(share)}
+               "ratios": ratios, "self_share": statistics.median(share),
+               "cpu_ratio": statistics.median(cpu_ratios), "cpu_ratios": cpu_ratios}
         rows.append(row)
         print(f"{row['arch']:28s} plain {row['plain_s']:.3f} s  doctor {row['doctor_s']:.3f} s"
               f"  overhead {100 * (row['ratio'] - 1):+.1f}% (median of {args.repeats} "
-              f"paired ratios); doctor's own time {100 * row['self_share']:.1f}%", flush=True)
+              f"paired ratios); doctor's own time {100 * row['self_share']:.1f}%; in CPU "
+              f"time {100 * (row['cpu_ratio'] - 1):+.1f}%", flush=True)
     print(f"wall {time.perf_counter() - started:.0f} s")
     if args.out:
         with open(args.out, "w") as fh:

@@ -7,7 +7,10 @@ the expensive statistics (per-layer gradient and weight norms, weight snapshots 
 ratios, activation dead/saturated fractions, as Cockpit's instruments, Schneider et al. 2021)
 are sampled on the first 3 steps, the first step of every epoch, and every ``every`` steps
 while they have taken at most ``budget`` (3%) of the run's wall time (overhead under 5%).
-Every hook is removed by :meth:`Doctor.close` (or the ``with`` block, also on errors).
+A small model pays per kernel launch and per hook, not per value, so a sampled step uses
+batched kernels (``torch._foreach_*``) and one device->host copy, and the activation hooks
+are attached only while a sampled step is due. Every hook is removed by :meth:`Doctor.close`
+(or the ``with`` block, also on errors).
 """
 
 from __future__ import annotations
@@ -115,17 +118,23 @@ class Doctor:
         self._before: list[Any] | None = None
         self._pending: StepSample | None = None
         self._sampling, self._closed, self._epoch_start = True, False, 0
+        self._params = [p for _, params in self._layers for p in params]
+        # float32 weights: deltas by one batched subtraction (else in float32, one by one)
+        self._f32 = all(p.dtype == torch.float32 for p in self._params)
         self._handles: list[Any] = []
         self._kinds: list[str] = []
+        self._act_pending: list[tuple[int, str, str, list[Any], int, int]] = []
         self._has_dropout = any(isinstance(m, torch.nn.modules.dropout._DropoutNd)
                                 for m in model.modules())
         self._recurrent = any(isinstance(m, torch.nn.RNNBase) for m in model.modules())
+        self._act_modules: list[tuple[Any, Any]] = []
         for name, module in model.named_modules():
             kind = _RELU.get(type(module).__name__) or _SAT.get(type(module).__name__)
             if kind is None:
                 continue
             self._kinds.append(kind)
-            self._handles.append(module.register_forward_hook(self._act_hook(name, kind)))
+            self._act_modules.append((module, self._act_hook(name, kind)))
+        self._arm()
 
     # ------------------------------------------------------------------ the loop's calls
     def after_backward(self, loss: torch.Tensor | float) -> None:
@@ -151,27 +160,27 @@ class Doctor:
         if self.step == 0:
             self._t0 = started  # the run's clock starts at its first step
         if not self._layers:
+            self._flush_activations()
+            self._spent += time.perf_counter() - started
             return
-        norms, rel = [], []
-        finite = True
+        n = len(self._params)
         with torch.no_grad():
-            flat = [p.detach() for _, params in self._layers for p in params]
-            grads = [p.grad.detach() if p.grad is not None else torch.zeros_like(p)
-                     for _, params in self._layers for p in params]
-            # one batched norm per list and one device->host copy (not one per tensor)
-            values = _to_floats(_norms(flat) + _norms(grads))
-            snapshot = [w.clone() for w in flat]
-        w_sq = [v * v for v in values[:len(flat)]]
-        g_sq = [v * v for v in values[len(flat):]]
-        layer_w2 = []
+            grads = [p.grad if p.grad is not None else torch.zeros_like(p)
+                     for p in self._params]
+            # one batched norm over weights and gradients, and one device->host copy for
+            # them and this step's activation statistics (not one per tensor or module)
+            values = self._flush_activations(_norms(self._params + grads))
+            snapshot = list(torch._foreach_mul(self._params, 1.0))  # a copy, one kernel
+        w_sq = [v * v for v in values[:n]]
+        g_sq = [v * v for v in values[n:]]
+        norms, rel, layer_w2 = [], [], []
         for idx in self._index:
             g2, w2 = sum(g_sq[i] for i in idx), sum(w_sq[i] for i in idx)
             g, w = math.sqrt(g2), math.sqrt(w2)
-            finite = finite and math.isfinite(g)
             norms.append(g)
             rel.append(g / w if w > 0 else math.inf)
             layer_w2.append(w2)
-        if not finite:
+        if not all(math.isfinite(g) for g in norms):
             self._bad_grads.append(self.step)
         self._pending = StepSample(self.step, tuple(norms), tuple(rel),
                                    lr=learning_rate(self.optimizer))
@@ -182,20 +191,24 @@ class Doctor:
     def after_step(self) -> None:
         """Measure the update-to-weight ratio of sampled steps and count the step (call
         after ``optimizer.step()``)."""
+        started = time.perf_counter()
         if self._pending is not None and self._before is not None:
             import torch
 
-            started = time.perf_counter()
             ratios, cosines = [], []
+            n = len(self._params)
             with torch.no_grad():
-                flat = [p.detach() for _, params in self._layers for p in params]
-                deltas = [(p.float() - b.float()).reshape(-1)
-                          for p, b in zip(flat, self._before, strict=True)]
-                dots = [d @ b.float().reshape(-1) for d, b in zip(deltas, self._before,
-                                                                     strict=True)]
-                values = _to_floats(_norms(deltas) + [d.reshape(()) for d in dots])
-            d_sq = [v * v for v in values[:len(flat)]]
-            dots_v = values[len(flat):]
+                before = self._before
+                if self._f32:  # batched: one kernel per list, not one per tensor
+                    deltas = list(torch._foreach_sub(self._params, before))
+                else:
+                    deltas = [p.detach().float() - b.float()
+                              for p, b in zip(self._params, before, strict=True)]
+                    before = [b.float() for b in before]
+                dots = [d.sum() for d in torch._foreach_mul(deltas, before)]
+                values = _to_floats(_norms(deltas) + dots)
+            d_sq = [v * v for v in values[:n]]
+            dots_v = values[n:]
             for idx, w2 in zip(self._index, self._before_w2, strict=True):
                 d2, dw = sum(d_sq[i] for i in idx), sum(dots_v[i] for i in idx)
                 ratios.append(math.sqrt(d2) / math.sqrt(w2) if w2 > 0 else math.inf)
@@ -203,12 +216,16 @@ class Doctor:
             self._samples.append(StepSample(self._pending.step, self._pending.grad_norms,
                                             self._pending.grad_rel, tuple(ratios),
                                             tuple(cosines), self._pending.lr))
-            self._spent += time.perf_counter() - started
         elif self._pending is not None:
             self._samples.append(self._pending)
+        sampled = self._sampling
         self._pending, self._before = None, None
         self.step += 1
         self._sampling = self._sampled(self.step)
+        if sampled or self._sampling:  # a sampled step, or the next one: arm/disarm hooks
+            self._flush_activations()
+            self._arm()
+            self._spent += time.perf_counter() - started
 
     def end_epoch(self, *, train_loss: float | None = None, val_loss: float | None = None,
                   val_metric: float | None = None) -> None:
@@ -221,10 +238,12 @@ class Doctor:
         self._epochs.append(EpochRecord(_num(train_loss), _num(val_loss), _num(val_metric)))
         last = self._samples[-1].step if self._samples else -self.every
         self._sampling |= self.step - last >= self.every  # >= 1 sample an epoch, >= every apart
+        self._arm()
 
     # ------------------------------------------------------------------ results
     def observations(self) -> Observations:
         """What was measured so far, as plain numbers (see :class:`Observations`)."""
+        self._flush_activations()
         return Observations(
             step_losses=tuple(self._loss_values()), samples=tuple(self._samples),
             activations=tuple(self._acts), epochs=tuple(self._epochs),
@@ -248,7 +267,7 @@ class Doctor:
         """Remove every hook (idempotent); measurements are kept for ``diagnose``."""
         for handle in self._handles:
             handle.remove()
-        self._handles.clear()
+        self._handles = []
         self._before = None
         self._closed = True
 
@@ -297,32 +316,65 @@ class Doctor:
 
             if not isinstance(out, torch.Tensor) or out.ndim < 2 or out.shape[0] < 2:
                 return
-            if any(a.step == self.step and a.name == name for a in self._acts[-8:]):
+            step = self.step
+            if any(p[0] == step and p[1] == name for p in self._act_pending) or any(
+                    a.step == step and a.name == name for a in self._acts[-8:]):
                 return  # a module called twice in one step (weight sharing): keep the first
             started = time.perf_counter()
-            with torch.no_grad():
-                flat = out.detach().float().reshape(out.shape[0], -1)
-                stats = [flat.square().mean().sqrt()]
+            with torch.no_grad():  # few kernels: small models pay per kernel, not per value
+                flat = out if out.dtype == torch.float32 else out.float()
+                flat = flat.reshape(out.shape[0], -1)
+                stats = [flat.square().mean()]  # mean square: rms = its root
                 if kind in _DEAD_KINDS:  # dead: zero (ReLU never negative) for every example
-                    stats.append((flat.amax(dim=0) <= 0).float().mean())
+                    stats.append(torch.count_nonzero(flat.amax(dim=0)))  # units alive
                 # saturated: the derivative is under 10% of its peak (tanh' = 1 - y^2 < 0.1;
-                # sigmoid' = y(1 - y) < 0.025)
-                # mean slope over its peak (tanh' = 1 - y^2; sigmoid' / 0.25 = 4 y (1 - y))
+                # sigmoid' = y(1 - y) < 0.025); the mean slope over its peak (tanh' = 1 - y^2
+                # -> 1 - mean(y^2); sigmoid' / 0.25 = 4 y (1 - y) -> 4 (mean(y) - mean(y^2)))
                 if kind == "tanh":
-                    stats.append((flat.abs() > 0.95).float().mean())
-                    stats.append((1.0 - flat.square()).mean())
+                    stats.append(torch.count_nonzero(flat.abs() > 0.95))
                 elif kind == "sigmoid":
-                    stats.append(((flat - 0.5).abs() > 0.474).float().mean())
-                    stats.append((4.0 * flat * (1.0 - flat)).mean())
-                values = torch.stack(stats).tolist()  # one host copy
-            rms = float(values[0])
-            dead = float(values[1]) if kind in _DEAD_KINDS else None
-            squashing = kind in ("tanh", "sigmoid")
-            sat = float(values[-2]) if squashing else None
-            slope = float(values[-1]) if squashing else None
-            self._acts.append(ActivationSample(self.step, name, kind, dead, sat, rms, slope))
+                    stats.append(torch.count_nonzero((flat - 0.5).abs() > 0.474))
+                    stats.append(flat.mean())
+            # read on the host with the step's gradient norms (one copy, one sync a step)
+            self._act_pending.append((step, name, kind, stats, flat.shape[1], flat.numel()))
             self._spent += time.perf_counter() - started
         return hook
+
+    def _flush_activations(self, extra: list[Any] | None = None) -> list[float]:
+        """Turn the pending activation statistics (0-dim tensors) into
+        :class:`ActivationSample` records, reading ``extra`` 0-dim tensors in the same
+        device->host copy; returns the values of ``extra``."""
+        pending, self._act_pending = self._act_pending, []
+        extra = extra or []
+        values = _to_floats(extra + [t for *_, stats, _, _ in pending for t in stats])
+        pos = len(extra)
+        for step, name, kind, stats, width, numel in pending:
+            got = values[pos:pos + len(stats)]
+            pos += len(stats)
+            mean_sq = got[0]
+            dead = sat = slope = None
+            if kind in _DEAD_KINDS:
+                dead = (width - got[1]) / width
+            elif kind == "tanh":
+                sat, slope = got[1] / numel, 1.0 - mean_sq
+            elif kind == "sigmoid":
+                sat, slope = got[1] / numel, 4.0 * (got[2] - mean_sq)
+            rms = math.sqrt(mean_sq) if mean_sq >= 0 else math.nan
+            self._acts.append(ActivationSample(step, name, kind, dead, sat, rms, slope))
+        return values[:len(extra)]
+
+    def _arm(self) -> None:
+        """Hook the activation modules only while a sampled step is due: any forward hook,
+        even one that returns at once, takes every call of its module off PyTorch's fast
+        path (``Module._call_impl``), which costs small models about 5% of a step."""
+        if self._closed:
+            return
+        if self._sampling and not self._handles:
+            self._handles = [m.register_forward_hook(h) for m, h in self._act_modules]
+        elif not self._sampling and self._handles:
+            for handle in self._handles:
+                handle.remove()
+            self._handles = []
 
 
 def _weighted_layers(model: nn.Module) -> list[tuple[str, list[Any]]]:
@@ -365,6 +417,9 @@ def _to_floats(tensors: list[Any]) -> list[float]:
     if not tensors:
         return []
     try:
+        if all(t.ndim == 0 and t.dtype in (torch.float32, torch.int64) for t in tensors):
+            # float32 values and counts (below 2**24) are exact in the stacked float32
+            return [float(v) for v in torch.stack(tensors).tolist()]
         return [float(v) for v in torch.stack([t.float().reshape(()) for t in tensors]
                                               ).double().cpu().tolist()]
     except RuntimeError:  # tensors on several devices
