@@ -17,6 +17,19 @@ from typing import Any
 import numpy as np
 
 from benchmarks.lr_find_tasks5 import bn_cnn2d, conv1d_seq, gru_net, order, tabular6, wine
+from benchmarks.lr_find_tasks6 import (
+    chirps,
+    diabetes3,
+    dropout_mlp,
+    embed_lstm,
+    embed_transformer,
+    gap_cnn1d,
+    gratings,
+    markers,
+    quantiles,
+    res_cnn,
+    selu_mlp,
+)
 
 Split = tuple[np.ndarray, np.ndarray]
 
@@ -375,11 +388,48 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in (
     Setting("tokens-gru-rmsprop-step", "synthetic token counts, GRU (32) over the one-hot "
             "tokens, RMSprop, batch 32, 8 epochs, step decay", tokens,
             lambda: gru_net(12, 32, 4), "rmsprop", 32, 8, schedule="step"),
+    # Held-out group 6 (2026-12-08 session 2; HELDOUT_6): written, with the decision rule
+    # (benchmarks/results/issue-14.md), by a helper that had not read the LR rules' code nor
+    # any result, before any result of theirs was looked at. New to the benchmark: the
+    # diabetes table in tertiles, Gaussian-quantile shells, oriented gratings (2-D images),
+    # frequency bursts (1-D signals), token ids through an embedding (lr_find_tasks6); a SELU
+    # MLP, a GELU MLP with dropout, a residual BatchNorm CNN, a BatchNorm CNN with global
+    # average pooling, an embedding LSTM, a 2-layer pre-norm transformer encoder.
+    Setting("diabetes3-selumlp-adam-1cycle", "diabetes tertiles (10 features, 3 classes), SELU "
+            "MLP 10-64x3-3, Adam, batch 16, 20 epochs, one-cycle", diabetes3,
+            lambda: selu_mlp(10, 64, 3, 3), "adam", 16, 20, schedule="onecycle"),
+    Setting("quantiles-dropmlp-sgd-step", "Gaussian-quantile shells (6 features, 4 classes), "
+            "GELU MLP 6-128-128-4 with dropout 0.2, SGD (momentum 0.9), batch 32, 10 epochs, "
+            "step decay", quantiles, lambda: dropout_mlp(6, 128, 4, 0.2), "sgd", 32, 10,
+            schedule="step"),
+    Setting("quantiles-selumlp-sgd0-256", "Gaussian-quantile shells (6 features, 4 classes), "
+            "SELU MLP 6-256x3-4, plain SGD (no momentum), batch 256, 20 epochs", quantiles,
+            lambda: selu_mlp(6, 256, 4, 3), "sgd0", 256, 20),
+    Setting("gratings-rescnn-sgd5-warm", "oriented gratings (12x12, 4 classes), residual CNN "
+            "(16 channels, 2 blocks, BatchNorm, global average pool), SGD (momentum 0.5), "
+            "batch 32, 5 epochs, warm-up + cosine", gratings, lambda: res_cnn(12, 4), "sgd5",
+            32, 5, schedule="warmcos"),
+    Setting("gratings-mlp-rmsprop-const", "oriented gratings (12x12, 4 classes), MLP "
+            "144-256-256-4, RMSprop, batch 128, 10 epochs, constant rate", gratings,
+            lambda: _mlp(144, 256, 4), "rmsprop", 128, 10, schedule="constant"),
+    Setting("chirps-gapcnn-nadam-step", "frequency bursts (64 samples, 4 bands), 1-D CNN "
+            "(16-32-32, BatchNorm, global average pool), NAdam, batch 32, 8 epochs, step decay",
+            chirps, lambda: gap_cnn1d(4), "nadam", 32, 8, schedule="step"),
+    Setting("markers-lstm-nesterov", "order of three marker tokens (16 ids, 6 classes), "
+            "embedding (16) + LSTM (32), SGD (Nesterov momentum 0.9), batch 32, 10 epochs",
+            markers, lambda: embed_lstm(10, 16, 32, 6), "nesterov", 32, 10),
+    Setting("markers-transformer-adamw-warm", "order of three marker tokens (16 ids, 6 "
+            "classes), 2-layer pre-norm transformer encoder (32 wide, 4 heads) over token and "
+            "position embeddings, AdamW (weight decay 0.01), batch 32, 8 epochs, warm-up + "
+            "cosine", markers, lambda: embed_transformer(10, 16, 32, 6), "adamw", 32, 8,
+            schedule="warmcos"),
 )}
 HELDOUT_4: tuple[str, ...] = tuple(list(SETTINGS)[20:29])
 """The fourth held-out group (late session of 2026-12-07), apart from the 20 before it."""
-HELDOUT_5: tuple[str, ...] = tuple(list(SETTINGS)[29:])
+HELDOUT_5: tuple[str, ...] = tuple(list(SETTINGS)[29:38])
 """The fifth held-out group (2026-12-08), apart from the 29 before it."""
+HELDOUT_6: tuple[str, ...] = tuple(list(SETTINGS)[38:])
+"""The sixth held-out group (2026-12-08, session 2), apart from the 38 before it."""
 
 
 def make_optimizer(name: str, params: Any, lr: float) -> Any:

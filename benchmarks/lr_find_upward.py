@@ -6,9 +6,12 @@ default's confirmation (``confirm_lr``, exactly what ``lr_range_test`` runs), th
 probe on top of it (``tunecraft.torch.lr_upward.probe_upward``; what ``confirm_lr(upward=True)``
 adds). So both picks come from one sweep and one set of probes, and where they agree the grid
 result stands. Training runs (``benchmarks.lr_find.train``): the 13-rate grid (with ``--grid``,
-or for held-out group 5) and both picks (without a grid, only where they differ), cached by
-(setting, seed, rate) in ``--cache``; ``--warm`` adds read-only caches in the same format.
+or for held-out groups 5 and 6) and both picks (without a grid, only where they differ), cached
+by (setting, seed, rate) in ``--cache``; ``--warm`` adds read-only caches in the same format.
 A run is at chance within 0.05 of the majority-class rate, as in the main benchmark.
+``--group 6`` runs held-out group 6 (its own cache and output) and, for its first seed, also
+``lr_range_test`` with every default and ``result.suggestion()`` (``api``): the default as a
+user calls it, which should equal the ``upward`` pick.
 """
 
 from __future__ import annotations
@@ -25,9 +28,23 @@ import numpy as np
 
 from benchmarks.lr_find import _factory, _loader, _model, train
 from benchmarks.lr_find_report import CHANCE_MARGIN, GRID
-from benchmarks.lr_find_tasks import HELDOUT_5, SETTINGS
+from benchmarks.lr_find_tasks import HELDOUT_5, HELDOUT_6, SETTINGS
 
 HERE = Path(__file__).resolve().parent
+
+
+def api_pick(name: str, seed: int) -> float:
+    """The default as a user gets it: ``lr_range_test`` with every default (its confirmation
+    included) from the seeded model, then ``result.suggestion()``."""
+    from tunecraft.torch import lr_range_test
+
+    s = SETTINGS[name]
+    (x, y), _ = s.data()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = lr_range_test(_model(s, seed), s.loss(), _loader(x, y, s.batch_size, seed),
+                               _factory(s))
+    return float(result.suggestion())
 
 
 def picks(name: str, seed: int) -> dict[str, Any]:
@@ -65,14 +82,25 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     torch.set_num_threads(1)
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    p.add_argument("--settings", nargs="+", choices=sorted(SETTINGS), default=list(HELDOUT_5))
+    p.add_argument("--group", type=int, choices=(5, 6), default=5,
+                   help="the held-out group run when --settings is not given (default 5)")
+    p.add_argument("--settings", nargs="+", choices=sorted(SETTINGS), default=None)
     p.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     p.add_argument("--grid", action="store_true",
-                   help="train the grid for every setting (always for held-out group 5)")
-    p.add_argument("--cache", type=Path, default=HERE / "out" / "lr_find-heldout5-cache.json")
+                   help="train the grid for every setting (always for held-out groups 5 and 6)")
+    p.add_argument("--cache", type=Path, default=None,
+                   help="default: benchmarks/out/lr_find-heldout<group>-cache.json")
     p.add_argument("--warm", nargs="+", type=Path, default=())
-    p.add_argument("--out", type=Path, default=HERE / "out" / "lr_find_upward.jsonl")
+    p.add_argument("--out", type=Path, default=None, help="default: benchmarks/out/"
+                   "lr_find_upward.jsonl (group 5), lr_find_upward6.jsonl (group 6)")
     args = p.parse_args(argv)
+    if args.settings is None:
+        args.settings = list(HELDOUT_6 if args.group == 6 else HELDOUT_5)
+    if args.cache is None:
+        args.cache = HERE / "out" / f"lr_find-heldout{args.group}-cache.json"
+    if args.out is None:
+        args.out = HERE / "out" / ("lr_find_upward6.jsonl" if args.group == 6
+                                   else "lr_find_upward.jsonl")
     cache: dict[str, dict[str, float]] = (json.loads(args.cache.read_text())
                                           if args.cache.exists() else {})
     args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -86,8 +114,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                     acc.update({k: v for k, v in json.loads(path.read_text()).get(key, {})
                                 .items() if k not in acc})
             row = picks(name, seed)
-            rates = {row["default"], row["upward"]}
-            if args.grid or name in HELDOUT_5:
+            if name in HELDOUT_6 and seed == args.seeds[0]:
+                row["api"] = api_pick(name, seed)
+            rates = {row["default"], row["upward"], *([row["api"]] if "api" in row else [])}
+            if args.grid or name in HELDOUT_5 or name in HELDOUT_6:
                 rates |= set(GRID)
             elif len(rates) == 1:  # same pick, no grid asked: the earlier result stands
                 rates = set()
@@ -99,6 +129,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             (_, _), (_, yv) = SETTINGS[name].data()
             row.update({"acc_default": acc.get(repr(float(row["default"]))),
                         "acc_upward": acc.get(repr(float(row["upward"]))),
+                        "acc_api": acc.get(repr(float(row["api"]))) if "api" in row else None,
                         "grid_best": max(grid) if len(grid) == len(GRID) else None,
                         "grid_best_lr": GRID[int(np.argmax(grid))] if len(grid) == len(GRID)
                         else None, "chance": float(np.bincount(yv).max() / len(yv))
