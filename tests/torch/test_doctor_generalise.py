@@ -40,7 +40,9 @@ def test_a_spike_in_the_first_steps_is_measured_against_the_first_loss() -> None
 
 
 def test_exploding_is_the_per_layer_gain_not_a_threshold_on_gradients() -> None:
-    falling = [2.0 * 0.97 ** i for i in range(60)]
+    # a run that learned under half of its first loss (round 12: growth whose gradients
+    # stay below the weights in a run that learned is a residual net's, not an explosion)
+    falling = [2.0 * 0.995 ** i for i in range(60)]
     grows = diagnose(_obs(falling, rms=(1.0, 1.6, 2.6, 4.2, 6.8), epochs=4))
     assert grows.worst is not None and grows.worst.code == "exploding_gradients"
     assert "1.6" in grows.worst.evidence  # per-layer gain, in numbers

@@ -16,6 +16,8 @@ THRESHOLDS: Mapping[str, float] = MappingProxyType({
     "update_low": 1e-3,       # ... below this (largest step): the weights barely move
     "update_blowup": 0.5,     # a first step above this (10 x update_high) throws the weights
     "grad_blowup": 3.0,       # ... unless the untrained gradients exceed this x the weights
+    "grad_amplify": 1.0,      # an untrained gradient above this x its weights: one unit step
+                              # would replace them (forward growth reached the gradients)
     "grad_explode": 10.0,     # untrained gradient this many times its layer's weights in a
                               # recurrent model: the init amplifies through time
     "init_loss": 10.0,        # untrained loss this many times the chance loss ln(classes):
@@ -33,6 +35,8 @@ THRESHOLDS: Mapping[str, float] = MappingProxyType({
     "saturated": 0.5,         # share of tanh/sigmoid outputs in the flat tails
     "slope": 0.35,            # ... or a layer's mean slope under this share of its peak
     "overfit_rise": 0.2,      # validation loss this far (relative) above its minimum
+    "overfit_floor": 0.05,    # ... and by more than this x the untrained loss (relative to
+                              # a minimum near 0, a few confident errors are a large rise)
     "memorised": 0.05,        # train loss below this x the validation loss ...
     "memorised_gap": 0.2,     # ... and a gap above this x the untrained loss: memorised
     "plateau_gain": 0.02,     # relative train-loss gain over the last epochs below this
