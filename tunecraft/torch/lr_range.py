@@ -298,7 +298,8 @@ def confirm_lr(
     probe trains at all, the result has ``confirmed=False``, keeps ``m/3`` (or the lowest
     rate stepped down to) and a ``UserWarning`` names the fix (:attr:`LRConfirmation.note`).
     When the sweep or the probes stayed flat, rates probed down from the sweep's last rate may
-    raise the pick (``upward``).
+    raise the pick (``upward``); when they did not, and the sentinel trained clearly better than
+    the pick, the pick climbs above ``m`` a step at a time (also ``upward``).
 
     Args:
         model, loss_fn, train_loader, optimizer, accumulation_steps: As for
@@ -313,8 +314,11 @@ def confirm_lr(
             (benchmarks/results/issue-14.md), so it is not the default.
         upward: When the sweep or the probes stayed flat, probe down from the sweep's last
             rate and raise the pick to a rate that trains clearly better
-            (:func:`~tunecraft.torch.lr_upward.probe_upward`; at most 4 more probes). On by
-            default since benchmarks/results/issue-14.md (2026-12-08); False: the rule before.
+            (:func:`~tunecraft.torch.lr_upward.probe_upward`; at most 4 more probes), else
+            climb above ``m`` while the rate one step up trains clearly better and the rate
+            above it stays stable (:func:`~tunecraft.torch.lr_upward.probe_climb`; at most 3
+            more probes). On by default since benchmarks/results/issue-14.md (2026-12-08);
+            False: the rule before.
 
     Raises:
         ValueError: ``steps`` below 20, ``decay_steps`` below 0, bad ``factors``, or a result

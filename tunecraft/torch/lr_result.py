@@ -40,7 +40,11 @@ class LRConfirmation:
     """What the confirmation probe of the range test measured and picked.
 
     Attributes:
-        lr: The confirmed learning rate (one of ``candidates``).
+        lr: The confirmed learning rate: one of ``candidates``; below them when the probe
+            stepped down (``lower``); above them when the upward probe raised it
+            (``raised_from``) or the climb found the sentinel training better
+            (:func:`~tunecraft.torch.lr_upward.probe_climb`; then ``lr`` is the sentinel or a
+            rate climbed to, and the rates probed above it are in ``upper``).
         candidates: The rates that may be picked, lowest first: the ``minimum/3`` suggestion,
             then larger multiples of it, capped at the LR of the lowest smoothed loss.
         sentinel: The rate one step above the last candidate, probed to check that the
@@ -63,7 +67,8 @@ class LRConfirmation:
             to): see :attr:`note`.
         upper: The rates probed down from the sweep's last rate because the sweep or the
             probes were flat (:func:`~tunecraft.torch.lr_upward.probe_upward`), highest
-            first; empty when that probe did not run.
+            first, or the rates the climb probed above the sentinel, lowest first; empty when
+            neither ran.
         upper_losses: Per rate of ``upper``, the raw loss of each step of its probe.
         raised_from: The pick before the upward probe replaced it (``lr`` is then the last
             of ``upper``); None when it did not.
@@ -106,6 +111,10 @@ class LRConfirmation:
         if self.lower:
             return (f"stepped down: every candidate from {self.candidates[0]:.3g} up blew up; "
                     f"{self.lr:.3g} ({len(self.lower)} step(s) of sqrt(3) below) trains")
+        if self.candidates and self.lr > self.candidates[-1] * (1.0 + 1e-9):
+            return (f"climbed: {self.lr:.3g}, above the lowest-loss rate "
+                    f"{self.candidates[-1]:.3g}, trains to a lower loss and the rate above "
+                    "it stays stable")
         return f"confirmed: the probe at {self.lr:.3g} trains"
 
 
@@ -276,10 +285,11 @@ def lr_bounds_from_range_test(result: LRRangeResult, *, rule: str = DEFAULT_RULE
     ``low = s / widen`` and ``high = min(s * widen, m)`` around ``s = result.suggestion(rule)``,
     where ``m`` is the LR of the lowest smoothed loss: past it the loss climbs toward
     divergence, so the range never reaches into the divergent zone. With the default rule
-    ``confirmed``, ``s`` is ``m / 3``, ``m / sqrt(3)`` or ``m`` (the probe's pick; ``m / 3``
-    without a probe), so the default range is ``s / 10 .. m``. Both ends stay inside the LRs
-    the test covered. Use it as ``trial.suggest_float("lr", low, high, log=True)`` instead of
-    a blind ``1e-6..1``.
+    ``confirmed``, ``s`` is usually ``m / 3``, ``m / sqrt(3)`` or ``m`` (the probe's pick;
+    ``m / 3`` without a probe), so the default range is ``s / 10 .. m``; when the upward
+    probe or the climb picked a rate above ``m``, the range is ``s / 10 .. s``. Both ends stay
+    inside the LRs the test covered. Use it as ``trial.suggest_float("lr", low, high,
+    log=True)`` instead of a blind ``1e-6..1``.
     """
     if isinstance(widen, bool) or not isinstance(widen, (int, float)) or not widen > 1.0:
         raise ValueError(f"widen={widen!r} must be a number > 1 (e.g. 10: a decade each side)")

@@ -12,6 +12,12 @@ lr_confirm.confirm_pick`), but only when it trains clearly better than the defau
 Torch-free: the rates are probed through a ``probe(rate) -> losses`` callable (the torch side,
 :func:`tunecraft.torch.confirm_lr` with ``upward=True``, passes one that trains from the
 range test's start), so every decision can be tested on hand-made loss curves.
+
+The climb (:func:`probe_climb`): when the probes did train, the candidates still stop at the
+sweep's lowest loss ``m``; on a rate-limited run (plain SGD at batch 256 for 160 steps) the
+sweep's loss turns up at ``m`` through a large rate's first transient rise, not at the edge,
+and the sentinel one step above trains better than every candidate. Then the pick climbs one
+step at a time while the step above keeps winning and the rate above it runs stable.
 """
 
 from __future__ import annotations
@@ -111,9 +117,12 @@ def probe_upward(result: LRRangeResult, confirmation: LRConfirmation,
     :data:`UP_GAIN` (0.9) of the default pick's score (``inf`` when the default's probe did
     not train), and it is then confirmed. The rates probed and their losses are recorded in
     ``upper`` and ``upper_losses`` either way; the default's pick stays in ``raised_from``.
+
+    When neither was flat, the pick may instead climb above the candidates' cap
+    (:func:`probe_climb`).
     """
     if not upward_needed(result, confirmation):
-        return confirmation
+        return probe_climb(result, confirmation, probe)
     steps = confirmation.steps
     rates: list[float] = []
     runs: list[tuple[float, ...]] = []
@@ -134,3 +143,58 @@ def probe_upward(result: LRRangeResult, confirmation: LRConfirmation,
     if not _score(runs[-1], steps) < UP_GAIN * base:
         return out
     return replace(out, lr=found, confirmed=True, raised_from=confirmation.lr)
+
+
+CLIMB_STEP = math.sqrt(3.0)
+"""The factor between the rates probed above the sentinel (the candidates' own step)."""
+MAX_CLIMBS = 3
+"""At most this many rates are probed above the sentinel."""
+CLIMB_MARGIN = 0.02
+"""A rate above the pick replaces it only when its score is lower by more than this fraction
+(the margin of :func:`~tunecraft.torch.lr_confirm.confirm_pick`)."""
+
+
+def probe_climb(result: LRRangeResult, confirmation: LRConfirmation,
+                probe: Callable[[float], Sequence[float]]) -> LRConfirmation:
+    """The default's pick, raised past the lowest-loss cap while the rate above keeps winning.
+
+    The candidates stop at the LR of the sweep's lowest loss ``m``, but on a rate-limited run
+    (plain SGD, a large batch, a short run) the sweep's loss turns up at ``m`` because of the
+    first, catapult-like rise of a large rate, not at the edge of stability: a constant-rate
+    probe one step above (the sentinel) then trains to a lower loss than the pick. So: while
+    the sentinel's probe trains (:func:`~tunecraft.torch.lr_confirm.probe_trains`) with a score
+    (last-quarter mean loss) below the pick's by more than :data:`CLIMB_MARGIN`, probe the
+    rate :data:`CLIMB_STEP` above it (not past the sweep's last rate, at most
+    :data:`MAX_CLIMBS` times); when that probe runs stable, the sentinel becomes the pick and
+    the new rate its sentinel, else the climb stops (the margin of one step from the edge that
+    :func:`~tunecraft.torch.lr_confirm.confirm_pick` keeps). Not tried when the default
+    stepped down, was raised, or compared its candidates on decayed tails (``decay_steps``:
+    the climb compares constant-rate scores). Rates probed go to ``upper``; ``raised_from``
+    stays None (its note speaks of a flat sweep), so a climbed pick is an ``lr`` that is not
+    among the candidates.
+    Measured on the 46 settings of ``benchmarks/results/issue-14.md`` (2026-12-08, helper H8).
+    """
+    if (confirmation.sentinel is None or confirmation.lower or confirmation.upper
+            or confirmation.decay_steps or not confirmation.confirmed or len(confirmation.losses)
+            <= len(confirmation.candidates)):
+        return confirmation
+    steps = confirmation.steps
+    top, top_losses = confirmation.sentinel, confirmation.losses[-1]
+    kept, kept_score = confirmation.lr, _score(_default_losses(confirmation), steps)
+    rates: list[float] = []
+    runs: list[tuple[float, ...]] = []
+    while len(rates) < MAX_CLIMBS and _score(top_losses, steps) < kept_score * (
+            1.0 - CLIMB_MARGIN):
+        above = top * CLIMB_STEP
+        if above > float(result.lrs[-1]) * (1.0 + 1e-9):
+            break
+        losses = tuple(float(v) for v in probe(above))
+        rates.append(above)
+        runs.append(losses)
+        if not probe_stable(losses, steps):
+            break
+        kept, kept_score = top, _score(top_losses, steps)
+        top, top_losses = above, losses
+    if not rates:
+        return confirmation
+    return replace(confirmation, lr=kept, upper=tuple(rates), upper_losses=tuple(runs))
