@@ -51,6 +51,14 @@ class ActivationSample:
     shows exploding signals). ``slope`` is the mean derivative over its peak (tanh:
     ``1 - y^2``; sigmoid: ``4 y (1 - y)``), read from the outputs: the share of the gradient
     the layer passes back on average (Glorot-scaled tanh: about 0.6; None for other kinds).
+
+    Kind ``gates`` is a pseudo-layer ``<module>.gates`` for a recurrent module (``nn.RNN``
+    with tanh, ``nn.GRU``, ``nn.LSTM``), whose nonlinearities are no modules a hook could
+    watch: ``saturated`` and ``slope`` pool its sigmoid gates and tanh candidate (or the tanh
+    RNN's outputs) with the same cut-offs, ``rms`` is their outputs' (see
+    :class:`~tunecraft.torch.doctor.instruments.Doctor`). ``recurrent`` marks such a
+    pseudo-layer: it is no step in the network's depth, so the depth statistics (signal
+    growth, gain per layer, the count of activation modules) leave it out.
     """
 
     step: int
@@ -60,6 +68,7 @@ class ActivationSample:
     saturated: float | None
     rms: float = 1.0
     slope: float | None = None
+    recurrent: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -250,15 +259,19 @@ class Observations:
         return len(self._first_rms())
 
     def _first_rms(self) -> list[float]:
-        if not self.activations:
+        """The activation modules' RMS at the first sampled step, first to last (recurrent
+        gate pseudo-layers left out: they are no layer of the depth)."""
+        depth = [a for a in self.activations if not a.recurrent]
+        if not depth:
             return []
-        first_step = self.activations[0].step
-        return [a.rms for a in self.activations if a.step == first_step]
+        first_step = depth[0].step
+        return [a.rms for a in depth if a.step == first_step]
 
     def initial_slope(self) -> float | None:
         """The smallest mean slope (see :class:`ActivationSample`) of a tanh/sigmoid module
-        at the first sampled step: how much of the gradient the most saturated layer passes
-        back before any update (None without tanh/sigmoid modules)."""
+        (or a recurrent module's gates) at the first sampled step: how much of the gradient
+        the most saturated layer passes back before any update (None without tanh/sigmoid
+        modules)."""
         if not self.activations:
             return None
         first_step = self.activations[0].step
