@@ -113,6 +113,12 @@ def oscillation(train: Sequence[float], val: Sequence[float], l0: float,
     if swing is None:
         return None
     e, a, b, low = swing
+    # a step above the stability limit overshoots again and again while the rate stays: one
+    # rise the next epochs undo, in a run that then descends to a new low, is one bad epoch
+    # (a boundary moving past a cluster, a hard run of batches), not oscillation; healthy
+    # runs of the ninth and tenth zoos swung once (0.098 -> 0.534 -> 0.099), never twice
+    if _swing(train[e:], l0, th["swing"], th["swing_floor"]) is None:
+        return None
     held = (f"; validation loss {val[e - 1]:.3g} at that epoch" if len(val) == len(train)
             else "")
     return Problem(

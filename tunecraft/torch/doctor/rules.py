@@ -177,8 +177,19 @@ class _Signals:
         width = self.obs.output_width
         beat_chance = (width is None or width < 2 or self.obs.metric_mode != "max"
                        or (math.isfinite(self.tail) and self.tail < math.log(width)))
-        amplified = (self.g0 is None or self.g0 > th["grad_amplify"]
-                     or self.progress < 0.5 or not beat_chance or bool(bad))
+        # little learned is harm only where the steps were not too small to learn: growth
+        # with the gradients below their weights and steps under ``update_low`` of the
+        # weights is a run the rate holds back (a residual BatchNorm ConvMixer at 1e-5 of
+        # a healthy rate grew 3.1-3.5 x and learned slowly: lr_too_low, not explosion)
+        crawled = self.upd is not None and 0 < self.upd < th["update_low"]
+        # (ending above chance still counts after a loud start, crawling or not: the
+        # clipped ReLU RNNs went 19 -> 1.06 at 5e-5 steps; from a start at chance, steps
+        # too small to move leave the loss there whatever the init)
+        loud_start = (width is not None and width >= 2 and math.isfinite(self.l0)
+                      and self.l0 > th["init_loss"] * math.log(width))
+        amplified = (self.g0 is None or self.g0 > th["grad_amplify"] or bool(bad)
+                     or (self.progress < 0.5 and not crawled)
+                     or (not beat_chance and (loud_start or not crawled)))
         if (gain is not None and grow is not None and modules >= 3 and amplified
                 and gain > th["exploding_gain"] and grow > th["exploding_signal"]):
             return Problem(
@@ -276,9 +287,26 @@ class _Signals:
             "re-initialise with init='xavier_normal' (Glorot: keeps pre-activations near 0)",
             {"saturated": sat or 0.0, **({"slope": slope} if slope is not None else {})})
 
+    def _initial_depth_ratio(self) -> float | None:
+        """First-layer ``||g||/||w||`` over the last layer's at the first sampled step."""
+        first = self.obs.samples[0].grad_rel if self.obs.samples else ()
+        if len(first) < 2 or not first[-1] > 0 or not all(math.isfinite(g) for g in first):
+            return None
+        return first[0] / first[-1]
+
     def rule_vanishing(self, found: list[Problem]) -> Problem | None:
-        d = self.depth
-        if d is None or d >= self.th["vanishing"] or step.has(
+        d, th = self.depth, self.th
+        d0 = self._initial_depth_ratio()
+        # Adam/RMSprop divide each weight's step by its own gradient scale, so the early
+        # layers move even on a vanished gradient and the median ratio recovers (a tanh MLP
+        # at 0.3 x its init: 5e-7 at the start, 0.1 later) while the run learns under half
+        # its loss; a start this far below ``vanishing_init`` is the init's, whatever the
+        # optimizer hides later
+        initial = (d is not None and d >= th["vanishing"] and d0 is not None
+                   and d0 < th["vanishing_init"] and self.progress < 0.5)
+        if initial:
+            d = d0
+        if d is None or d >= th["vanishing"] or step.has(
                 found, "dead_units", "lr_too_high", "exploding_gradients", "saturated_units"):
             return None
         shrunk = self.decay_driven and self.shrink is not None and self.shrink < 0.5
@@ -287,9 +315,10 @@ class _Signals:
             # (coupled L2 under Adam/RMSprop has no per-step share: its updates point
             # against the weights, cosine < -0.5, and the weights lose half their norm)
         sev = "error" if self.progress < 0.5 else "info"
+        at = " before any update" if initial else ""
         return Problem(
             "vanishing_gradients", sev,
-            f"the first layer's gradient/weight ratio is {d:.3g} x the last layer's "
+            f"the first layer's gradient/weight ratio is {d:.3g} x the last layer's{at} "
             f"(healthy: 0.01..10); the early layers do not learn; loss {self.tail:.3g} vs "
             f"{self.l0:.3g} untrained",
             "re-initialise layer by layer to unit variance (init='lsuv'); if it persists use "

@@ -48,9 +48,14 @@ def lr_too_high(s: _Signals, found: list[Problem]) -> Problem | None:
     # early spikes still count
     by_design = (s.obs.accumulating and not diverged and 0 < s.peak_at <= 2
                  and s.progress > 0.9 and metric_at_best(s.obs))
-    spiked = (s._spiked() and not by_design) or s.blowup is not None
+    spiked = (s._spiked() and not by_design and not _last_batch(s)) or s.blowup is not None
+    # units die of the step size only where the steps were large enough to move their
+    # pre-activations: weights changing by under ``update_low`` of their norm per step (a
+    # VGG at N(0, 0.01): 1e-8) cannot push a unit across zero; its zeros are a vanished
+    # signal's (biases and rounding), not the rate's
     killed = (s.dead is not None and s.dead0 is not None
-              and s.dead > th["dead"] and s.dead - s.dead0 > 0.25)
+              and s.dead > th["dead"] and s.dead - s.dead0 > 0.25
+              and (upd is None or upd >= th["update_low"]))
     lost = s.progress < th["stuck_progress"]
     # a first step that moves the weights by half their norm (10x the healthy limit) throws
     # the initialisation away in one step, whatever the run reaches afterwards: the first
@@ -105,6 +110,27 @@ def lr_too_high(s: _Signals, found: list[Problem]) -> Problem | None:
                    data)
 
 
+def _last_batch(s: _Signals) -> bool:
+    """Whether the loss spike is one epoch's last step alone: every epoch has the same
+    number of steps, the spike sits on the last one of an epoch after the first, and the
+    steps just before and after it are below ``spike`` x the untrained loss (no other step
+    is above it). A loader without ``drop_last`` ends
+    each epoch with a short batch whose mean loss over a few examples is noisy; a step that
+    overshoots moves the weights, so the loss stays up on the next batches too (healthy
+    ConvMixer and PReLU runs spiked 3-4x at step 119 of 15-step epochs, once, between
+    losses of 0.08-0.4)."""
+    steps, epochs = len(s.obs.step_losses), len(s.obs.epochs)
+    if s.nan_at is not None or epochs < 2 or steps % epochs or not 0 < s.peak_at < steps - 1:
+        return False
+    per_epoch = steps // epochs
+    if (s.peak_at + 1) % per_epoch or s.peak_at < per_epoch:
+        return False  # not an epoch's end, or in the first epoch (where the untrained
+        # weights move the most: a spike there is the step's)
+    losses, bar = s.obs.step_losses, s.th["spike"] * s.l0
+    return losses[s.peak_at - 1] < bar and losses[s.peak_at + 1] < bar and sum(
+        1 for x in losses[1:] if x > bar) == 1
+
+
 def has_diverged(s: _Signals) -> bool:
     """Whether the loss became non-finite, or spiked and ended (its last steps' mean) above
     ``th["spike"]`` x the untrained loss: the run diverged and did not come back."""
@@ -142,7 +168,7 @@ def lr_too_low(s: _Signals, found: list[Problem]) -> Problem | None:
     if not upd > 0:
         return None  # no weight moved at all: their gradients are zero (units that pass
         # none back, see rule_dead), and any rate times a zero gradient is zero
-    if s.progress >= 0.5 or s.decay_driven or s.collapsed:
+    if s.progress >= 0.5 or s.decay_driven or (s.collapsed and not _low_at_peak(s)):
         return None  # decay-driven: weight decay holds the model (underfit); collapsed:
         # the schedule shrank the steps 50x during the run (a plateau), not the base LR
     factor = float(min(1e5, max(3.0, 1e-2 / max(upd, 1e-12))))
@@ -155,8 +181,29 @@ def lr_too_low(s: _Signals, found: list[Problem]) -> Problem | None:
         {"lr_factor": factor, **s.first_steps()})
 
 
+def _low_at_peak(s: _Signals) -> bool:
+    """Whether the steps were too small while the rate was still at its peak: the rate held
+    at least 0.9 x its peak over the first third of the steps (where ``upd_early`` is read),
+    the steps there stayed under ``update_low``, and the schedule only annealed (ended above
+    ``anneal_floor`` x the peak, as cosine or step decay to 1% do). The schedule cannot have
+    caused steps that were already too small before it decayed them: the base rate did
+    (a ConvMixer under SGD at 1e-4 of a healthy rate, annealed to 1%, read plateau)."""
+    rated = [(x.step, x.lr) for x in s.obs.samples if x.lr is not None and x.lr > 0]
+    if not rated or s.lr_fall is None or s.lr_fall < s.th["anneal_floor"]:
+        return False
+    top, last = max(lr for _, lr in rated), max(step for step, _ in rated) + 1
+    early = sorted(lr for step, lr in rated if step < last / 3)
+    return (bool(early) and early[len(early) // 2] >= 0.9 * top and s.upd_early is not None
+            and s.upd_early < s.th["update_low"])
+
+
 def plateau(s: _Signals, found: list[Problem]) -> Problem | None:
-    if not (s.stalled and s.collapsed) or any(p.rank >= 1 for p in found):
+    # weights frozen by the schedule (late steps under ``frozen`` of their norm) cannot be
+    # learning: a loss that still wanders a few % between epochs is noise, not progress
+    # (a step decay counted in steps took the rate to 1e-5 of its peak by mid-run)
+    frozen = s.collapsed and s.upd_late is not None and s.upd_late < s.th["frozen"]
+    if not ((s.stalled or frozen) and s.collapsed) or any(p.rank >= 1 for p in found) or (
+            _low_at_peak(s)):
         return None
     if s.progress > 0.9:
         return None

@@ -27,6 +27,8 @@ THRESHOLDS: Mapping[str, float] = MappingProxyType({
     "spike": 3.0,             # a step loss this many times the untrained loss: a blow-up
     "stuck_progress": 0.15,   # (initial - final) / initial loss below this: nothing learned
     "vanishing": 1e-3,        # first/last relative gradient below this
+    "vanishing_init": 1e-5,   # ... or below this before any update in a run that learned
+                              # under half its loss (adaptive steps hide it later)
     "exploding_gain": 1.15,   # activation RMS growth per layer at init (1 = preserving)
     "exploding_signal": 2.5,  # ... and over the whole depth (at least 3 activations)
     "dead": 0.5,              # share of ReLU units dead for the whole batch, at the start
@@ -43,6 +45,9 @@ THRESHOLDS: Mapping[str, float] = MappingProxyType({
     "collapse": 0.02,         # late/early update ratio below this: the step size collapsed
     "schedule_fell": 0.5,     # ... by the schedule only if the late rate is below this x its
                               # peak (steps that shrink at a constant rate have other causes)
+    "anneal_floor": 1e-3,     # a schedule ending above this x its peak rate only annealed:
+                              # steps too small at the peak rate are the base rate's
+    "frozen": 1e-6,           # late steps under this x the weights after a collapse: frozen
     "decay_step": 0.05,       # weight decay removing this share of the weights per step
     "heavy_dropout": 0.5,     # dropout probability from which dropout alone can underfit
 })
