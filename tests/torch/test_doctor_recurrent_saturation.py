@@ -113,3 +113,40 @@ def test_eval_mode_is_not_sampled_and_close_removes_the_hooks() -> None:
     assert not doctor.observations().activations
     doctor.close()
     assert not model.rnn._forward_hooks and not model.rnn._forward_hooks_with_kwargs
+
+
+def test_saturated_gates_get_the_input_scale_remedy_and_a_tanh_mlp_keeps_the_init_one() -> None:
+    torch.manual_seed(0)
+    model = _Seq("gru", True, 1)
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    x = torch.randn(32, 12, 3) * 400 + 2048  # raw ADC counts into a GRU
+    y = torch.randint(0, 2, (32,))
+    with Doctor(model, every=1, budget=None) as doctor:
+        for _ in range(4):
+            loss = nn.functional.cross_entropy(model(x), y)
+            opt.zero_grad()
+            loss.backward()
+            doctor.after_backward(loss)
+            opt.step()
+            doctor.after_step()
+        doctor.end_epoch(train_loss=loss.item())
+        diagnosis = doctor.diagnose()
+    problem = next(p for p in diagnosis.problems if p.code == "saturated_units")
+    assert "standardise the inputs" in problem.remedy
+
+    torch.manual_seed(0)
+    mlp = nn.Sequential(nn.Linear(3, 16), nn.Tanh(), nn.Linear(16, 2))
+    opt = torch.optim.Adam(mlp.parameters(), lr=1e-3)
+    xs = torch.randn(32, 3) * 400 + 2048
+    with Doctor(mlp, every=1, budget=None) as doctor:
+        for _ in range(4):
+            loss = nn.functional.cross_entropy(mlp(xs), y)
+            opt.zero_grad()
+            loss.backward()
+            doctor.after_backward(loss)
+            opt.step()
+            doctor.after_step()
+        doctor.end_epoch(train_loss=loss.item())
+        diagnosis = doctor.diagnose()
+    problem = next(p for p in diagnosis.problems if p.code == "saturated_units")
+    assert "xavier_normal" in problem.remedy

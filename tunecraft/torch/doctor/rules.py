@@ -284,8 +284,24 @@ class _Signals:
             "saturated_units", "error" if self.progress < 0.5 else "warning",
             f"{passes}{100 * (sat or 0):.0f}% of a layer's tanh/sigmoid outputs sit where the "
             f"slope is under 10% of its peak at the start (later {100 * (self.sat or 0):.0f}%)",
+            ("standardise the inputs (zero mean, unit variance per feature) or scale the "
+             "recurrent module's input weights down: its gates saturate on the input's scale, "
+             "and init= re-draws only Linear/Conv layers") if self._saturated_in_gates() else
             "re-initialise with init='xavier_normal' (Glorot: keeps pre-activations near 0)",
             {"saturated": sat or 0.0, **({"slope": slope} if slope is not None else {})})
+
+    def _saturated_in_gates(self) -> bool:
+        """Whether the most saturated layer at the first sample (least mean slope, else the
+        largest saturated share) is a recurrent module's gates, where an init cannot reach."""
+        acts = self.obs.activations
+        if not acts:
+            return False
+        at = [a for a in acts if a.step == acts[0].step]
+        sloped = [a for a in at if a.slope is not None and math.isfinite(a.slope)]
+        if sloped:
+            return min(sloped, key=lambda a: a.slope or 0.0).recurrent
+        shares = [a for a in at if a.saturated is not None]
+        return bool(shares) and max(shares, key=lambda a: a.saturated or 0.0).recurrent
 
     def _initial_depth_ratio(self) -> float | None:
         """First-layer ``||g||/||w||`` over the last layer's at the first sampled step."""
