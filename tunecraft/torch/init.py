@@ -9,6 +9,7 @@ their own initialisation.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
@@ -131,6 +132,7 @@ def initialize(
     """
     require("torch")
     import torch
+    from torch.nn.utils import parametrize
 
     name = _ALIASES.get(scheme, scheme)
     if name not in SCHEMES:
@@ -151,10 +153,13 @@ def initialize(
                 layer.reset_parameters()
                 continue
             w = layer.weight
+            # a parametrized weight (weight_norm, spectral_norm...) is computed from its
+            # originals: draw a new tensor and assign it, so right_inverse sets them
+            computed = parametrize.is_parametrized(layer, "weight")
             # draw where the generator lives (a CPU generator can seed a CUDA model), then copy
             gen_device = None if generator is None else generator.device
             on_gen = gen_device is not None and gen_device != w.device
-            target = torch.empty_like(w, device=gen_device) if on_gen else w
+            target = torch.empty_like(w, device=gen_device) if on_gen or computed else w
             if name == "orthogonal":
                 torch.nn.init.orthogonal_(target, act_gain if gain is None else gain,
                                           generator=generator)
@@ -168,11 +173,26 @@ def initialize(
                     target.uniform_(-bound, bound, generator=generator)
                 else:
                     target.normal_(0.0, std, generator=generator)
-            if on_gen:
+            if computed:
+                _assign_computed_weight(layer, target.to(w.device), name)
+            elif on_gen:
                 w.copy_(target)
             if layer.bias is not None:
                 layer.bias.zero_()
     return tuple(n for n, _ in layers)
+
+
+def _assign_computed_weight(layer: Layer, value: torch.Tensor, scheme: str) -> None:
+    """Set a parametrized layer's weight through its parametrization's ``right_inverse``
+    (weight_norm splits it into magnitude and direction); warn when it has none."""
+    try:
+        layer.weight = value
+    except (NotImplementedError, RuntimeError) as exc:
+        warnings.warn(
+            f"init {scheme!r} left a parametrized layer's weight unchanged: its "
+            f"parametrization cannot be set from a weight ({exc}); initialise its original "
+            "tensors yourself or register the parametrization after initialize()",
+            stacklevel=3)
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,6 +223,7 @@ def lsuv(
     """
     require("torch")
     import torch
+    from torch.nn.utils import parametrize
 
     check("tol", tol, _POSITIVE)
     check("max_attempts", max_attempts, Interval(int, 1))
@@ -231,7 +252,10 @@ def lsuv(
                     if not math.isfinite(std) or std == 0.0:
                         raise ValueError(f"LSUV: layer {layers[layer]!r} outputs std={std}; "
                                          "check the batch (constant or non-finite input?)")
-                    layer.weight.mul_(needed_std / std)
+                    if parametrize.is_parametrized(layer, "weight"):
+                        _assign_computed_weight(layer, layer.weight * (needed_std / std), "lsuv")
+                    else:
+                        layer.weight.mul_(needed_std / std)
                     attempts += 1
                     std = _output_std(model, layer, batch)
                 results.append(LSUVLayer(layers[layer], std, attempts))
