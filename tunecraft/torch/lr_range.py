@@ -6,8 +6,7 @@ they were. Then confirm the suggestion (:func:`confirm_lr`): train a few hundred
 same start at a few constant rates from ``minimum/3`` up to the lowest loss's LR and keep the
 best one that stays stable with a step of margin. The suggestion rules and smoothing live in
 the torch-free :mod:`tunecraft.torch.lr_rules`, the probe's decisions in
-:mod:`tunecraft.torch.lr_confirm`; the loop and the
-result in :mod:`tunecraft.torch.lr_result`.
+:mod:`tunecraft.torch.lr_confirm`; the loop and the result in :mod:`tunecraft.torch.lr_result`.
 """
 
 from __future__ import annotations
@@ -315,10 +314,8 @@ def confirm_lr(
         upward: When the sweep or the probes stayed flat, probe down from the sweep's last
             rate and raise the pick to a rate that trains clearly better
             (:func:`~tunecraft.torch.lr_upward.probe_upward`; at most 4 more probes), else
-            climb above ``m`` while the rate one step up trains clearly better and the rate
-            above it stays stable (:func:`~tunecraft.torch.lr_upward.probe_climb`; at most 3
-            more probes). On by default since benchmarks/results/issue-14.md (2026-12-08);
-            False: the rule before.
+            climb above ``m`` (:func:`~tunecraft.torch.lr_upward.probe_climb`; at most 3
+            more). On by default (benchmarks/results/issue-14.md); False: the rule before.
 
     Raises:
         ValueError: ``steps`` below 20, ``decay_steps`` below 0, bad ``factors``, or a result

@@ -74,7 +74,7 @@ def lr_too_high(s: _Signals, found: list[Problem]) -> Problem | None:
     if (s.heavy_decay or s.heavy_dropout) and s.nan_at is None and not rate_threw and (
             s.blowup is None):
         return None  # weight decay, or dropout noise amplified 1 / (1 - p) times, rocks
-        # the weights: the regularisation is the cause (see rule_underfitting)
+        # the weights: the regularisation is the cause (see fit_rules.underfitting)
     if not spiked and not killed and s.depth is not None and (
             s.depth < th["vanishing"]):
         return None  # adaptive optimizers take big steps on vanishing gradients' noise
